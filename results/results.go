@@ -1,0 +1,387 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// SchemaVersion is the version of results.json written by this build. It
+// changes (major) when a field is removed or changes meaning, (minor) when a
+// field is added. Readers should accept any 1.x.
+const SchemaVersion = "1.0"
+
+// Populations of a result row.
+const (
+	PopulationAll       = "all"       // every conversation in the experiment
+	PopulationTriggered = "triggered" // conversations in which a signal would be shown
+)
+
+// SegmentAll is the Segment of a row over the whole population.
+const SegmentAll = "all"
+
+// Results is the whole of results.json.
+type Results struct {
+	SchemaVersion string     `json:"schema_version"`
+	ToolVersion   string     `json:"tool_version"`
+	Experiment    Experiment `json:"experiment"`
+	Metrics       []Metric   `json:"metrics"`
+	// Rows holds one row per metric × variant × segment × population, in
+	// that nesting order (metrics in spec order, variants in spec order with
+	// the control left out, segment "all" first then each segment column's
+	// values sorted, population "all" then "triggered").
+	Rows     []Row      `json:"rows"`
+	Dilution []Dilution `json:"dilution"`
+	Health   Health     `json:"health"`
+	Gates    Gates      `json:"gates"`
+	// TimeSeries holds, for the primary metric, one series per variant ×
+	// population: the cumulative estimate at the end of each day.
+	TimeSeries []Series `json:"time_series"`
+	// Signals summarises the replay's signals; nil when the analysis ran on a
+	// table without replay outputs beside it.
+	Signals  *SignalsSummary `json:"signals"`
+	Warnings []string        `json:"warnings"`
+}
+
+// Experiment describes what was analysed and how.
+type Experiment struct {
+	Name string `json:"name"`
+	// Unit is the randomization unit column (conversation_id, buyer_id,
+	// shop_id, or the --cluster column of a generic table).
+	Unit string `json:"unit"`
+	// AnalysisUnit is what one row of the unit table is ("conversation").
+	AnalysisUnit string    `json:"analysis_unit"`
+	Variants     []Variant `json:"variants"`
+	Control      string    `json:"control"`
+	Primary      string    `json:"primary"`
+	Alpha        float64   `json:"alpha"`
+	Test         string    `json:"test"`        // welch | z
+	RelativeCI   string    `json:"relative_ci"` // delta | fieller
+	Correction   string    `json:"correction"`  // none | holm | bh
+	CUPED        bool      `json:"cuped"`
+	Sequential   bool      `json:"sequential"`
+	Bayesian     bool      `json:"bayesian"`
+	SRMAlpha     float64   `json:"srm_alpha"`
+	Segments     []string  `json:"segments"`
+	Window       *Window   `json:"window"`     // nil when the spec has none
+	PrePeriod    string    `json:"pre_period"` // Go duration, "0s" when none
+}
+
+// Variant is one arm with its planned traffic weight.
+type Variant struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+}
+
+// Window is the experiment's analysis window [Start, End).
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Metric is one analysed metric's definition as applied.
+type Metric struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"` // proportion | mean | ratio | quantile
+	Outcome     string `json:"outcome,omitempty"`
+	Numerator   string `json:"numerator,omitempty"`
+	Denominator string `json:"denominator,omitempty"`
+	// Window is the attribution window (Go duration), empty when the metric
+	// does not attribute orders.
+	Window   string  `json:"window,omitempty"`
+	Quantile float64 `json:"quantile,omitempty"`
+	// Columns are the units-table columns the analysis read: the value, or
+	// numerator and denominator for ratios.
+	Columns []string `json:"columns"`
+	// Covariates are the CUPED covariate columns, empty without CUPED.
+	Covariates []string   `json:"covariates"`
+	Cap        *Cap       `json:"cap"`
+	Primary    bool       `json:"primary"`
+	Guardrail  *Guardrail `json:"guardrail"`
+}
+
+// Cap records how a metric was winsorized.
+type Cap struct {
+	Percentile float64 `json:"percentile,omitempty"`
+	Value      float64 `json:"value,omitempty"`
+	// Threshold is the value applied: Value, or the Percentile of the pooled
+	// positive values.
+	Threshold Num `json:"threshold"`
+	// Capped counts the units whose value was lowered to Threshold.
+	Capped int64 `json:"capped"`
+}
+
+// Guardrail is a metric the run fails on when it drops by more than MaxDrop
+// (relative, e.g. -0.02).
+type Guardrail struct {
+	MaxDrop float64 `json:"max_drop"`
+}
+
+// Row is one comparison: a treatment variant against the control for one
+// metric, segment and population.
+type Row struct {
+	Metric     string `json:"metric"`
+	MetricType string `json:"metric_type"`
+	Variant    string `json:"variant"`
+	// Segment is SegmentAll or a segment column (e.g. "channel"), and
+	// SegmentValue that column's value ("" for SegmentAll).
+	Segment      string `json:"segment"`
+	SegmentValue string `json:"segment_value"`
+	Population   string `json:"population"`
+	Control      Arm    `json:"control"`
+	Treatment    Arm    `json:"treatment"`
+	// Absolute is mean_T − mean_C; Relative is (mean_T − mean_C)/|mean_C|.
+	// With CUPED both are the adjusted estimates (arm means stay unadjusted).
+	Absolute Effect `json:"absolute"`
+	Relative Effect `json:"relative"`
+	// PValue is the two-sided p-value of the test; PValueAdjusted applies the
+	// experiment's correction across every all-population, all-segment row
+	// (metrics × variants); other rows carry their raw p-value there too.
+	PValue         Num         `json:"p_value"`
+	PValueAdjusted Num         `json:"p_value_adjusted"`
+	Significant    bool        `json:"significant"`
+	CUPED          *CUPED      `json:"cuped"`
+	Bayesian       *Bayesian   `json:"bayesian"`
+	Sequential     *Sequential `json:"sequential"`
+	// Reason explains a row whose statistics are undefined (an empty arm, no
+	// variance, a zero control mean); its numbers are then null.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Arm holds one arm's sample and estimate in a row.
+type Arm struct {
+	Name string `json:"name"`
+	// Units counts analysis units (rows of the unit table); Clusters counts
+	// randomization units (equal to Units when they are the same).
+	Units    int64 `json:"units"`
+	Clusters int64 `json:"clusters"`
+	// Mean is Σnumerator/Σdenominator: the mean per unit, the proportion, the
+	// ratio, or for a quantile metric the sample quantile.
+	Mean Num `json:"mean"`
+	// SE is the standard error of Mean (delta method for ratios and clusters).
+	SE          Num `json:"se"`
+	Numerator   Num `json:"numerator"`
+	Denominator Num `json:"denominator"`
+}
+
+// Effect is a point estimate with its standard error and (1−α) interval.
+type Effect struct {
+	Estimate Num `json:"estimate"`
+	SE       Num `json:"se"`
+	CILower  Num `json:"ci_lower"`
+	CIUpper  Num `json:"ci_upper"`
+}
+
+// CUPED reports the regression adjustment of a row.
+type CUPED struct {
+	Theta Num `json:"theta"`
+	// VarianceReduction is 1 − Var(adjusted)/Var(unadjusted) of the absolute
+	// effect, in [0, 1).
+	VarianceReduction Num `json:"variance_reduction"`
+}
+
+// Bayesian is the posterior of the relative effect.
+type Bayesian struct {
+	ChanceToWin Num `json:"chance_to_win"`
+	// Risk is the expected relative loss of choosing each arm.
+	RiskControl   Num `json:"risk_control"`
+	RiskTreatment Num `json:"risk_treatment"`
+	Mean          Num `json:"mean"`
+	CILower       Num `json:"ci_lower"`
+	CIUpper       Num `json:"ci_upper"`
+}
+
+// Sequential is the always-valid confidence sequence of a row.
+type Sequential struct {
+	Absolute Effect `json:"absolute"`
+	Relative Effect `json:"relative"`
+	PValue   Num    `json:"p_value"`
+	TuningN  int64  `json:"tuning_n"`
+}
+
+// Dilution relates the triggered and the all-population effect of a metric
+// for one variant (segment "all"). A signal can change only triggered
+// conversations, so the effect on all conversations should be the triggered
+// effect diluted by the triggered share:
+//
+//	implied_all_absolute = triggered_absolute × share_T
+//	implied_all_relative = implied_all_absolute / mean_C(all)
+//
+// where share_T is the treatment arm's triggered share of analysis units.
+type Dilution struct {
+	Metric                  string `json:"metric"`
+	Variant                 string `json:"variant"`
+	TriggeredShareControl   Num    `json:"triggered_share_control"`
+	TriggeredShareTreatment Num    `json:"triggered_share_treatment"`
+	TriggeredAbsolute       Num    `json:"triggered_absolute"`
+	TriggeredRelative       Num    `json:"triggered_relative"`
+	AllAbsolute             Num    `json:"all_absolute"`
+	AllRelative             Num    `json:"all_relative"`
+	ImpliedAllAbsolute      Num    `json:"implied_all_absolute"`
+	ImpliedAllRelative      Num    `json:"implied_all_relative"`
+}
+
+// Health collects the checks a reader needs before trusting the numbers.
+type Health struct {
+	SRM    *SRM        `json:"srm"` // nil when no assignment summary was available
+	Arms   []ArmHealth `json:"arms"`
+	Replay *Replay     `json:"replay"` // nil when no replay summary was available
+	// Excluded counts conversations the metrics stage left out, by reason
+	// (outside_window, filtered, not_in_experiment, unassigned).
+	Excluded map[string]int64 `json:"excluded"`
+}
+
+// SRM is the sample-ratio-mismatch test on randomization units.
+type SRM struct {
+	Unit      string   `json:"unit"`
+	Observed  []int64  `json:"observed"`
+	Expected  []Num    `json:"expected"`
+	ChiSquare Num      `json:"chi_square"`
+	DF        int      `json:"df"`
+	PValue    Num      `json:"p_value"`
+	Alpha     float64  `json:"alpha"`
+	Flagged   bool     `json:"flagged"`
+	Reason    string   `json:"reason,omitempty"`
+	Variants  []string `json:"variants"`
+	Source    string   `json:"source"` // "assign.json" or "units"
+}
+
+// ArmHealth gives the sample sizes of one arm.
+type ArmHealth struct {
+	Name               string `json:"name"`
+	RandomizationUnits int64  `json:"randomization_units"`
+	Units              int64  `json:"units"`
+	TriggeredUnits     int64  `json:"triggered_units"`
+}
+
+// Replay carries the replay's data-quality counts.
+type Replay struct {
+	EventsRead          int64            `json:"events_read"`
+	Accepted            int64            `json:"accepted"`
+	Duplicates          int64            `json:"duplicates"`
+	Stale               int64            `json:"stale"`
+	Late                int64            `json:"late"`
+	Quarantined         int64            `json:"quarantined"`
+	QuarantinedByReason map[string]int64 `json:"quarantined_by_reason"`
+}
+
+// Gates is the pass/fail verdict of the run.
+type Gates struct {
+	Passed bool   `json:"passed"`
+	Checks []Gate `json:"checks"`
+}
+
+// Gate is one check: the SRM test or a guardrail metric.
+type Gate struct {
+	Name    string `json:"name"` // "srm" or "guardrail:<metric>:<variant>"
+	Kind    string `json:"kind"` // srm | guardrail
+	Metric  string `json:"metric,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	Passed  bool   `json:"passed"`
+	// Value is the statistic compared with Threshold: the SRM p-value, or the
+	// guardrail's relative lift.
+	Value     Num    `json:"value"`
+	Threshold Num    `json:"threshold"`
+	Reason    string `json:"reason"`
+}
+
+// Series is the cumulative estimate of the primary metric over time.
+type Series struct {
+	Metric     string  `json:"metric"`
+	Variant    string  `json:"variant"`
+	Population string  `json:"population"`
+	Points     []Point `json:"points"`
+}
+
+// Point is the cumulative result at the end of one UTC day.
+type Point struct {
+	Date           string `json:"date"` // YYYY-MM-DD
+	ControlUnits   int64  `json:"control_units"`
+	TreatmentUnits int64  `json:"treatment_units"`
+	Relative       Num    `json:"relative"`
+	CILower        Num    `json:"ci_lower"`
+	CIUpper        Num    `json:"ci_upper"`
+	// SeqCILower/SeqCIUpper bound the relative effect by the confidence
+	// sequence; null when the analysis is not sequential.
+	SeqCILower Num `json:"seq_ci_lower"`
+	SeqCIUpper Num `json:"seq_ci_upper"`
+	PValue     Num `json:"p_value"`
+}
+
+// SignalsSummary describes the signals of the analysed conversations.
+type SignalsSummary struct {
+	Conversations int64 `json:"conversations"`
+	Triggered     int64 `json:"triggered"`
+	WithSignal    int64 `json:"with_signal"`
+	Signals       int64 `json:"signals"`
+	// ByKind counts signals per kind over the whole replay (signals.parquet).
+	ByKind []KindCount `json:"by_kind"`
+	// PerConversation is the distribution of signals per analysed
+	// conversation, with a histogram 0, 1, …, 9, "10+".
+	PerConversation Distribution `json:"per_conversation"`
+	// TimeToFirstSignalSeconds is the distribution of first_signal_at −
+	// started_at over conversations with a signal.
+	TimeToFirstSignalSeconds Distribution `json:"time_to_first_signal_seconds"`
+}
+
+// KindCount is a count of one signal kind.
+type KindCount struct {
+	Kind  string `json:"kind"`
+	Count int64  `json:"count"`
+}
+
+// Distribution summarises a sample.
+type Distribution struct {
+	N         int64      `json:"n"`
+	Mean      Num        `json:"mean"`
+	Quantiles []Quantile `json:"quantiles"` // q = 0.1, 0.25, 0.5, 0.75, 0.9, 0.99
+	Histogram []Bin      `json:"histogram,omitempty"`
+}
+
+// Quantile is one sample quantile.
+type Quantile struct {
+	Q     float64 `json:"q"`
+	Value Num     `json:"value"`
+}
+
+// Bin is one histogram bar.
+type Bin struct {
+	Label string `json:"label"`
+	Count int64  `json:"count"`
+}
+
+// Read loads a results.json, checking its major schema version.
+func Read(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("parse results %s: %w", path, err)
+	}
+	if major(r.SchemaVersion) != major(SchemaVersion) {
+		return nil, fmt.Errorf("results %s: schema_version %q, this build reads %s.x; re-run signalab analyze with this build",
+			path, r.SchemaVersion, major(SchemaVersion))
+	}
+	return &r, nil
+}
+
+func major(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '.' {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// Marshal encodes r as indented JSON with a trailing newline.
+func Marshal(r *Results) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

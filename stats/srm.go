@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"math"
+
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -57,7 +59,7 @@ func SRM(observed []int64, weights []float64) SRMResult {
 		res.Expected[i] = e
 		if e == 0 {
 			if o > 0 {
-				res.ChiSquare = inf
+				res.ChiSquare = math.Inf(1)
 			}
 			continue
 		}
@@ -65,7 +67,7 @@ func SRM(observed []int64, weights []float64) SRMResult {
 		res.ChiSquare += d * d / e
 	}
 	res.DF = k - 1
-	if res.ChiSquare == inf {
+	if math.IsInf(res.ChiSquare, 1) {
 		res.PValue = 0
 		return res
 	}

@@ -1,0 +1,350 @@
+package stats
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// effect is the internal form every comparison reduces to before intervals
+// and p-values: the absolute and relative point estimates with their
+// variances, and the per-arm variance components for Welch–Satterthwaite.
+type effect struct {
+	nA, nB     float64
+	muA, muB   float64 // reported (unadjusted) arm means
+	abs        float64
+	absVar     float64 // Var(abs) = sA + sB
+	sA, sB     float64 // per-arm contributions vA/nA, vB/nB to absVar
+	rel        float64
+	relVar     float64
+	pooledVar  float64 // per-unit pooled variance, for StudentPooled
+	baseForRel float64 // denominator of the relative effect (|μ_A| unadjusted)
+	// logVar is Var(log μ_B − log μ_A) = sB/μ_B² + sA/μ_A², for LogCI,
+	// around logRatio = log(μ_B/μ_A) (adjusted means under CUPED).
+	logVar      float64
+	logRatio    float64
+	hasLogRatio bool
+}
+
+func (o Options) alpha() float64 {
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		return 0.05
+	}
+	return o.Alpha
+}
+
+// armMoments returns n, mean and per-unit variance of one arm. Mean metrics
+// use the unbiased sample variance (divisor n − 1); proportions use p(1 − p).
+func armMoments(m Moments, kind MetricKind) (n, mean, v float64) {
+	n = m.N
+	if n <= 0 {
+		return 0, 0, 0
+	}
+	mean = m.Sum / n
+	switch kind {
+	case Proportion:
+		v = mean * (1 - mean)
+	default:
+		if n > 1 {
+			v = (m.SumSq - m.Sum*m.Sum/n) / (n - 1)
+		}
+	}
+	if v < 0 { // rounding of Σy² − (Σy)²/n
+		v = 0
+	}
+	return n, mean, v
+}
+
+// CompareMeans compares a treatment arm with control for a mean or proportion
+// metric from per-arm sufficient statistics.
+//
+//	μ = Σy/n,   v = (Σy² − (Σy)²/n)/(n − 1)  (Mean)   or   v = μ(1 − μ)  (Proportion)
+//	Δ = μ_B − μ_A,            Var(Δ) = v_A/n_A + v_B/n_B
+//	L = Δ/|μ_A|,              Var(L) = v_B/(n_B μ_A²) + μ_B² v_A/(n_A μ_A⁴)   (delta method)
+//	df = Var(Δ)² / ((v_A/n_A)²/(n_A − 1) + (v_B/n_B)²/(n_B − 1))            (Welch–Satterthwaite)
+//
+// The interval is estimate ± q·SE with q the t(df) (Welch), normal (Z) or
+// t(n_A + n_B − 2) with pooled variance (StudentPooled) quantile, at 1 − α/2
+// (two-sided) or 1 − α (one-sided). The relative interval is delta-method by
+// default, Fieller or log-scale by option. Sequential, Bayesian,
+// non-inferiority and continuity options apply as documented on Options.
+//
+// Degenerate cases return PValue 1 and a Reason: an empty arm, n < 2 for a
+// mean, zero variance in both arms (for proportions: no or all conversions in
+// both), a zero control mean (relative effect undefined; absolute kept).
+//
+// References: Welch (1947), Biometrika 34; GrowthBook gbstats
+// frequentist/tests.py; Deng, Knoblich, Lu (2018) KDD for the delta method.
+func CompareMeans(control, treatment Moments, kind MetricKind, opts Options) Result {
+	nA, muA, vA := armMoments(control, kind)
+	nB, muB, vB := armMoments(treatment, kind)
+	res := Result{ControlN: control.N, TreatmentN: treatment.N, ControlMean: muA, TreatmentMean: muB}
+	if reason := checkArms(nA, nB, kind == Proportion); reason != "" {
+		return undefined(res, reason)
+	}
+	e := meanEffect(nA, muA, vA, nB, muB, vB)
+	if kind == Proportion && opts.PooledProportionSE {
+		p := (control.Sum + treatment.Sum) / (nA + nB)
+		e.pooledVar = p * (1 - p)
+	}
+	return finish(res, e, opts)
+}
+
+func checkArms(nA, nB float64, proportion bool) string {
+	switch {
+	case nA <= 0 && nB <= 0:
+		return "both arms are empty"
+	case nA <= 0:
+		return "control arm is empty"
+	case nB <= 0:
+		return "treatment arm is empty"
+	case !proportion && (nA < 2 || nB < 2):
+		return "fewer than 2 units in an arm"
+	}
+	return ""
+}
+
+// meanEffect builds the effect of two independent arm means with per-unit
+// variances vA, vB.
+func meanEffect(nA, muA, vA, nB, muB, vB float64) effect {
+	e := effect{nA: nA, nB: nB, muA: muA, muB: muB, sA: vA / nA, sB: vB / nB}
+	e.abs = muB - muA
+	e.absVar = e.sA + e.sB
+	e.baseForRel = math.Abs(muA)
+	if muA != 0 {
+		e.rel = e.abs / e.baseForRel
+		e.relVar = e.sB/(muA*muA) + muB*muB*e.sA/(muA*muA*muA*muA)
+		if muB != 0 {
+			e.logVar = e.sB/(muB*muB) + e.sA/(muA*muA)
+			e.hasLogRatio = muB/muA > 0
+			if e.hasLogRatio {
+				e.logRatio = math.Log(muB / muA)
+			}
+		}
+	}
+	if nA+nB > 2 {
+		e.pooledVar = ((nA-1)*vA + (nB-1)*vB) / (nA + nB - 2)
+	}
+	return e
+}
+
+func undefined(res Result, reason string) Result {
+	res.PValue, res.RelPValue = 1, 1
+	res.Reason = reason
+	return res
+}
+
+// welchDF is the Welch–Satterthwaite degrees of freedom of sA + sB, where
+// sX = v_X/n_X. It is +Inf when both components are zero.
+func welchDF(sA, sB, nA, nB float64) float64 {
+	den := 0.0
+	if nA > 1 {
+		den += sA * sA / (nA - 1)
+	}
+	if nB > 1 {
+		den += sB * sB / (nB - 1)
+	}
+	if den == 0 {
+		return math.Inf(1)
+	}
+	return (sA + sB) * (sA + sB) / den
+}
+
+// reference is the distribution of the standardized statistic.
+type reference struct{ df float64 } // df ≤ 0 or +Inf: standard normal
+
+func (r reference) quantile(p float64) float64 {
+	if r.df <= 0 || math.IsInf(r.df, 1) {
+		return distuv.UnitNormal.Quantile(p)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.Quantile(p)
+}
+
+func (r reference) cdf(x float64) float64 {
+	if r.df <= 0 || math.IsInf(r.df, 1) {
+		return distuv.UnitNormal.CDF(x)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.CDF(x)
+}
+
+func (r reference) survival(x float64) float64 {
+	if r.df <= 0 || math.IsInf(r.df, 1) {
+		return distuv.UnitNormal.Survival(x)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.Survival(x)
+}
+
+// pValue of statistic z under alt.
+func (r reference) pValue(z float64, alt Alternative) float64 {
+	var p float64
+	switch alt {
+	case Greater:
+		p = r.survival(z)
+	case Less:
+		p = r.cdf(z)
+	default:
+		p = 2 * r.survival(math.Abs(z))
+	}
+	return clamp01(p)
+}
+
+// interval around est with standard error se.
+func (r reference) interval(est, se, alpha float64, alt Alternative) Interval {
+	switch alt {
+	case Greater:
+		return Interval{est - r.quantile(1-alpha)*se, math.Inf(1)}
+	case Less:
+		return Interval{math.Inf(-1), est + r.quantile(1-alpha)*se}
+	default:
+		q := r.quantile(1 - alpha/2)
+		return Interval{est - q*se, est + q*se}
+	}
+}
+
+func clamp01(p float64) float64 {
+	if p < 0 || math.IsNaN(p) {
+		return 0
+	}
+	if p > 1 {
+		return 1
+	}
+	return p
+}
+
+// marginNull returns the null values of the absolute and relative effect for
+// a non-inferiority margin m: −m·|μ_A| (Greater) or +m·|μ_A| (Less).
+func marginNull(e effect, opts Options) (abs0, rel0 float64) {
+	m := opts.NonInferiorityMargin
+	if m == 0 {
+		return 0, 0
+	}
+	switch opts.Alternative {
+	case Greater:
+		return -m * e.baseForRel, -m
+	case Less:
+		return m * e.baseForRel, m
+	}
+	return 0, 0
+}
+
+// finish turns an effect into a Result: reference distribution, intervals,
+// p-values, then the sequential and Bayesian layers.
+func finish(res Result, e effect, opts Options) Result {
+	alpha := opts.alpha()
+	ref := reference{}
+	absVar := e.absVar
+	switch opts.Test {
+	case Welch:
+		ref.df = welchDF(e.sA, e.sB, e.nA, e.nB)
+	case StudentPooled:
+		ref.df = e.nA + e.nB - 2
+		absVar = e.pooledVar * (1/e.nA + 1/e.nB)
+	}
+	if absVar <= 0 || math.IsNaN(absVar) {
+		res.AbsEffect = e.abs
+		res.RelEffect = e.rel
+		return undefined(res, "zero variance in both arms")
+	}
+	if !math.IsInf(ref.df, 1) {
+		res.DF = ref.df
+	}
+	res.AbsEffect = e.abs
+	res.AbsSE = math.Sqrt(absVar)
+	abs0, rel0 := marginNull(e, opts)
+	pvSE := res.AbsSE
+	if opts.PooledProportionSE && opts.Test == Z && e.pooledVar > 0 {
+		pvSE = math.Sqrt(e.pooledVar * (1/e.nA + 1/e.nB))
+	}
+	diff := e.abs - abs0
+	cc := 0.0
+	if opts.ContinuityCorrection {
+		cc = 0.5 * (1/e.nA + 1/e.nB)
+		diff = math.Copysign(math.Max(math.Abs(diff)-cc, 0), diff)
+	}
+	res.Statistic = diff / pvSE
+	res.PValue = ref.pValue(res.Statistic, opts.Alternative)
+	res.AbsCI = ref.interval(e.abs, res.AbsSE, alpha, opts.Alternative)
+	if cc > 0 {
+		res.AbsCI = widen(res.AbsCI, cc)
+	}
+	res.Significant = res.PValue < alpha
+
+	if e.muA == 0 || e.relVar <= 0 {
+		res.RelPValue = 1
+		res.Reason = "control mean is zero: relative effect undefined"
+		if e.muA != 0 {
+			res.Reason = "zero variance of the relative effect"
+		}
+	} else {
+		res.RelEffect = e.rel
+		res.RelSE = math.Sqrt(e.relVar)
+		res.RelPValue = ref.pValue((e.rel-rel0)/res.RelSE, opts.Alternative)
+		res.RelCI = relativeInterval(e, ref, alpha, opts)
+		if cc > 0 {
+			res.RelCI = widen(res.RelCI, cc/e.baseForRel)
+		}
+	}
+	if opts.Sequential.Enabled {
+		applySequential(&res, e, opts)
+	}
+	if opts.Bayesian.Enabled && res.RelSE > 0 {
+		b := Posterior(res.RelEffect, res.RelSE, opts.Bayesian, alpha)
+		res.Bayesian = &b
+	}
+	return res
+}
+
+func widen(iv Interval, w float64) Interval { return Interval{iv[0] - w, iv[1] + w} }
+
+// relativeInterval forms the interval of L = μ_B/μ_A − 1 by the method opts
+// selects (delta, Fieller, log). When Fieller's interval is unbounded (the
+// control mean is not significantly different from zero), it falls back to
+// the delta-method interval.
+func relativeInterval(e effect, ref reference, alpha float64, opts Options) Interval {
+	se := math.Sqrt(e.relVar)
+	switch opts.RelativeCI {
+	case FiellerCI:
+		if iv, ok := fiellerInterval(e, ref, alpha, opts.Alternative); ok {
+			return iv
+		}
+	case LogCI:
+		if e.hasLogRatio && e.logVar > 0 {
+			iv := ref.interval(e.logRatio, math.Sqrt(e.logVar), alpha, opts.Alternative)
+			return Interval{math.Expm1(iv[0]), math.Expm1(iv[1])}
+		}
+	}
+	return ref.interval(e.rel, se, alpha, opts.Alternative)
+}
+
+// fiellerInterval is Fieller's (1954) interval for ρ = μ_B/μ_A with
+// independent arm means a = μ̂_A, b = μ̂_B and variances s_A, s_B: the set of
+// ρ with (b − ρa)² ≤ q²(s_B + ρ² s_A), that is
+//
+//	ρ = (ab ± q·sqrt(a² s_B + b² s_A − q² s_A s_B)) / (a² − q² s_A),
+//
+// bounded only when a² > q² s_A. The relative interval is ρ − 1 (sign
+// flipped when μ_A < 0, since L = Δ/|μ_A|).
+func fiellerInterval(e effect, ref reference, alpha float64, alt Alternative) (Interval, bool) {
+	q := ref.quantile(1 - alpha/2)
+	if alt != TwoSided {
+		q = ref.quantile(1 - alpha)
+	}
+	a, b := e.muA, e.muB
+	den := a*a - q*q*e.sA
+	disc := a*a*e.sB + b*b*e.sA - q*q*e.sA*e.sB
+	if den <= 0 || disc < 0 {
+		return Interval{}, false
+	}
+	lo := (a*b-q*math.Sqrt(disc))/den - 1
+	hi := (a*b+q*math.Sqrt(disc))/den - 1
+	if a < 0 {
+		lo, hi = -hi, -lo
+	}
+	switch alt {
+	case Greater:
+		return Interval{lo, math.Inf(1)}, true
+	case Less:
+		return Interval{math.Inf(-1), hi}, true
+	}
+	return Interval{lo, hi}, true
+}

@@ -2,7 +2,6 @@ package assign
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -139,18 +138,4 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Duration(d).String() + `"`), nil
-}
-
-// LoadSpec reads and parses an experiment.yaml. Validation of values is done
-// by Spec.Validate.
-func LoadSpec(path string) (*Spec, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read experiment spec: %w", err)
-	}
-	var s Spec
-	if err := yaml.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("parse experiment spec %s: %w", path, err)
-	}
-	return &s, nil
 }

@@ -1,0 +1,358 @@
+package assign
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/signal"
+	"github.com/signalab/signalab/stats"
+)
+
+// Assignment is one randomization unit's outcome: a row of assignments.parquet.
+// Variant is empty and Bucket may be null when the unit is not in the
+// experiment; Reason says why (one of the Reason constants).
+type Assignment struct {
+	UnitID       string `parquet:"unit_id" json:"unit_id"`
+	Variant      string `parquet:"variant,dict" json:"variant"`
+	Bucket       *int32 `parquet:"bucket" json:"bucket"`
+	InExperiment bool   `parquet:"in_experiment" json:"in_experiment"`
+	Reason       string `parquet:"reason,dict" json:"reason"`
+}
+
+// Result is the outcome of assigning one experiment's units.
+type Result struct {
+	Assignments []Assignment // one per unit id seen, sorted by UnitID
+	Summary     Summary      // the content of assign.json
+}
+
+// Lookup returns the assignment of unitID (binary search).
+func (r *Result) Lookup(unitID string) (Assignment, bool) {
+	i, ok := slices.BinarySearchFunc(r.Assignments, unitID, func(a Assignment, id string) int {
+		switch {
+		case a.UnitID < id:
+			return -1
+		case a.UnitID > id:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return Assignment{}, false
+	}
+	return r.Assignments[i], true
+}
+
+// UnitID returns the value of the randomization unit column unit
+// (conversation_id, buyer_id or shop_id) of conversation c, "" for an unknown unit.
+func UnitID(unit string, c *signal.Conversation) string {
+	switch unit {
+	case "conversation_id":
+		return c.ConversationID
+	case "buyer_id":
+		return c.BuyerID
+	case "shop_id":
+		return c.ShopID
+	}
+	return ""
+}
+
+// ConversationColumn returns the value of a categorical conversation column
+// (one of FilterColumns) as a string; booleans are "true" or "false".
+func ConversationColumn(col string, c *signal.Conversation) (string, bool) {
+	switch col {
+	case "conversation_id":
+		return c.ConversationID, true
+	case "shop_id":
+		return c.ShopID, true
+	case "buyer_id":
+		return c.BuyerID, true
+	case "channel":
+		return c.Channel, true
+	case "triggered":
+		return strconv.FormatBool(c.Triggered), true
+	case "had_cart_at_start":
+		return strconv.FormatBool(c.HadCartAtStart), true
+	}
+	return "", false
+}
+
+// Admit returns "" when conversation c is in the experiment's window (its
+// started_at in [window.start, window.end)) and passes every filter (its
+// column value is in the listed set), else ReasonOutsideWindow or ReasonFiltered.
+func (s *Spec) Admit(c *signal.Conversation) string {
+	if w := s.Window; w != nil {
+		if c.StartedAt < w.Start.UnixMicro() || c.StartedAt >= w.End.UnixMicro() {
+			return ReasonOutsideWindow
+		}
+	}
+	for col, vals := range s.Filters {
+		v, _ := ConversationColumn(col, c)
+		if !slices.Contains(vals, v) {
+			return ReasonFiltered
+		}
+	}
+	return ""
+}
+
+// NewSpecAssigner returns the Assigner of a validated spec: its hash, salt,
+// variants, coverage and namespace.
+func NewSpecAssigner(s *Spec) (*Assigner, error) {
+	a, err := NewAssigner(s.Hash, s.Salt, s.Variants, s.CoverageValue())
+	if err != nil {
+		return nil, err
+	}
+	if ns := s.Namespace; ns != nil {
+		return a.WithNamespace(ns.ID, ns.Range[0], ns.Range[1])
+	}
+	return a, nil
+}
+
+// unitState accumulates one unit's conversations.
+type unitState struct {
+	inWindow bool     // at least one conversation in the window
+	passed   int64    // conversations in the window that passed the filters
+	segs     []string // distinct "column\x00value" of passed conversations
+}
+
+// Runner assigns the units of a stream of conversations. Add every
+// conversation, then call Result. Memory grows with the number of distinct
+// units, not conversations.
+type Runner struct {
+	spec     *Spec
+	asg      *Assigner
+	exp      *exposureIndex
+	units    map[string]*unitState
+	counts   ConversationCounts
+	segments []string
+}
+
+// NewRunner returns a Runner for a validated spec (from LoadSpec or
+// ParseSpec). With a non-nil exposure log, cohorts come from the log instead
+// of the hash (the hash is still computed and compared).
+func NewRunner(spec *Spec, exposures *ExposureLog) (*Runner, error) {
+	asg, err := NewSpecAssigner(spec)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{spec: spec, asg: asg, units: map[string]*unitState{}, segments: spec.Analysis.Segments}
+	if exposures != nil {
+		if r.exp, err = indexExposures(spec, exposures); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Add records one conversation.
+func (r *Runner) Add(c *signal.Conversation) {
+	r.counts.Read++
+	id := UnitID(r.spec.Unit, c)
+	if id == "" {
+		r.counts.MissingUnitID++
+	}
+	u := r.units[id]
+	if u == nil {
+		u = &unitState{}
+		r.units[id] = u
+	}
+	switch r.spec.Admit(c) {
+	case ReasonOutsideWindow:
+		return
+	case ReasonFiltered:
+		r.counts.InWindow++
+		u.inWindow = true
+		return
+	}
+	r.counts.InWindow++
+	r.counts.Admitted++
+	u.inWindow = true
+	u.passed++
+	for _, col := range r.segments {
+		v, _ := ConversationColumn(col, c)
+		key := col + "\x00" + v
+		if !slices.Contains(u.segs, key) {
+			u.segs = append(u.segs, key)
+		}
+	}
+}
+
+// Run assigns the randomization units of conversations under spec (validated,
+// as LoadSpec returns it) and computes the SRM checks. With exposures non-nil
+// the logged cohorts are used and checked against the hash.
+func Run(spec *Spec, conversations []signal.Conversation, exposures *ExposureLog) (*Result, error) {
+	r, err := NewRunner(spec, exposures)
+	if err != nil {
+		return nil, err
+	}
+	for i := range conversations {
+		r.Add(&conversations[i])
+	}
+	return r.Result(), nil
+}
+
+// Result assigns every unit seen and summarises.
+func (r *Runner) Result() *Result {
+	ids := make([]string, 0, len(r.units))
+	for id := range r.units {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	arms := r.asg.Arms()
+	armIndex := map[string]int{}
+	for i, a := range arms {
+		armIndex[a.Name] = i
+	}
+	sum := r.newSummary()
+	observed := make([]int64, len(arms))
+	segObserved := map[string][]int64{}
+	var segKeys []string
+	out := make([]Assignment, 0, len(ids))
+	for _, id := range ids {
+		u := r.units[id]
+		a := Assignment{UnitID: id}
+		d := r.asg.Decide(id)
+		if d.Bucket >= 0 {
+			b := int32(d.Bucket)
+			a.Bucket = &b
+		}
+		arm := -1
+		switch {
+		case id == "":
+			a.Reason = ReasonMissingUnitID
+		case !u.inWindow:
+			a.Reason = ReasonOutsideWindow
+		case u.passed == 0:
+			a.Reason = ReasonFiltered
+		case r.exp != nil:
+			arm, a.Reason = r.exp.decide(id, d, arms, sum.Exposures)
+		default:
+			arm, a.Reason = d.Arm, d.Reason
+		}
+		if arm >= 0 {
+			a.Variant, a.InExperiment = arms[arm].Name, true
+			observed[arm]++
+			sum.Arms[arm].Units++
+			sum.Arms[arm].Conversations += u.passed
+			sum.Units.InExperiment++
+			for _, k := range u.segs {
+				o := segObserved[k]
+				if o == nil {
+					o = make([]int64, len(arms))
+					segObserved[k] = o
+					segKeys = append(segKeys, k)
+				}
+				o[arm]++
+			}
+		}
+		sum.Units.Total++
+		sum.Units.ByReason[a.Reason]++
+		out = append(out, a)
+	}
+	if r.exp != nil {
+		r.exp.finish(r.units, r.spec, sum.Exposures)
+	}
+	weights := make([]float64, len(arms))
+	for i, a := range arms {
+		weights[i] = a.Weight
+		if sum.Units.InExperiment > 0 {
+			sum.Arms[i].Share = float64(sum.Arms[i].Units) / float64(sum.Units.InExperiment)
+		}
+	}
+	alpha := r.spec.Analysis.SRMAlpha
+	sum.SRM = newSRMCheck(observed, weights, alpha, 1)
+	sort.Strings(segKeys)
+	for _, k := range segKeys {
+		col, val, _ := cut0(k)
+		sum.Segments = append(sum.Segments, SegmentSRM{Column: col, Value: val, Units: total(segObserved[k])})
+	}
+	m := len(sum.Segments)
+	for i := range sum.Segments {
+		s := &sum.Segments[i]
+		s.SRMCheck = newSRMCheck(segObserved[s.Column+"\x00"+s.Value], weights, alpha, m)
+	}
+	return &Result{Assignments: out, Summary: *sum}
+}
+
+func cut0(k string) (string, string, bool) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == 0 {
+			return k[:i], k[i+1:], true
+		}
+	}
+	return k, "", false
+}
+
+func total(xs []int64) int64 {
+	var t int64
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}
+
+func (r *Runner) newSummary() *Summary {
+	s := r.spec
+	sum := &Summary{
+		ToolVersion:   buildinfo.Version(),
+		Experiment:    s.Name,
+		Unit:          s.Unit,
+		Hash:          s.Hash,
+		Salt:          s.Salt,
+		Coverage:      s.CoverageValue(),
+		Namespace:     s.Namespace,
+		Window:        s.Window,
+		Filters:       s.Filters,
+		Source:        "hash",
+		Conversations: r.counts,
+		Units:         UnitCounts{ByReason: map[string]int64{}},
+	}
+	for _, a := range r.asg.Arms() {
+		sum.Arms = append(sum.Arms, ArmSummary{Name: a.Name, Weight: a.Weight})
+	}
+	if r.exp != nil {
+		sum.Source = "exposures"
+		sum.Exposures = &ExposureSummary{File: r.exp.path, Rows: r.exp.rows, Units: int64(len(r.exp.units))}
+	}
+	return sum
+}
+
+// newSRMCheck runs stats.SRM and flags p < alpha/m (Bonferroni over m tests).
+func newSRMCheck(observed []int64, weights []float64, alpha float64, m int) SRMCheck {
+	res := stats.SRM(observed, weights)
+	if m < 1 {
+		m = 1
+	}
+	c := SRMCheck{
+		Observed: observed,
+		Expected: res.Expected,
+		DF:       res.DF,
+		PValue:   res.PValue,
+		Alpha:    alpha / float64(m),
+		Reason:   res.Reason,
+	}
+	if !math.IsInf(res.ChiSquare, 0) {
+		x := res.ChiSquare
+		c.ChiSquare = &x
+	}
+	c.Flagged = res.Reason == "" && res.PValue < c.Alpha
+	if m > 1 {
+		c.AdjustedP = math.Min(1, res.PValue*float64(m))
+		c.Tests = m
+	}
+	return c
+}
+
+// armNames lists the variant names, for error messages.
+func armNames(arms []Arm) string {
+	s := ""
+	for i, a := range arms {
+		if i > 0 {
+			s += ", "
+		}
+		s += a.Name
+	}
+	return s
+}

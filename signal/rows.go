@@ -32,6 +32,9 @@ type Signal struct {
 	ItemCount       *int32  `parquet:"item_count" json:"item_count,omitempty"`
 	OrderID         *string `parquet:"order_id" json:"order_id,omitempty"`
 	OrderValueCents *int64  `parquet:"order_value_cents" json:"order_value_cents,omitempty"`
+	// OrderAgeSeconds is set on buyer_context signals with a last order: the
+	// whole seconds from that order's event_time to the conversation start.
+	OrderAgeSeconds *int64 `parquet:"order_age_seconds" json:"order_age_seconds,omitempty"`
 }
 
 // Conversation is one conversation's summary: a row of conversations.parquet.

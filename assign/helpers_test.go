@@ -22,3 +22,14 @@ func writeConversations(path string, rows []signal.Conversation) error {
 		return pw.Close()
 	})
 }
+
+// writeParquet writes rows of any parquet-tagged struct type.
+func writeParquet[T any](path string, rows []T) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[T](w)
+		if _, err := pw.Write(rows); err != nil {
+			return err
+		}
+		return pw.Close()
+	})
+}

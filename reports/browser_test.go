@@ -1,0 +1,266 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/signalab/signalab/results"
+)
+
+// findChromium returns the path of a Chromium binary. Without one the test
+// skips locally and fails in CI (CI=true), where .ci/run installs Debian's
+// chromium package.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no chromium on PATH; CI must install it (apt-get install chromium)")
+	}
+	t.Skip("no chromium on PATH; install it (apt-get install chromium) to run the browser test")
+	return ""
+}
+
+// pageValue is one element of the report that carries a number in a data-
+// attribute, as the page's own script-free markup exposes it.
+type pageValue struct {
+	Field      string `json:"field"`
+	Value      string `json:"value"`
+	Text       string `json:"text"`
+	Row        string `json:"row"`
+	Metric     string `json:"metric"`
+	Variant    string `json:"variant"`
+	Population string `json:"population"`
+	Arm        string `json:"arm"`
+	Name       string `json:"name"`
+}
+
+const collectJS = `Array.from(document.querySelectorAll('[data-field]')).map(e => {
+  const row = e.closest('[data-row]'), head = e.closest('[data-key="headline"]');
+  return {field: e.dataset.field, value: e.dataset.value || "", text: e.textContent.trim(),
+    row: row ? row.dataset.row : "", metric: head ? head.dataset.metric : "",
+    variant: head ? head.dataset.variant : "", population: head ? head.dataset.population : "",
+    arm: e.dataset.arm || "", name: e.dataset.name || ""};
+})`
+
+// TestBrowserReport opens the report of the fixture run folder in headless
+// Chromium, fails on any console error, uncaught exception, failed resource
+// or network request, checks that the numbers the page shows equal those in
+// results.json, and saves a full-page screenshot under the test's temporary
+// folder (copied to $SIGNALAB_SCREENSHOT_DIR when set).
+func TestBrowserReport(t *testing.T) {
+	chromium := findChromium(t)
+	dir := filepath.Join("testdata", "run")
+	r, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := RenderHTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	page := filepath.Join(tmp, "report.html")
+	if err := os.WriteFile(page, html.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
+		chromedp.WindowSize(1280, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+
+	var mu sync.Mutex
+	var problems []string
+	report := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	if err := chromedp.Listen(bctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, string(a.Value))
+				}
+				report("console.%s: %v", ev.Type, args)
+			}
+		case *runtime.EventExceptionThrown:
+			report("uncaught exception: %s", ev.ExceptionDetails.Text)
+		case *network.EventLoadingFailed:
+			report("failed resource (%s): %s %s", ev.Type, ev.ErrorText, ev.BlockedReason)
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; u != "file://"+page && !bytes.HasPrefix([]byte(u), []byte("data:")) {
+				report("network request at view time: %s", u)
+			}
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				report("browser log error (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("start chromium %s: %v", chromium, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+page)); err != nil {
+		t.Fatalf("open %s: %v", page, err)
+	}
+	values, err := chromedp.Run(bctx, chromedp.Evaluate[[]pageValue](collectJS))
+	if err != nil {
+		t.Fatalf("read page values: %v", err)
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	png := filepath.Join(tmp, "report.png")
+	if err := os.WriteFile(png, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", png)
+	if d := os.Getenv("SIGNALAB_SCREENSHOT_DIR"); d != "" {
+		if err := os.WriteFile(filepath.Join(d, "report.png"), shot, 0o644); err == nil {
+			t.Logf("screenshot copied to %s", filepath.Join(d, "report.png"))
+		}
+	}
+
+	mu.Lock()
+	for _, p := range problems {
+		t.Errorf("browser: %s", p)
+	}
+	mu.Unlock()
+	checkPageValues(t, r.Results, values)
+}
+
+// checkPageValues compares every number the page exposes with results.json:
+// the data-value must be the exact float64 and the visible text its
+// formatted form.
+func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
+	t.Helper()
+	rows := map[string]*results.Row{}
+	for i := range res.Rows {
+		rows[rowID(&res.Rows[i])] = &res.Rows[i]
+	}
+	seenRows := map[string]int{}
+	headlines := 0
+	check := func(where string, v pageValue, want results.Num, format func(float64) string) {
+		t.Helper()
+		if !want.Valid() {
+			if v.Value != "" {
+				t.Errorf("%s: data-value %q, want none (null in results.json)", where, v.Value)
+			}
+			if v.Text != notAvailable {
+				t.Errorf("%s: text %q, want %q", where, v.Text, notAvailable)
+			}
+			return
+		}
+		got, err := strconv.ParseFloat(v.Value, 64)
+		if err != nil || got != float64(want) {
+			t.Errorf("%s: data-value %q, want %v", where, v.Value, float64(want))
+		}
+		if w := format(float64(want)); v.Text != w {
+			t.Errorf("%s: text %q, want %q", where, v.Text, w)
+		}
+	}
+	for _, v := range values {
+		switch {
+		case v.Metric != "":
+			row := findRow(res, v.Metric, v.Variant, results.SegmentAll, "", v.Population)
+			if row == nil {
+				t.Errorf("headline %s/%s/%s: no such row in results.json", v.Metric, v.Variant, v.Population)
+				continue
+			}
+			where := "headline " + rowID(row) + " " + v.Field
+			switch v.Field {
+			case "relative":
+				headlines++
+				check(where, v, row.Relative.Estimate, SignedPercent)
+			case "ci-lower":
+				check(where, v, row.Relative.CILower, SignedPercent)
+			case "ci-upper":
+				check(where, v, row.Relative.CIUpper, SignedPercent)
+			case "p-value":
+				check(where, v, row.PValue, PValue)
+			}
+		case v.Row != "":
+			row, ok := rows[v.Row]
+			if !ok {
+				t.Errorf("page row %q is not in results.json", v.Row)
+				continue
+			}
+			where := "row " + v.Row + " " + v.Field
+			switch v.Field {
+			case "relative":
+				seenRows[v.Row]++
+				check(where, v, row.Relative.Estimate, SignedPercent)
+			case "p-value":
+				check(where, v, row.PValue, PValue)
+			case "p-adjusted":
+				check(where, v, row.PValueAdjusted, PValue)
+			}
+		case v.Field == "arm-units":
+			found := false
+			for _, a := range res.Health.Arms {
+				if a.Name == v.Arm {
+					found = true
+					check("arm "+a.Name+" units", v, results.Num(a.Units), func(x float64) string { return Count(int64(x)) })
+				}
+			}
+			if !found {
+				t.Errorf("arm %q shown but not in results.json", v.Arm)
+			}
+		case v.Field == "srm-p":
+			check("SRM p-value", v, res.Health.SRM.PValue, PValue)
+		case v.Field == "quality":
+			q := res.Health.Replay
+			want := map[string]int64{"Accepted": q.Accepted, "Duplicates": q.Duplicates, "Stale": q.Stale,
+				"Late": q.Late, "Quarantined": q.Quarantined}[v.Name]
+			check("replay "+v.Name, v, results.Num(want), func(x float64) string { return Count(int64(x)) })
+		}
+	}
+	if want := len(treatments(res.Experiment)); headlines != want {
+		t.Errorf("page shows %d headline lifts, want %d (one per treatment)", headlines, want)
+	}
+	for id, row := range rows {
+		n := seenRows[id]
+		if row.Reason != "" {
+			continue // shown as words, without a number
+		}
+		if n != 1 {
+			t.Errorf("row %s shown %d times, want once", id, n)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package replay
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/signalab/signalab/signal"
+)
+
+// SortSignals sorts signals by (conversation_id, emit_time, signal_id), the
+// order of signals.parquet (docs/design.md), then by the remaining columns
+// so that the order is total.
+func SortSignals(s []signal.Signal) { slices.SortFunc(s, CompareSignals) }
+
+// CompareSignals is the order of SortSignals.
+func CompareSignals(a, b signal.Signal) int {
+	if c := strings.Compare(a.ConversationID, b.ConversationID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.EmitTime, b.EmitTime); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.SignalID, b.SignalID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BuyerID, b.BuyerID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.EventTime, b.EventTime)
+}
+
+// SortConversations sorts conversation rows by (shop_id, buyer_id,
+// started_at, conversation_id), then last_activity_at.
+func SortConversations(s []signal.Conversation) { slices.SortFunc(s, CompareConversations) }
+
+// CompareConversations is the order of SortConversations.
+func CompareConversations(a, b signal.Conversation) int {
+	if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BuyerID, b.BuyerID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.StartedAt, b.StartedAt); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ConversationID, b.ConversationID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.LastActivityAt, b.LastActivityAt)
+}
+
+// SortOrders sorts orders by (shop_id, buyer_id, event_time, order_id), then value.
+func SortOrders(s []signal.Order) { slices.SortFunc(s, CompareOrders) }
+
+// CompareOrders is the order of SortOrders.
+func CompareOrders(a, b signal.Order) int {
+	if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BuyerID, b.BuyerID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.OrderID, b.OrderID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.OrderValueCents, b.OrderValueCents)
+}

@@ -24,6 +24,7 @@ type effect struct {
 	logVar      float64
 	logRatio    float64
 	hasLogRatio bool
+	adjA, adjB  float64 // CUPED-adjusted arm means for LogCI (0: unadjusted)
 }
 
 func (o Options) alpha() float64 {
@@ -263,7 +264,11 @@ func finish(res Result, e effect, opts Options) Result {
 	}
 	res.Statistic = diff / pvSE
 	res.PValue = ref.pValue(res.Statistic, opts.Alternative)
-	res.AbsCI = ref.interval(e.abs, res.AbsSE, alpha, opts.Alternative)
+	ciSE := res.AbsSE
+	if opts.PooledProportionCI && opts.PooledProportionSE && opts.Test == Z && e.pooledVar > 0 {
+		ciSE = pvSE
+	}
+	res.AbsCI = ref.interval(e.abs, ciSE, alpha, opts.Alternative)
 	if cc > 0 {
 		res.AbsCI = widen(res.AbsCI, cc)
 	}
@@ -309,7 +314,26 @@ func relativeInterval(e effect, ref reference, alpha float64, opts Options) Inte
 		}
 	case LogCI:
 		if e.hasLogRatio && e.logVar > 0 {
-			iv := ref.interval(e.logRatio, math.Sqrt(e.logVar), alpha, opts.Alternative)
+			// The log-scale SE has its own Welch–Satterthwaite df (or, with
+			// pooled variance, the pooled per-unit variance scaled by each
+			// arm's mean), as in tea-tasting.
+			lref, lv := ref, e.logVar
+			if ref.df > 0 && !math.IsInf(ref.df, 1) {
+				lA, lB := e.sA/(e.muA*e.muA), e.sB/(e.muB*e.muB)
+				if e.adjA != 0 && e.adjB != 0 {
+					lA, lB = e.sA/(e.adjA*e.adjA), e.sB/(e.adjB*e.adjB)
+				}
+				switch opts.Test {
+				case Welch:
+					lref.df = welchDF(lA, lB, e.nA, e.nB)
+				case StudentPooled:
+					// Pool the per-unit log-scale variances v/μ².
+					uA, uB := lA*e.nA, lB*e.nB
+					pv := ((e.nA-1)*uA + (e.nB-1)*uB) / (e.nA + e.nB - 2)
+					lv = pv * (1/e.nA + 1/e.nB)
+				}
+			}
+			iv := lref.interval(e.logRatio, math.Sqrt(lv), alpha, opts.Alternative)
 			return Interval{math.Expm1(iv[0]), math.Expm1(iv[1])}
 		}
 	}

@@ -72,6 +72,7 @@ func CompareMeansCUPED(control, treatment CovariateMoments, kind MetricKind, opt
 			e.logVar = e.sB/(adjB*adjB) + e.sA/(adjA*adjA)
 			e.logRatio = math.Log(math.Abs(adjB / adjA))
 			e.hasLogRatio = adjB/adjA > 0
+			e.adjA, e.adjB = adjA, adjB
 		}
 	}
 	res.Theta = theta
@@ -166,6 +167,9 @@ func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) 
 		return plain
 	}
 	theta := CUPEDThetaRatio(control, treatment)
+	if opts.ThetaFromPooledSample {
+		theta = cupedThetaRatioPooledSample(control, treatment)
+	}
 	if math.Abs(theta) < 1e-12 {
 		return plain
 	}
@@ -204,10 +208,26 @@ func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) 
 			e.logVar = e.sB/(adjB*adjB) + e.sA/(adjA*adjA)
 			e.logRatio = math.Log(math.Abs(adjB / adjA))
 			e.hasLogRatio = adjB/adjA > 0
+			e.adjA, e.adjB = adjA, adjB
 		}
 	}
 	if plain.AbsSE > 0 {
 		res.VarianceReduction = 1 - e.absVar/(plain.AbsSE*plain.AbsSE)
 	}
 	return finish(res, e, opts)
+}
+
+// cupedThetaRatioPooledSample is tea-tasting's θ for ratio CUPED: the
+// delta-method Ĉov(r, c)/V̂ar(c) of the two arms merged into one sample.
+func cupedThetaRatioPooledSample(control, treatment RatioCovariateMoments) float64 {
+	p := control.Add(treatment)
+	if p.N < 2 || p.SumD == 0 || p.SumV == 0 {
+		return 0
+	}
+	a := newRatioCovArm(p)
+	den := quad(a.gradC(), a.lam)
+	if den <= 0 {
+		return 0
+	}
+	return bilinear(a.gradR(), a.lam, a.gradC()) / den
 }

@@ -219,10 +219,16 @@ type Options struct {
 	// ContinuityCorrection applies Yates' correction 0.5·(1/n_A + 1/n_B) to
 	// proportion z tests (tea-tasting's default; off by default here).
 	ContinuityCorrection bool `json:"continuity_correction"`
-	// PooledProportionSE uses the pooled proportion for the SE of the
-	// p-value of a proportion z test (the χ² test's convention); intervals
-	// keep the unpooled SE.
+	// PooledProportionSE uses the pooled proportion p̄ = (x_A + x_B)/(n_A + n_B)
+	// in the SE √(p̄(1 − p̄)(1/n_A + 1/n_B)) of the p-value of a proportion z
+	// test (the χ² test's convention, Spotify); intervals keep the unpooled
+	// SE unless PooledProportionCI is also set (tea-tasting's convention).
 	PooledProportionSE bool `json:"pooled_proportion_se"`
+	PooledProportionCI bool `json:"pooled_proportion_ci"`
+	// ThetaFromPooledSample computes the ratio-CUPED θ from the two arms
+	// merged into one sample (tea-tasting) instead of summing per-arm
+	// delta-method (co)variances (GrowthBook, the default).
+	ThetaFromPooledSample bool `json:"theta_from_pooled_sample"`
 }
 
 // Interval is a confidence or credible interval. An infinite bound (one-sided

@@ -1,0 +1,122 @@
+package analysis
+
+import (
+	"fmt"
+
+	"github.com/signalab/signalab/stats"
+)
+
+// clusterSum is one randomization unit's sums within a cell: M, D of the
+// metric and U, V of its covariate.
+type clusterSum struct{ m, d, u, v float64 }
+
+// accum holds one metric's sufficient statistics in one cell (variant ×
+// segment value × population).
+type accum struct {
+	units int64
+	cm    stats.CovariateMoments      // mean, proportion (X = 0 without covariate)
+	rm    stats.RatioCovariateMoments // ratio
+	vals  []float64                   // quantile
+	cl    map[int32]int32             // cluster → index in cs
+	cs    []clusterSum
+}
+
+// observe adds one row: value y (or numerator), den (ratios; 1 otherwise),
+// covariates x (or numerator) and xd (ratios; 1 otherwise).
+func (a *accum) observe(kind string, clustered bool, cluster int32, y, den, x, xd float64) {
+	a.units++
+	if kind == Quantile {
+		a.vals = append(a.vals, y)
+		return
+	}
+	if clustered {
+		if a.cl == nil {
+			a.cl = map[int32]int32{}
+		}
+		k, ok := a.cl[cluster]
+		if !ok {
+			k = int32(len(a.cs))
+			a.cl[cluster] = k
+			a.cs = append(a.cs, clusterSum{})
+		}
+		s := &a.cs[k]
+		s.m += y
+		s.d += den
+		s.u += x
+		s.v += xd
+		return
+	}
+	if kind == Ratio {
+		a.rm.Observe(y, den, x, xd)
+		return
+	}
+	a.cm.Observe(y, x)
+}
+
+// clusters returns the number of randomization units in the cell.
+func (a *accum) clusters() int64 {
+	if a.cs != nil {
+		return int64(len(a.cs))
+	}
+	return a.units
+}
+
+// ratioMoments returns the per-cluster (or per-row) ratio moments.
+func (a *accum) ratioMoments() stats.RatioCovariateMoments {
+	if a.cs == nil {
+		return a.rm
+	}
+	var r stats.RatioCovariateMoments
+	for _, s := range a.cs {
+		r.Observe(s.m, s.d, s.u, s.v)
+	}
+	return r
+}
+
+// cell holds the accumulators of every metric for one variant × segment
+// value × population.
+type cell []accum
+
+// dayKey identifies a randomization unit's contribution on one day.
+type dayKey struct {
+	cluster int32
+	day     int64
+}
+
+// series accumulates the primary metric per day for one variant and
+// population.
+type series struct {
+	mom map[int64]*stats.RatioMoments // unclustered: per-row moments per day
+	cl  map[dayKey]*clusterSum        // clustered
+}
+
+func newSeries() *series {
+	return &series{mom: map[int64]*stats.RatioMoments{}, cl: map[dayKey]*clusterSum{}}
+}
+
+// observe adds one row on day: per-row moments of (y, den) when unclustered,
+// else the cluster's daily sums.
+func (s *series) observe(clustered bool, cluster int32, day int64, y, den float64) {
+	if clustered {
+		k := dayKey{cluster, day}
+		c := s.cl[k]
+		if c == nil {
+			c = &clusterSum{}
+			s.cl[k] = c
+		}
+		c.m += y
+		c.d += den
+		return
+	}
+	m := s.mom[day]
+	if m == nil {
+		m = &stats.RatioMoments{}
+		s.mom[day] = m
+	}
+	m.Observe(y, den)
+}
+
+// rowError names a bad cell of the input table.
+func rowError(path string, row int64, col, got string) error {
+	return fmt.Errorf("%s: row %d: column %s: %q is not a number (want a number, 0/1 or true/false)", path, row, col, got)
+}

@@ -1,0 +1,671 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
+)
+
+// DefaultTuningN is N* of the confidence sequence when none is configured
+// (GrowthBook's default).
+const DefaultTuningN = 5000
+
+// Context is what the earlier stages know and the analysis reports in its
+// health section; every field is optional.
+type Context struct {
+	Assign  *assign.Summary  // assign.json: SRM on randomization units
+	Metrics *metrics.Summary // metrics.json: exclusions, caps, signals summary
+	Replay  *results.Replay  // replay.json's data-quality counts
+}
+
+// Analyze reads t once and computes every comparison of cfg.
+func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	s := &state{cfg: &cfg, vidx: map[string]int{}, clusters: map[string]int32{},
+		armClusters: map[int64]struct{}{}, ser: map[[2]int]*series{}, primary: -1}
+	for i, m := range cfg.Metrics {
+		if m.Name == cfg.Primary {
+			s.primary = i
+		}
+	}
+	for _, v := range cfg.Variants {
+		s.addVariant(v.Name)
+	}
+	if cfg.Control != "" {
+		if _, ok := s.vidx[cfg.Control]; !ok && len(cfg.Variants) > 0 {
+			return nil, fmt.Errorf("control %q is not one of the variants", cfg.Control)
+		}
+	}
+	s.segs = make([]map[string]int, len(cfg.Segments))
+	for k := range s.segs {
+		s.segs[k] = map[string]int{}
+	}
+	s.segNames = [][2]string{{results.SegmentAll, ""}}
+	if err := s.pass(t); err != nil {
+		return nil, err
+	}
+	if len(s.variants) == 0 {
+		return nil, fmt.Errorf("%s: no rows", t.Path())
+	}
+	ctrl := 0
+	if cfg.Control != "" {
+		c, ok := s.vidx[cfg.Control]
+		if !ok {
+			return nil, fmt.Errorf("%s: control %q never appears in column %s (have %v)", t.Path(), cfg.Control, cfg.VariantCol, s.variants)
+		}
+		ctrl = c
+	}
+	if len(s.variants) < 2 {
+		return nil, fmt.Errorf("%s: only variant %q appears in column %s; need a control and at least one treatment", t.Path(), s.variants[0], cfg.VariantCol)
+	}
+	s.cell(0, len(s.variants)-1) // make every variant's "all" cell exist
+	res := s.assemble(ctrl, ctx)
+	return res, nil
+}
+
+func (c *Config) check() error {
+	if c.VariantCol == "" {
+		return fmt.Errorf("no variant column")
+	}
+	if len(c.Metrics) == 0 {
+		return fmt.Errorf("no metrics to analyse")
+	}
+	for _, m := range c.Metrics {
+		switch m.Type {
+		case Proportion, Mean, Quantile:
+			if len(m.Columns) != 1 {
+				return fmt.Errorf("metric %s: a %s metric reads one column", m.Name, m.Type)
+			}
+		case Ratio:
+			if len(m.Columns) != 2 {
+				return fmt.Errorf("metric %s: a ratio metric reads a numerator and a denominator column", m.Name)
+			}
+		default:
+			return fmt.Errorf("metric %s: type %q is not proportion, mean, ratio or quantile", m.Name, m.Type)
+		}
+		if m.Type == Quantile && (m.Q <= 0 || m.Q >= 1) {
+			return fmt.Errorf("metric %s: quantile level %v is not in (0, 1)", m.Name, m.Q)
+		}
+	}
+	if c.Alpha == 0 {
+		c.Alpha = 0.05
+	}
+	if c.Alpha <= 0 || c.Alpha >= 1 {
+		return fmt.Errorf("alpha %v is not in (0, 1)", c.Alpha)
+	}
+	if c.SRMAlpha == 0 {
+		c.SRMAlpha = 0.001
+	}
+	if c.Test == "" {
+		c.Test = "welch"
+	}
+	if c.RelativeCI == "" {
+		c.RelativeCI = "delta"
+	}
+	if c.Correction == "" {
+		c.Correction = "holm"
+	}
+	if _, err := stats.ParseCorrection(c.Correction); err != nil {
+		return err
+	}
+	if c.Test != "welch" && c.Test != "z" {
+		return fmt.Errorf("test %q is not welch or z", c.Test)
+	}
+	if c.RelativeCI != "delta" && c.RelativeCI != "fieller" {
+		return fmt.Errorf("relative_ci %q is not delta or fieller", c.RelativeCI)
+	}
+	if c.Primary == "" {
+		c.Primary = c.Metrics[0].Name
+	}
+	return nil
+}
+
+func (s *state) options(sequential bool) stats.Options {
+	o := stats.Options{Alpha: s.cfg.Alpha}
+	if s.cfg.Test == "z" {
+		o.Test = stats.Z
+	}
+	if s.cfg.RelativeCI == "fieller" {
+		o.RelativeCI = stats.FiellerCI
+	}
+	if sequential {
+		n := s.cfg.SequentialTuningN
+		if n <= 0 {
+			n = DefaultTuningN
+		}
+		o.Sequential = stats.Sequential{Enabled: true, TuningN: n}
+	}
+	if s.cfg.Bayesian && !sequential {
+		o.Bayesian = stats.Bayesian{Enabled: true}
+	}
+	return o
+}
+
+// compare runs the test of metric i between two accumulators.
+func (s *state) compare(i int, c, t *accum, opts stats.Options, cuped bool) stats.Result {
+	m := s.cfg.Metrics[i]
+	switch {
+	case m.Type == Quantile:
+		slices.Sort(c.vals)
+		slices.Sort(t.vals)
+		return stats.CompareQuantiles(stats.QuantileCI(c.vals, m.Q, 0.05), stats.QuantileCI(t.vals, m.Q, 0.05), opts)
+	case c.cs != nil || t.cs != nil || m.Type == Ratio:
+		rc, rt := c.ratioMoments(), t.ratioMoments()
+		if cuped {
+			return stats.CompareRatiosCUPED(rc, rt, opts)
+		}
+		return stats.CompareRatios(rc.Ratio(), rt.Ratio(), opts)
+	default:
+		kind := stats.Mean
+		if m.Type == Proportion {
+			kind = stats.Proportion
+		}
+		if cuped {
+			return stats.CompareMeansCUPED(c.cm, t.cm, kind, opts)
+		}
+		return stats.CompareMeans(c.cm.Outcome(), t.cm.Outcome(), kind, opts)
+	}
+}
+
+// arm summarises one accumulator for results.json.
+func (s *state) arm(i int, name string, a *accum) results.Arm {
+	m := s.cfg.Metrics[i]
+	out := results.Arm{Name: name, Units: a.units, Clusters: a.clusters(),
+		Mean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
+	switch {
+	case m.Type == Quantile:
+		st := stats.QuantileCI(a.vals, m.Q, 0.05)
+		if st.N > 0 {
+			out.Mean = results.Num(st.Estimate)
+			out.SE = results.Num((st.Upper - st.Lower) / (2 * 1.959963984540054))
+		}
+		out.Denominator = results.Num(st.N)
+	case a.cs != nil || m.Type == Ratio:
+		r := a.ratioMoments()
+		out.Numerator, out.Denominator = results.Num(r.SumM), results.Num(r.SumD)
+		if r.SumD != 0 {
+			out.Mean = results.Num(r.SumM / r.SumD)
+			out.SE = results.Num(ratioSE(r.Ratio()))
+		}
+	default:
+		mo := a.cm.Outcome()
+		out.Numerator, out.Denominator = results.Num(mo.Sum), results.Num(mo.N)
+		if mo.N > 0 {
+			p := mo.Sum / mo.N
+			out.Mean = results.Num(p)
+			if m.Type == Proportion {
+				out.SE = results.Num(math.Sqrt(p * (1 - p) / mo.N))
+			} else if mo.N > 1 {
+				v := (mo.SumSq - mo.Sum*mo.Sum/mo.N) / (mo.N - 1)
+				out.SE = results.Num(math.Sqrt(math.Max(v, 0) / mo.N))
+			}
+		}
+	}
+	return out
+}
+
+// ratioSE is the delta-method standard error of ΣM/ΣD over n units:
+//
+//	Var(R) ≈ (σ²_M/μ_D² − 2·μ_M·σ_MD/μ_D³ + μ_M²·σ²_D/μ_D⁴) / n
+//
+// with n − 1 divisors (Deng, Knoblich & Lu 2018).
+func ratioSE(r stats.RatioMoments) float64 {
+	n := r.N
+	if n < 2 || r.SumD == 0 {
+		return math.NaN()
+	}
+	mm, md := r.SumM/n, r.SumD/n
+	vm := (r.SumM2 - r.SumM*r.SumM/n) / (n - 1)
+	vd := (r.SumD2 - r.SumD*r.SumD/n) / (n - 1)
+	cv := (r.SumMD - r.SumM*r.SumD/n) / (n - 1)
+	v := vm/(md*md) - 2*mm*cv/(md*md*md) + mm*mm*vd/(md*md*md*md)
+	return math.Sqrt(math.Max(v, 0) / n)
+}
+
+func num(x float64) results.Num { return results.Num(x) }
+
+func effect(est, se float64, ci stats.Interval) results.Effect {
+	return results.Effect{Estimate: num(est), SE: num(se), CILower: num(ci[0]), CIUpper: num(ci[1])}
+}
+
+// row builds one comparison row.
+func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
+	m := s.cfg.Metrics[i]
+	seg := s.segNames[sg]
+	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
+	r := results.Row{Metric: m.Name, MetricType: m.Type, Variant: s.variants[vi],
+		Segment: seg[0], SegmentValue: seg[1], Population: pops[pop]}
+	empty := &accum{}
+	c, t := empty, empty
+	if sg < len(s.cells) {
+		if ctrl < len(s.cells[sg]) {
+			c = &s.cells[sg][ctrl][pop][i]
+		}
+		if vi < len(s.cells[sg]) {
+			t = &s.cells[sg][vi][pop][i]
+		}
+	}
+	r.Control = s.arm(i, s.variants[ctrl], c)
+	r.Treatment = s.arm(i, s.variants[vi], t)
+	cuped := s.cuped(i)
+	res := s.compare(i, c, t, s.options(false), cuped)
+	r.Absolute = effect(res.AbsEffect, res.AbsSE, res.AbsCI)
+	r.Relative = effect(res.RelEffect, res.RelSE, res.RelCI)
+	r.PValue, r.PValueAdjusted = num(res.PValue), num(res.PValue)
+	r.Significant = res.Reason == "" && res.PValue < s.cfg.Alpha
+	if cuped {
+		r.CUPED = &results.CUPED{Theta: num(res.Theta), VarianceReduction: num(res.VarianceReduction)}
+	}
+	if b := res.Bayesian; b != nil && res.Reason == "" {
+		r.Bayesian = &results.Bayesian{ChanceToWin: num(b.ChanceToWin), RiskControl: num(b.Risk[0]),
+			RiskTreatment: num(b.Risk[1]), Mean: num(b.Mean), CILower: num(b.CrI[0]), CIUpper: num(b.CrI[1])}
+	}
+	if s.cfg.Sequential {
+		sq := s.compare(i, c, t, s.options(true), cuped)
+		r.Sequential = &results.Sequential{Absolute: effect(sq.AbsEffect, sq.AbsSE, sq.AbsCI),
+			Relative: effect(sq.RelEffect, sq.RelSE, sq.RelCI), PValue: num(sq.PValue),
+			TuningN: int64(s.options(true).Sequential.TuningN)}
+	}
+	if res.Reason != "" {
+		r.Reason = res.Reason
+		nan := results.NaN()
+		r.Absolute = results.Effect{Estimate: nan, SE: nan, CILower: nan, CIUpper: nan}
+		r.Relative = r.Absolute
+		r.PValue, r.PValueAdjusted = nan, nan
+		r.CUPED = nil
+	}
+	return r
+}
+
+// assemble computes every output section from the accumulated state.
+func (s *state) assemble(ctrl int, ctx Context) *results.Results {
+	cfg := s.cfg
+	out := &results.Results{SchemaVersion: results.SchemaVersion, ToolVersion: buildinfo.Version(),
+		Rows: []results.Row{}, Dilution: []results.Dilution{}, TimeSeries: []results.Series{}, Warnings: []string{}}
+	out.Experiment = s.experiment(ctrl)
+	out.Metrics = s.metricInfo(ctx)
+	treatments := []int{}
+	for vi := range s.variants {
+		if vi != ctrl {
+			treatments = append(treatments, vi)
+		}
+	}
+	pops := 1
+	if cfg.TriggeredCol != "" {
+		pops = 2
+	}
+	family := []int{}
+	for i := range cfg.Metrics {
+		for _, vi := range treatments {
+			for _, sg := range s.segmentOrder() {
+				for pop := 0; pop < pops; pop++ {
+					r := s.row(i, ctrl, vi, sg, pop)
+					if sg == 0 {
+						family = append(family, len(out.Rows))
+					}
+					out.Rows = append(out.Rows, r)
+				}
+			}
+		}
+	}
+	s.correct(out.Rows, family)
+	if pops == 2 {
+		out.Dilution = s.dilution(out.Rows, ctrl)
+	}
+	out.Health = s.health(ctrl, ctx)
+	out.Gates = s.gates(out)
+	if s.primary >= 0 && cfg.Metrics[s.primary].Type != Quantile {
+		for _, vi := range treatments {
+			for pop := 0; pop < pops; pop++ {
+				if sr := s.timeSeries(ctrl, vi, pop); sr != nil {
+					out.TimeSeries = append(out.TimeSeries, *sr)
+				}
+			}
+		}
+	}
+	if ctx.Metrics != nil {
+		sig := ctx.Metrics.Signals
+		out.Signals = &sig
+	}
+	for i, m := range cfg.Metrics {
+		if cfg.CUPED && !s.cuped(i) && m.Type != Quantile {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: no pre-period covariate, analysed without CUPED", m.Name))
+		}
+		if m.Type == Quantile && cfg.ClusterCol != "" {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: quantile intervals treat conversations as independent although %s is randomized", m.Name, cfg.Unit))
+		}
+	}
+	return out
+}
+
+// correct applies the configured correction across the confirmatory family
+// (segment "all", both populations, every metric × variant) and marks
+// significance by the adjusted p-value; segment rows keep their raw p.
+func (s *state) correct(rows []results.Row, family []int) {
+	c, _ := stats.ParseCorrection(s.cfg.Correction)
+	var ps []float64
+	var idx []int
+	for _, k := range family {
+		if rows[k].PValue.Valid() {
+			ps = append(ps, float64(rows[k].PValue))
+			idx = append(idx, k)
+		}
+	}
+	adj := stats.AdjustPValues(ps, c)
+	for j, k := range idx {
+		rows[k].PValueAdjusted = num(adj[j])
+		rows[k].Significant = adj[j] < s.cfg.Alpha
+	}
+}
+
+func (s *state) experiment(ctrl int) results.Experiment {
+	cfg := s.cfg
+	e := results.Experiment{Name: cfg.Name, Unit: cfg.Unit, AnalysisUnit: cfg.AnalysisUnit,
+		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test,
+		RelativeCI: cfg.RelativeCI, Correction: cfg.Correction, CUPED: cfg.CUPED, Sequential: cfg.Sequential,
+		Bayesian: cfg.Bayesian, SRMAlpha: cfg.SRMAlpha, Segments: append([]string{}, cfg.Segments...),
+		Window: cfg.Window, PrePeriod: cfg.PrePeriod}
+	if e.Unit == "" {
+		e.Unit = cfg.ClusterCol
+	}
+	if e.PrePeriod == "" {
+		e.PrePeriod = "0s"
+	}
+	w := map[string]float64{}
+	for _, v := range cfg.Variants {
+		w[v.Name] = v.Weight
+	}
+	for _, v := range s.variants {
+		wt, ok := w[v]
+		if !ok {
+			wt = 1 / float64(len(s.variants))
+		}
+		e.Variants = append(e.Variants, results.Variant{Name: v, Weight: wt})
+	}
+	return e
+}
+
+func (s *state) metricInfo(ctx Context) []results.Metric {
+	var out []results.Metric
+	for i, m := range s.cfg.Metrics {
+		info := m.Info
+		if info.Name == "" {
+			info = results.Metric{Name: m.Name, Type: m.Type, Quantile: m.Q}
+		}
+		info.Primary = m.Name == s.cfg.Primary
+		info.Columns = append([]string{}, m.Columns...)
+		info.Covariates = []string{}
+		if s.cuped(i) {
+			info.Covariates = append(info.Covariates, m.Covariates...)
+		}
+		if ctx.Metrics != nil {
+			for _, mm := range ctx.Metrics.Metrics {
+				if mm.Name == m.Name && mm.Cap != nil {
+					info.Cap = mm.Cap
+				}
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func (s *state) dilution(rows []results.Row, ctrl int) []results.Dilution {
+	var out []results.Dilution
+	find := func(metric, variant, pop string) *results.Row {
+		for k := range rows {
+			r := &rows[k]
+			if r.Metric == metric && r.Variant == variant && r.Segment == results.SegmentAll && r.Population == pop {
+				return r
+			}
+		}
+		return nil
+	}
+	share := func(vi int) float64 {
+		if s.units[vi] == 0 {
+			return math.NaN()
+		}
+		return float64(s.triggered[vi]) / float64(s.units[vi])
+	}
+	for _, m := range s.cfg.Metrics {
+		for vi, v := range s.variants {
+			if vi == ctrl {
+				continue
+			}
+			all, trig := find(m.Name, v, results.PopulationAll), find(m.Name, v, results.PopulationTriggered)
+			if all == nil || trig == nil {
+				continue
+			}
+			d := results.Dilution{Metric: m.Name, Variant: v,
+				TriggeredShareControl: num(share(ctrl)), TriggeredShareTreatment: num(share(vi)),
+				TriggeredAbsolute: trig.Absolute.Estimate, TriggeredRelative: trig.Relative.Estimate,
+				AllAbsolute: all.Absolute.Estimate, AllRelative: all.Relative.Estimate}
+			d.ImpliedAllAbsolute = num(float64(trig.Absolute.Estimate) * share(vi))
+			d.ImpliedAllRelative = num(float64(d.ImpliedAllAbsolute) / math.Abs(float64(all.Control.Mean)))
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (s *state) health(ctrl int, ctx Context) results.Health {
+	h := results.Health{Replay: ctx.Replay, Excluded: map[string]int64{}}
+	if ctx.Metrics != nil {
+		for k, v := range ctx.Metrics.Excluded {
+			h.Excluded[k] = v
+		}
+	}
+	obs := make([]int64, len(s.variants))
+	for vi, v := range s.variants {
+		ah := results.ArmHealth{Name: v, Units: s.units[vi], TriggeredUnits: s.triggered[vi], RandomizationUnits: s.units[vi]}
+		if s.cfg.ClusterCol != "" {
+			var n int64
+			for k := range s.armClusters {
+				if int(k&0xff) == vi {
+					n++
+				}
+			}
+			ah.RandomizationUnits = n
+		}
+		obs[vi] = ah.RandomizationUnits
+		h.Arms = append(h.Arms, ah)
+	}
+	names := slices.Clone(s.variants)
+	if a := ctx.Assign; a != nil {
+		srm := &results.SRM{Unit: a.Unit, Observed: a.SRM.Observed, DF: a.SRM.DF, PValue: num(a.SRM.PValue),
+			Alpha: a.SRM.Alpha, Flagged: a.SRM.Flagged, Reason: a.SRM.Reason, Source: "assign.json", ChiSquare: results.NaN()}
+		if a.SRM.ChiSquare != nil {
+			srm.ChiSquare = num(*a.SRM.ChiSquare)
+		}
+		for _, e := range a.SRM.Expected {
+			srm.Expected = append(srm.Expected, num(e))
+		}
+		for _, arm := range a.Arms {
+			srm.Variants = append(srm.Variants, arm.Name)
+		}
+		h.SRM = srm
+		return h
+	}
+	weights := make([]float64, len(names))
+	exp := s.experiment(ctrl)
+	for i, v := range exp.Variants {
+		weights[i] = v.Weight
+	}
+	r := stats.SRM(obs, weights)
+	srm := &results.SRM{Unit: exp.Unit, Observed: obs, ChiSquare: num(r.ChiSquare), DF: r.DF, PValue: num(r.PValue),
+		Alpha: s.cfg.SRMAlpha, Flagged: r.Reason == "" && r.PValue < s.cfg.SRMAlpha, Reason: r.Reason,
+		Variants: names, Source: "units"}
+	if srm.Unit == "" {
+		srm.Unit = "row"
+	}
+	for _, e := range r.Expected {
+		srm.Expected = append(srm.Expected, num(e))
+	}
+	h.SRM = srm
+	return h
+}
+
+func (s *state) gates(out *results.Results) results.Gates {
+	g := results.Gates{Passed: true, Checks: []results.Gate{}}
+	if srm := out.Health.SRM; srm != nil {
+		gate := results.Gate{Name: "srm", Kind: "srm", Passed: !srm.Flagged, Value: srm.PValue, Threshold: num(srm.Alpha)}
+		if srm.Flagged {
+			gate.Reason = fmt.Sprintf("sample ratio mismatch: p = %.3g < srm_alpha %g on %s counts %v", float64(srm.PValue), srm.Alpha, srm.Unit, srm.Observed)
+		} else {
+			gate.Reason = fmt.Sprintf("no sample ratio mismatch: p = %.3g ≥ srm_alpha %g", float64(srm.PValue), srm.Alpha)
+		}
+		g.Checks = append(g.Checks, gate)
+	}
+	for _, m := range s.cfg.Metrics {
+		if m.MaxDrop == nil {
+			continue
+		}
+		for _, r := range out.Rows {
+			if r.Metric != m.Name || r.Segment != results.SegmentAll || r.Population != results.PopulationAll {
+				continue
+			}
+			gate := results.Gate{Name: "guardrail:" + m.Name + ":" + r.Variant, Kind: "guardrail", Metric: m.Name,
+				Variant: r.Variant, Value: r.Relative.Estimate, Threshold: num(*m.MaxDrop), Passed: true}
+			lift, upper := float64(r.Relative.Estimate), float64(r.Relative.CIUpper)
+			switch {
+			case r.Reason != "":
+				gate.Reason = "not evaluated: " + r.Reason
+			case lift < *m.MaxDrop && upper < 0:
+				gate.Passed = false
+				gate.Reason = fmt.Sprintf("%s dropped %.2f%% (CI upper %.2f%%), worse than max_drop %.2f%%", m.Name, 100*lift, 100*upper, 100**m.MaxDrop)
+			default:
+				gate.Reason = fmt.Sprintf("%s lift %.2f%% is not significantly worse than max_drop %.2f%%", m.Name, 100*lift, 100**m.MaxDrop)
+			}
+			g.Checks = append(g.Checks, gate)
+		}
+	}
+	for _, c := range g.Checks {
+		if !c.Passed {
+			g.Passed = false
+		}
+	}
+	return g
+}
+
+// timeSeries computes the cumulative daily estimate of the primary metric
+// (without CUPED) for variant vi against the control.
+func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
+	cs, ts := s.ser[[2]int{ctrl, pop}], s.ser[[2]int{vi, pop}]
+	if cs == nil || ts == nil {
+		return nil
+	}
+	m := s.cfg.Metrics[s.primary]
+	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
+	out := &results.Series{Metric: m.Name, Variant: s.variants[vi], Population: pops[pop], Points: []results.Point{}}
+	days := map[int64]bool{}
+	for _, sr := range []*series{cs, ts} {
+		for d := range sr.mom {
+			days[d] = true
+		}
+		for k := range sr.cl {
+			days[k.day] = true
+		}
+	}
+	order := make([]int64, 0, len(days))
+	for d := range days {
+		order = append(order, d)
+	}
+	sort.Slice(order, func(a, b int) bool { return order[a] < order[b] })
+	clustered := s.cfg.ClusterCol != ""
+	cc, tc := newCumulative(cs, clustered), newCumulative(ts, clustered)
+	for _, d := range order {
+		ca, ta := cc.upTo(d), tc.upTo(d)
+		p := results.Point{Date: time.UnixMicro(d * int64(microsPerDay)).UTC().Format(time.DateOnly),
+			ControlUnits: ca.units, TreatmentUnits: ta.units, SeqCILower: results.NaN(), SeqCIUpper: results.NaN()}
+		fix := s.compareSeries(m, ca, ta, false, clustered)
+		p.Relative, p.CILower, p.CIUpper, p.PValue = num(fix.RelEffect), num(fix.RelCI[0]), num(fix.RelCI[1]), num(fix.PValue)
+		if fix.Reason != "" {
+			p.Relative, p.CILower, p.CIUpper, p.PValue = results.NaN(), results.NaN(), results.NaN(), results.NaN()
+		} else if s.cfg.Sequential {
+			sq := s.compareSeries(m, ca, ta, true, clustered)
+			p.SeqCILower, p.SeqCIUpper = num(sq.RelCI[0]), num(sq.RelCI[1])
+		}
+		out.Points = append(out.Points, p)
+	}
+	return out
+}
+
+func (s *state) compareSeries(m Metric, c, t cumSnapshot, sequential, clustered bool) stats.Result {
+	opts := s.options(sequential)
+	opts.Bayesian = stats.Bayesian{}
+	if clustered || m.Type == Ratio {
+		return stats.CompareRatios(c.rm, t.rm, opts)
+	}
+	kind := stats.Mean
+	if m.Type == Proportion {
+		kind = stats.Proportion
+	}
+	return stats.CompareMeans(stats.Moments{N: c.rm.N, Sum: c.rm.SumM, SumSq: c.rm.SumM2},
+		stats.Moments{N: t.rm.N, Sum: t.rm.SumM, SumSq: t.rm.SumM2}, kind, opts)
+}
+
+type cumSnapshot struct {
+	units int64
+	rm    stats.RatioMoments
+}
+
+// cumulative walks one series day by day, keeping running totals.
+type cumulative struct {
+	sr        *series
+	clustered bool
+	byDay     map[int64][]dayKey
+	running   map[int32]*clusterSum
+	order     []int32 // clusters in order of first appearance
+	mom       stats.RatioMoments
+	units     int64
+}
+
+func newCumulative(sr *series, clustered bool) *cumulative {
+	c := &cumulative{sr: sr, clustered: clustered, byDay: map[int64][]dayKey{}, running: map[int32]*clusterSum{}}
+	for k := range sr.cl {
+		c.byDay[k.day] = append(c.byDay[k.day], k)
+	}
+	for _, ks := range c.byDay {
+		sort.Slice(ks, func(a, b int) bool { return ks[a].cluster < ks[b].cluster })
+	}
+	return c
+}
+
+// upTo adds day d (days must come in increasing order) and returns the
+// cumulative moments.
+func (c *cumulative) upTo(d int64) cumSnapshot {
+	if !c.clustered {
+		if m := c.sr.mom[d]; m != nil {
+			c.mom = c.mom.Add(*m)
+		}
+		return cumSnapshot{units: int64(c.mom.N), rm: c.mom}
+	}
+	for _, k := range c.byDay[d] {
+		add := c.sr.cl[k]
+		r := c.running[k.cluster]
+		if r == nil {
+			r = &clusterSum{}
+			c.running[k.cluster] = r
+			c.order = append(c.order, k.cluster)
+		}
+		r.m += add.m
+		r.d += add.d
+		c.units += int64(add.d)
+	}
+	var rm stats.RatioMoments
+	for _, k := range c.order {
+		r := c.running[k]
+		rm.Observe(r.m, r.d)
+	}
+	return cumSnapshot{units: c.units, rm: rm}
+}

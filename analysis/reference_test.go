@@ -1,0 +1,104 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/signalab/signalab/results"
+)
+
+// writeCSV writes a per-unit table: for each arm, count[v] rows with value v.
+func writeCSV(t *testing.T, header string, arms map[string][][2]string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	for _, arm := range []string{"control", "treatment"} {
+		for _, vc := range arms[arm] {
+			var n int
+			fmt.Sscan(vc[1], &n)
+			for i := 0; i < n; i++ {
+				fmt.Fprintf(&b, "%s,%s\n", arm, vc[0])
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "units.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func near(t *testing.T, what string, got results.Num, want, tol float64) {
+	t.Helper()
+	if math.Abs(float64(got)-want) > tol {
+		t.Errorf("%s = %.7f, want %.7f ± %g", what, float64(got), want, tol)
+	}
+}
+
+// TT-1 (../shared/REFERENCES.md; tea-tasting tests/metrics/test_mean.py::
+// test_ratio_of_means_analyze_basic): orders per user, control n=53 Σ=30
+// Σ²=58, treatment n=47 Σ=18 Σ²=30, Welch t. The CSV below has exactly those
+// sufficient statistics: control 37×0, 2×1, 14×2 (Σ=30, Σ²=58); treatment
+// 35×0, 6×1, 6×2 (Σ=18, Σ²=30).
+func TestGenericCSVReproducesTT1(t *testing.T) {
+	p := writeCSV(t, "group,orders", map[string][][2]string{
+		"control":   {{"0", "37"}, {"1", "2"}, {"2", "14"}},
+		"treatment": {{"0", "35"}, {"1", "6"}, {"2", "6"}},
+	})
+	tbl, err := OpenTable(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{VariantCol: "group", Control: "control", Correction: "none",
+		Metrics: []Metric{{Name: "orders", Type: Mean, Columns: []string{"orders"}}}}
+	res, err := Analyze(cfg, tbl, Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Rows[0]
+	near(t, "control mean", r.Control.Mean, 0.5660377, 1e-7)
+	near(t, "treatment mean", r.Treatment.Mean, 0.3829787, 1e-7)
+	near(t, "diff", r.Absolute.Estimate, -0.183059, 1e-6)
+	near(t, "ci lower", r.Absolute.CILower, -0.500436, 1e-6)
+	near(t, "ci upper", r.Absolute.CIUpper, 0.134318, 1e-6)
+	near(t, "p", r.PValue, 0.2551231, 1e-7)
+	if r.Significant || r.Control.Units != 53 || r.Treatment.Units != 47 {
+		t.Errorf("row %+v", r)
+	}
+}
+
+// GB-2 (REFERENCES.md; GrowthBook test_tests.py::test_two_sided_ttest_binom):
+// A 14/28, B 16/30 as a proportion, written as True/False text: relative lift
+// 0.06667, CI (−0.47767, 0.61101). (GrowthBook's p 0.80707 tests the
+// relative effect; results.json's p_value tests the absolute difference.)
+func TestGenericCSVReproducesGB2Booleans(t *testing.T) {
+	p := writeCSV(t, "variant,converted", map[string][][2]string{
+		"control":   {{"True", "14"}, {"False", "14"}},
+		"treatment": {{"true", "16"}, {"0", "14"}},
+	})
+	tbl, _ := OpenTable(p)
+	cfg := Config{VariantCol: "variant", Control: "control",
+		Metrics: []Metric{{Name: "converted", Type: Proportion, Columns: []string{"converted"}}}}
+	res, err := Analyze(cfg, tbl, Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Rows[0]
+	near(t, "relative", r.Relative.Estimate, 0.06667, 1e-5)
+	near(t, "rel ci lower", r.Relative.CILower, -0.47767, 1e-5)
+	near(t, "rel ci upper", r.Relative.CIUpper, 0.61101, 1e-5)
+}
+
+func TestGenericCSVNonNumberNamesRowAndColumn(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "u.csv")
+	os.WriteFile(p, []byte("variant,y\ncontrol,1\ntreatment,2\ncontrol,abc\n"), 0o644)
+	tbl, _ := OpenTable(p)
+	_, err := Analyze(Config{VariantCol: "variant", Metrics: []Metric{{Name: "y", Type: Mean, Columns: []string{"y"}}}}, tbl, Context{})
+	if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(err.Error(), "column y") {
+		t.Fatalf("want an error naming row 3 and column y, got %v", err)
+	}
+}

@@ -1,0 +1,237 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// BatchRows is the number of rows per record batch read or written.
+const BatchRows = 64 << 10
+
+// ErrMissingColumn is wrapped by ScanParquet when a requested column is absent.
+var ErrMissingColumn = errors.New("missing column")
+
+// ScanParquet streams the named top-level columns of a Parquet file in record
+// batches of BatchRows (read with arrow-go's pqarrow, which decodes only the
+// requested column chunks). fn gets one Column per name, in the order asked,
+// and the batch's row count; first is the 1-based file row of the batch's
+// first row. Optional columns (names in optional) that are absent come as nil.
+func ScanParquet(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return fmt.Errorf("read %s: not a Parquet file: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: BatchRows, Parallel: true}, memory.DefaultAllocator)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	sc := pf.MetaData().Schema
+	var idx []int
+	present := make([]bool, len(names))
+	for i, n := range names {
+		j := sc.ColumnIndexByName(n)
+		if j < 0 {
+			if optional[n] {
+				continue
+			}
+			return fmt.Errorf("read %s: column %q: %w (have: %s)", path, n, ErrMissingColumn, strings.Join(columnNames(pf), ", "))
+		}
+		present[i] = true
+		idx = append(idx, j)
+	}
+	if pf.NumRows() == 0 || len(idx) == 0 {
+		return nil
+	}
+	rr, err := fr.GetRecordReader(context.Background(), idx, nil)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rr.Release()
+	cols := make([]*Column, len(names))
+	var first int64 = 1
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		for i, n := range names {
+			cols[i] = nil
+			if !present[i] {
+				continue
+			}
+			k := rec.Schema().FieldIndices(n)
+			if len(k) == 0 {
+				return fmt.Errorf("read %s: column %q not decoded", path, n)
+			}
+			cols[i] = &Column{Name: n, arr: rec.Column(k[0])}
+		}
+		rows := int(rec.NumRows())
+		if err := fn(cols, rows, first); err != nil {
+			return err
+		}
+		first += int64(rows)
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+func columnNames(pf *file.Reader) []string {
+	sc := pf.MetaData().Schema
+	out := make([]string, sc.NumColumns())
+	for i := range out {
+		out[i] = sc.Column(i).Path()
+	}
+	return out
+}
+
+// Column is one decoded column of a record batch with typed accessors that
+// accept any of the physical types a writer may have chosen (int32/int64,
+// timestamp, float, bool, string, dictionary-encoded strings).
+type Column struct {
+	Name string
+	arr  arrow.Array
+}
+
+// Null reports whether row i is null.
+func (c *Column) Null(i int) bool { return c.arr.IsNull(i) }
+
+// String returns row i as a string ("" when null).
+func (c *Column) String(i int) string {
+	if c.arr.IsNull(i) {
+		return ""
+	}
+	switch a := c.arr.(type) {
+	case *array.String:
+		return a.Value(i)
+	case *array.LargeString:
+		return a.Value(i)
+	case *array.Binary:
+		return string(a.Value(i))
+	case *array.Dictionary:
+		d := &Column{Name: c.Name, arr: a.Dictionary()}
+		return d.String(a.GetValueIndex(i))
+	default:
+		return a.ValueStr(i)
+	}
+}
+
+// Int returns row i as an int64 (timestamps in their stored unit). ok is
+// false when the row is null or not an integer.
+func (c *Column) Int(i int) (int64, bool) {
+	if c.arr.IsNull(i) {
+		return 0, false
+	}
+	switch a := c.arr.(type) {
+	case *array.Int64:
+		return a.Value(i), true
+	case *array.Int32:
+		return int64(a.Value(i)), true
+	case *array.Int16:
+		return int64(a.Value(i)), true
+	case *array.Int8:
+		return int64(a.Value(i)), true
+	case *array.Uint32:
+		return int64(a.Value(i)), true
+	case *array.Uint64:
+		return int64(a.Value(i)), true
+	case *array.Timestamp:
+		return int64(a.Value(i)), true
+	case *array.Boolean:
+		if a.Value(i) {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// Micros returns a timestamp column's row i in µs since the epoch, converting
+// from the column's unit. ok is false when null or not a timestamp/integer.
+func (c *Column) Micros(i int) (int64, bool) {
+	v, ok := c.Int(i)
+	if !ok {
+		return 0, false
+	}
+	if ts, isTS := c.arr.DataType().(*arrow.TimestampType); isTS {
+		switch ts.Unit {
+		case arrow.Second:
+			v *= 1e6
+		case arrow.Millisecond:
+			v *= 1e3
+		case arrow.Nanosecond:
+			v /= 1e3
+		}
+	}
+	return v, true
+}
+
+// Bool returns row i as a bool: a boolean, a non-zero number, or one of the
+// strings true/True/TRUE/1. ok is false when null or unreadable.
+func (c *Column) Bool(i int) (bool, bool) {
+	if c.arr.IsNull(i) {
+		return false, false
+	}
+	if b, ok := c.arr.(*array.Boolean); ok {
+		return b.Value(i), true
+	}
+	f, ok := c.Float(i)
+	if !ok {
+		return false, false
+	}
+	return f != 0, true
+}
+
+// Float returns row i as a float64. Booleans read as 0/1 and strings are
+// parsed with ParseNumber. ok is false when null or not a number.
+func (c *Column) Float(i int) (float64, bool) {
+	if c.arr.IsNull(i) {
+		return 0, false
+	}
+	switch a := c.arr.(type) {
+	case *array.Float64:
+		v := a.Value(i)
+		return v, !math.IsNaN(v)
+	case *array.Float32:
+		v := float64(a.Value(i))
+		return v, !math.IsNaN(v)
+	case *array.String, *array.LargeString, *array.Dictionary, *array.Binary:
+		return ParseNumber(c.String(i))
+	}
+	v, ok := c.Int(i)
+	return float64(v), ok
+}
+
+// ParseNumber reads a metric value written as text: a decimal number, or a
+// boolean written 0/1, true/false, True/False, TRUE/FALSE (as 1 and 0).
+// ok is false for anything else, including the empty string.
+func ParseNumber(s string) (float64, bool) {
+	switch s {
+	case "true", "True", "TRUE":
+		return 1, true
+	case "false", "False", "FALSE":
+		return 0, true
+	case "":
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}

@@ -16,22 +16,26 @@ const notAvailable = "n/a"
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// Percent formats a fraction as a percentage with one decimal: 0.0982 → "9.8%".
-// Magnitudes below 0.1% keep two significant digits ("0.042%") so a small
-// effect never prints as "0.0%".
+// Percent formats a fraction as a percentage with one decimal: 0.0982 → "9.8%",
+// −0.125 → "−12.5%" (U+2212). Magnitudes below 0.1% keep two significant
+// digits ("0.042%") so a small effect never prints as "0.0%".
 func Percent(x float64) string {
 	if !finite(x) {
 		return notAvailable
 	}
 	p := x * 100
 	a := math.Abs(p)
-	switch {
-	case a == 0:
+	if a == 0 {
 		return "0%"
-	case a < 0.1:
-		return strconv.FormatFloat(p, 'g', 2, 64) + "%"
 	}
-	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	sign := ""
+	if p < 0 {
+		sign = "\u2212"
+	}
+	if a < 0.1 {
+		return sign + strconv.FormatFloat(a, 'g', 2, 64) + "%"
+	}
+	return sign + strconv.FormatFloat(a, 'f', 1, 64) + "%"
 }
 
 // SignedPercent is Percent with an explicit sign: "+9.8%", "−2.1%" (U+2212).
@@ -39,14 +43,10 @@ func SignedPercent(x float64) string {
 	if !finite(x) {
 		return notAvailable
 	}
-	s := Percent(x)
-	switch {
-	case x > 0:
-		return "+" + s
-	case x < 0:
-		return "\u2212" + strings.TrimPrefix(s, "-")
+	if x > 0 {
+		return "+" + Percent(x)
 	}
-	return s
+	return Percent(x)
 }
 
 // PercentPoints formats a difference of two proportions in percentage

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/stats"
+)
+
+func init() { register(newPowerCmd) }
+
+type powerOptions struct {
+	Baseline    float64
+	MDE         float64
+	Variance    float64
+	Absolute    bool
+	Alpha       float64
+	Power       float64
+	UnitsPerDay float64
+	Variants    int
+	OneSided    bool
+	Sequential  bool
+	TuningN     float64
+	JSON        bool
+}
+
+// powerReport is the --json output of signalab power (a documented contract;
+// powerJSONFields in power_test.go pins the field list).
+type powerReport struct {
+	Metric      string   `json:"metric"`
+	Baseline    float64  `json:"baseline"`
+	Variance    float64  `json:"variance"`
+	MDE         float64  `json:"mde"`
+	Relative    bool     `json:"relative"`
+	Alpha       float64  `json:"alpha"`
+	Power       float64  `json:"power"`
+	Alternative string   `json:"alternative"`
+	Variants    int      `json:"variants"`
+	Sequential  bool     `json:"sequential"`
+	TuningN     *float64 `json:"tuning_n"`
+	PerArm      float64  `json:"per_arm"`
+	Total       float64  `json:"total"`
+	UnitsPerDay *float64 `json:"units_per_day"`
+	Days        *float64 `json:"days"`
+}
+
+func newPowerCmd() *cobra.Command {
+	var opts powerOptions
+	c := &cobra.Command{
+		Use:   "power --baseline P --mde X [--alpha A --power B --units-per-day N --variants K --sequential --json]",
+		Short: "Sample size, total units and days needed to detect an effect",
+		Long: `power computes the number of randomization units per arm needed to detect a
+minimum detectable effect (--mde, relative to --baseline unless --absolute)
+with the given power, the total over all --variants arms (control included),
+and with --units-per-day the number of days the experiment must run.
+
+A proportion metric (conversion rate) is assumed: --baseline is the control
+rate and the variance is p(1 - p) per arm. Give --variance for a mean metric:
+--baseline is then the control mean and --variance the per-unit variance.
+
+Each treatment is compared with control at --alpha (no multiplicity
+correction; divide --alpha by the number of comparisons for Bonferroni).
+--sequential plans for the asymptotic confidence sequence used by
+"analyze" with sequential: true (tuned at --tuning-n, default: the planned
+total of control plus one treatment), which needs more units than a
+fixed-horizon test.`,
+		Example: `  signalab power --baseline 0.10 --mde 0.05
+  signalab power --baseline 0.10 --mde 0.05 --units-per-day 2000 --variants 3
+  signalab power --baseline 42.0 --variance 900 --mde 0.02 --sequential --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return powerRun(opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.Float64Var(&opts.Baseline, "baseline", math.NaN(), "control conversion rate (or control mean with --variance)")
+	f.Float64Var(&opts.MDE, "mde", math.NaN(), "minimum detectable effect: relative lift (0.05 = +5%), or absolute with --absolute")
+	f.Float64Var(&opts.Variance, "variance", 0, "per-unit variance of a mean metric (omit for a proportion)")
+	f.BoolVar(&opts.Absolute, "absolute", false, "--mde is an absolute difference, not a relative lift")
+	f.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level")
+	f.Float64Var(&opts.Power, "power", 0.8, "probability of detecting the effect")
+	f.Float64Var(&opts.UnitsPerDay, "units-per-day", 0, "randomization units entering the experiment per day (all arms)")
+	f.IntVar(&opts.Variants, "variants", 2, "number of arms, control included, sharing traffic equally")
+	f.BoolVar(&opts.OneSided, "one-sided", false, "one-sided test in the direction of --mde")
+	f.BoolVar(&opts.Sequential, "sequential", false, "plan for sequential testing (confidence sequences)")
+	f.Float64Var(&opts.TuningN, "tuning-n", 0, "N* of the confidence sequence (default: the planned pairwise total)")
+	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return c
+}
+
+func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
+	const hint = "signalab power --baseline 0.10 --mde 0.05"
+	switch {
+	case math.IsNaN(opts.Baseline):
+		return exitcode.Usagef(hint, "power: --baseline is required (the control conversion rate or mean)")
+	case math.IsNaN(opts.MDE):
+		return exitcode.Usagef(hint, "power: --mde is required (the smallest effect worth detecting, e.g. 0.05 for +5%%)")
+	case opts.MDE == 0:
+		return exitcode.Usagef(hint, "power: --mde 0: no sample size detects a zero effect")
+	case !(opts.Alpha > 0 && opts.Alpha < 1):
+		return exitcode.Usagef(hint, "power: --alpha %v: must be between 0 and 1", opts.Alpha)
+	case !(opts.Power > 0 && opts.Power < 1):
+		return exitcode.Usagef(hint, "power: --power %v: must be between 0 and 1", opts.Power)
+	case opts.Variants < 2:
+		return exitcode.Usagef(hint, "power: --variants %d: need at least 2 arms (control and a treatment)", opts.Variants)
+	case opts.UnitsPerDay < 0:
+		return exitcode.Usagef(hint, "power: --units-per-day %v: must not be negative", opts.UnitsPerDay)
+	case opts.Variance < 0:
+		return exitcode.Usagef(hint, "power: --variance %v: must be positive", opts.Variance)
+	case opts.TuningN < 0:
+		return exitcode.Usagef(hint, "power: --tuning-n %v: must be positive", opts.TuningN)
+	}
+	spec := stats.PowerSpec{Kind: stats.Proportion, Baseline: opts.Baseline, Absolute: opts.Absolute, Alpha: opts.Alpha}
+	metric := "proportion"
+	if opts.Variance > 0 {
+		spec.Kind, spec.Variance, metric = stats.Mean, opts.Variance, "mean"
+	}
+	alt := "two-sided"
+	if opts.OneSided {
+		spec.Alternative, alt = stats.Greater, "greater"
+		if opts.MDE < 0 {
+			spec.Alternative, alt = stats.Less, "less"
+		}
+	}
+	n, err := spec.SampleSize(opts.MDE, opts.Power)
+	if err != nil {
+		return exitcode.Usagef(hint, "power: %v", err)
+	}
+	rep := powerReport{Metric: metric, Baseline: opts.Baseline, Variance: spec.Variance, MDE: opts.MDE,
+		Relative: !opts.Absolute, Alpha: opts.Alpha, Power: opts.Power, Alternative: alt,
+		Variants: opts.Variants, Sequential: opts.Sequential}
+	if metric == "proportion" {
+		rep.Variance = opts.Baseline * (1 - opts.Baseline)
+	}
+	if opts.Sequential {
+		tuning := opts.TuningN
+		if tuning == 0 {
+			tuning = 2 * n // tightest at the fixed-horizon pairwise total
+		}
+		spec.Sequential = stats.Sequential{Enabled: true, TuningN: tuning}
+		if n, err = spec.SampleSize(opts.MDE, opts.Power); err != nil {
+			return exitcode.Usagef(hint, "power: %v", err)
+		}
+		rep.TuningN = &tuning
+	}
+	rep.PerArm = n
+	rep.Total = n * float64(opts.Variants)
+	if opts.UnitsPerDay > 0 {
+		upd := opts.UnitsPerDay
+		days := math.Ceil(rep.Total / upd)
+		rep.UnitsPerDay, rep.Days = &upd, &days
+	}
+	if opts.JSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	printPower(stdout, rep)
+	return nil
+}
+
+func printPower(w io.Writer, r powerReport) {
+	effect := fmt.Sprintf("%+g (absolute)", r.MDE)
+	if r.Relative {
+		effect = fmt.Sprintf("%+g%% relative", 100*r.MDE)
+	}
+	method := "fixed horizon"
+	if r.Sequential {
+		method = fmt.Sprintf("sequential (confidence sequence, N* = %.0f)", *r.TuningN)
+	}
+	fmt.Fprintf(w, "%s metric, baseline %g, effect %s, alpha %g %s, power %g, %s\n",
+		r.Metric, r.Baseline, effect, r.Alpha, r.Alternative, r.Power, method)
+	fmt.Fprintf(w, "units per arm: %.0f\n", r.PerArm)
+	fmt.Fprintf(w, "total units:   %.0f (%d arms)\n", r.Total, r.Variants)
+	if r.Days != nil {
+		fmt.Fprintf(w, "days:          %.0f at %g units per day\n", *r.Days, *r.UnitsPerDay)
+	}
+}

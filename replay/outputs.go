@@ -1,0 +1,210 @@
+package replay
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/signal"
+)
+
+// Output file names in --out.
+const (
+	SignalsFile       = "signals.parquet"
+	ConversationsFile = "conversations.parquet"
+	OrdersFile        = "orders.parquet"
+	QuarantineFile    = "quarantine.parquet"
+	SummaryFile       = "replay.json"
+)
+
+// outputRowGroupRows is the row-group size of the output Parquet files.
+const outputRowGroupRows = 128 * 1024
+
+// QuarantineRow is a row of quarantine.parquet: an input row that broke the
+// schema, with where it came from and why.
+type QuarantineRow struct {
+	File   string `parquet:"file" json:"file"`
+	Row    int64  `parquet:"row" json:"row"`
+	Column string `parquet:"column" json:"column"`
+	Reason string `parquet:"reason" json:"reason"`
+	Detail string `parquet:"detail" json:"detail"`
+	Raw    string `parquet:"raw" json:"raw"`
+}
+
+// QuarantineRowOf converts a reader's quarantined row.
+func QuarantineRowOf(q event.Quarantined) QuarantineRow {
+	return QuarantineRow{File: q.Path, Row: q.Row, Column: q.Column, Reason: string(q.Reason), Detail: q.Detail, Raw: q.Raw}
+}
+
+// Outputs are the rows of a replay.
+type Outputs struct {
+	Signals       []signal.Signal
+	Conversations []signal.Conversation
+	Orders        []signal.Order
+	Quarantine    []QuarantineRow
+	// Summary is replay.json when read back by ReadOutputs (nil if absent).
+	Summary *Summary
+}
+
+// Sort puts every table in its output order (see SortSignals,
+// SortConversations, SortOrders; quarantine by file then row).
+func (o *Outputs) Sort() {
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); SortSignals(o.Signals) }()
+	go func() { defer wg.Done(); SortConversations(o.Conversations) }()
+	go func() { defer wg.Done(); SortOrders(o.Orders) }()
+	slices.SortFunc(o.Quarantine, func(a, b QuarantineRow) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return int(a.Row - b.Row)
+	})
+	wg.Wait()
+}
+
+// WriteOutputs sorts o and writes signals.parquet, conversations.parquet,
+// orders.parquet, quarantine.parquet and (when sum is not nil) replay.json
+// into dir. Every file is first written completely into a staging folder
+// inside dir (each with internal/atomicfile), and only when all succeeded
+// are they renamed into place, so a failed run leaves the previous outputs
+// (or none) rather than a mix.
+func WriteOutputs(dir string, o *Outputs, sum *Summary) error {
+	if sum == nil {
+		return writeOutputs(dir, o, nil)
+	}
+	return writeOutputs(dir, o, func() *Summary { return sum })
+}
+
+// writeParquet writes rows (already sorted) as a zstd Parquet file.
+func writeParquet[T any](path string, rows []T) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[T](w,
+			parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+			parquet.MaxRowsPerRowGroup(outputRowGroupRows),
+			parquet.CreatedBy("signalab", "", ""))
+		for len(rows) > 0 {
+			n := min(len(rows), outputRowGroupRows)
+			if _, err := pw.Write(rows[:n]); err != nil {
+				return err
+			}
+			rows = rows[n:]
+		}
+		return pw.Close()
+	})
+}
+
+// readParquet reads every row of a Parquet file of T.
+func readParquet[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w (is it a signalab replay output?)", path, err)
+	}
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	rows := make([]T, 0, pf.NumRows())
+	buf := make([]T, 4096)
+	for {
+		n, err := r.Read(buf)
+		rows = append(rows, buf[:n]...)
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+}
+
+// readTable reads one output table from dir: the single file base+".parquet",
+// or the shards base+"-*.parquet" (in name order, concatenated), or the
+// canonical JSON Lines base+".jsonl" of a golden set. It reports whether any
+// was found.
+func readTable[T, J any](dir, base string, fromJSON func(J) T) ([]T, bool, error) {
+	single := filepath.Join(dir, base+".parquet")
+	if _, err := os.Stat(single); err == nil {
+		rows, err := readParquet[T](single)
+		return rows, true, err
+	}
+	shards, _ := filepath.Glob(filepath.Join(dir, base+"-*.parquet"))
+	if len(shards) > 0 {
+		sort.Strings(shards)
+		var all []T
+		for _, s := range shards {
+			rows, err := readParquet[T](s)
+			if err != nil {
+				return nil, true, err
+			}
+			all = append(all, rows...)
+		}
+		return all, true, nil
+	}
+	jl := filepath.Join(dir, base+".jsonl")
+	if f, err := os.Open(jl); err == nil {
+		defer f.Close()
+		rows, err := ReadJSONL(f, jl, fromJSON)
+		return rows, true, err
+	}
+	return nil, false, nil
+}
+
+func identity[T any](v T) T { return v }
+
+// ReadOutputs reads the outputs of a replay from dir: signals, conversations
+// and orders as single Parquet files, as shards (signals-00001.parquet, ...,
+// as written by distributed engines) or as canonical JSON Lines (a golden
+// set), plus replay.json or counts.json when present. Rows are returned in
+// output order. It is an error if dir has no signals table.
+func ReadOutputs(dir string) (*Outputs, error) {
+	o := &Outputs{}
+	var ok bool
+	var err error
+	if o.Signals, ok, err = readTable(dir, "signals", SignalJSON.Signal); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("read replay outputs: no signals.parquet, signals-*.parquet or signals.jsonl in %s (is it the --out folder of signalab replay?)", dir)
+	}
+	if o.Conversations, _, err = readTable(dir, "conversations", ConversationJSON.Conversation); err != nil {
+		return nil, err
+	}
+	if o.Orders, _, err = readTable(dir, "orders", OrderJSON.Order); err != nil {
+		return nil, err
+	}
+	if o.Quarantine, _, err = readTable(dir, "quarantine", identity[QuarantineRow]); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{SummaryFile, GoldenCountsFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		var s Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, name), err)
+		}
+		o.Summary = &s
+		break
+	}
+	o.Sort()
+	return o, nil
+}

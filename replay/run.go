@@ -1,0 +1,433 @@
+package replay
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/signal"
+)
+
+// Defaults of Config.
+const (
+	DefaultPartitions   = 64
+	DefaultMemoryBudget = 256 << 20
+)
+
+// Config configures Run.
+type Config struct {
+	// Events are the input paths (files, folders or globs; see event.Open).
+	Events []string
+	// Out is the output folder.
+	Out string
+	// Params are the signal parameters.
+	Params signal.Params
+	// Order is the processing order of each buyer's events.
+	Order Order
+	// Workers is the number of goroutines running the logic and decoding
+	// Parquet (default GOMAXPROCS). The output does not depend on it.
+	Workers int
+	// Strict makes the first row that breaks the schema an error.
+	Strict bool
+	// Progress, when not nil, receives a progress bar (give it standard
+	// error only when that is a terminal).
+	Progress io.Writer
+	// TempDir holds spill files (default: a hidden folder inside Out).
+	TempDir string
+	// MemoryBudget is the size in bytes of encoded events kept in memory
+	// before partitions spill to disk (default DefaultMemoryBudget).
+	MemoryBudget int64
+	// Partitions is the number of buyer-hash partitions (default
+	// DefaultPartitions). Peak memory for the logic is about one partition
+	// per worker.
+	Partitions int
+}
+
+// Run replays the event logs of cfg.Events through the signal logic and
+// writes the outputs and replay.json into cfg.Out. See docs/replay.md.
+//
+// How: events are read in input order (event.Reader, Parquet row groups
+// decoded in parallel), each is appended in a compact binary form to the
+// partition of its buyer (FNV-1a of shop_id, buyer_id mod Partitions), and
+// partitions spill to temporary files once MemoryBudget is exceeded, so input
+// of any size and any order works. Workers then take partitions one at a
+// time, group each partition's events by buyer, and run ProcessBuyer on each
+// buyer. All output rows are finally sorted by their total output orders and
+// written. Because each buyer's events are ordered by a key of their content
+// and the outputs are sorted, the output bytes do not depend on the worker
+// count, the file split or the row-group order.
+func Run(cfg Config) (*Summary, error) {
+	start := time.Now()
+	if cfg.Out == "" {
+		return nil, errors.New("replay: no output folder")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Partitions <= 0 {
+		cfg.Partitions = DefaultPartitions
+	}
+	if cfg.MemoryBudget <= 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	var quarantine []QuarantineRow
+	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers,
+		OnQuarantine: func(q event.Quarantined) error {
+			quarantine = append(quarantine, QuarantineRowOf(q))
+			return nil
+		}})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+
+	// Checksums of the inputs, concurrently with the read.
+	files := r.Files()
+	inputs := make([]InputFile, len(files))
+	sumErr := make(chan error, 1)
+	go func() { sumErr <- checksumInputs(files, inputs) }()
+
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
+	tmpRoot := cfg.TempDir
+	if tmpRoot == "" {
+		tmpRoot = cfg.Out
+	}
+	spillDir, err := os.MkdirTemp(tmpRoot, ".spill-")
+	if err != nil {
+		return nil, fmt.Errorf("create spill folder: %w", err)
+	}
+	defer os.RemoveAll(spillDir)
+
+	parts := make([]partition, cfg.Partitions)
+	defer func() {
+		for i := range parts {
+			parts[i].release()
+		}
+	}()
+	bar := newBar(cfg.Progress, r.TotalRows())
+	spilled, err := partitionEvents(r, parts, cfg, spillDir, bar)
+	if err != nil {
+		return nil, err
+	}
+
+	var counts Counts
+	counts.Read = r.RowsRead()
+	for k, v := range r.QuarantineCounts() {
+		if counts.Quarantined == nil {
+			counts.Quarantined = map[string]int64{}
+		}
+		counts.Quarantined[string(k)] = v
+	}
+	outs, logicCounts, err := processPartitions(parts, cfg)
+	if err != nil {
+		return nil, err
+	}
+	counts.Add(logicCounts)
+	outs.Quarantine = quarantine
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(cfg.Progress)
+	}
+	if err := <-sumErr; err != nil {
+		return nil, err
+	}
+
+	sum := NewSummary(cfg.Params, cfg.Order, &counts, outs)
+	sum.ToolVersion = buildinfo.Version()
+	sum.Inputs = inputs
+	sum.Workers = cfg.Workers
+	sum.Spilled = spilled
+	err = writeOutputs(cfg.Out, outs, func() *Summary {
+		el := time.Since(start).Seconds()
+		sum.ElapsedSeconds = roundTo(el, 3)
+		if el > 0 {
+			sum.EventsPerSecond = roundTo(float64(counts.Read)/el, 0)
+		}
+		return &sum
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sum, nil
+}
+
+func roundTo(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
+	if w == nil {
+		return nil
+	}
+	if total <= 0 {
+		total = -1
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("replay: reading events"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("events"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionFullWidth())
+}
+
+// partitionEvents reads every event and appends it to its buyer's
+// partition, spilling all partitions to disk whenever the buffered bytes
+// exceed the budget. It reports whether anything was spilled.
+func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar) (bool, error) {
+	var buffered int64
+	spilled := false
+	np := uint64(len(parts))
+	for {
+		batch, err := r.Next()
+		if err == io.EOF {
+			return spilled, nil
+		}
+		if err != nil {
+			return spilled, err
+		}
+		for i := range batch {
+			e := &batch[i]
+			p := &parts[buyerHash(e.ShopID, e.BuyerID)%np]
+			n := len(p.buf)
+			p.buf = appendEvent(p.buf, e)
+			p.count++
+			buffered += int64(len(p.buf) - n)
+		}
+		if buffered > cfg.MemoryBudget {
+			for i := range parts {
+				if err := parts[i].flush(spillDir, i); err != nil {
+					return spilled, err
+				}
+			}
+			buffered, spilled = 0, true
+		}
+		if bar != nil {
+			bar.Add(len(batch))
+		}
+	}
+}
+
+// partResult is what one partition produced.
+type partResult struct {
+	out    signal.Output
+	counts Counts
+	err    error
+}
+
+// processPartitions runs the logic over every partition with cfg.Workers
+// goroutines and merges the results.
+func processPartitions(parts []partition, cfg Config) (*Outputs, Counts, error) {
+	results := make([]partResult, len(parts))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cfg.Workers, len(parts)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var evs []event.Event
+			for i := range next {
+				evs = processPartition(&parts[i], cfg, evs, &results[i])
+				parts[i].release()
+			}
+		}()
+	}
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var counts Counts
+	o := &Outputs{}
+	ns, nc, no := 0, 0, 0
+	for i := range results {
+		if results[i].err != nil {
+			return nil, counts, results[i].err
+		}
+		ns += len(results[i].out.Signals)
+		nc += len(results[i].out.Conversations)
+		no += len(results[i].out.Orders)
+	}
+	o.Signals = make([]signal.Signal, 0, ns)
+	o.Conversations = make([]signal.Conversation, 0, nc)
+	o.Orders = make([]signal.Order, 0, no)
+	for i := range results {
+		o.Signals = append(o.Signals, results[i].out.Signals...)
+		o.Conversations = append(o.Conversations, results[i].out.Conversations...)
+		o.Orders = append(o.Orders, results[i].out.Orders...)
+		counts.Add(results[i].counts)
+		results[i] = partResult{}
+	}
+	return o, counts, nil
+}
+
+// processPartition decodes one partition, groups its events by buyer and
+// runs each buyer through the logic. evs is a reusable buffer.
+func processPartition(p *partition, cfg Config, evs []event.Event, res *partResult) []event.Event {
+	data, err := p.load()
+	if err != nil {
+		res.err = err
+		return evs
+	}
+	evs = slices.Grow(evs[:0], int(p.count))
+	d := spillDecoder{b: data}
+	var e event.Event
+	for d.next(&e) {
+		evs = append(evs, e)
+	}
+	if d.err != nil {
+		res.err = fmt.Errorf("read spilled events: %w", d.err)
+		return evs
+	}
+	slices.SortFunc(evs, func(a, b event.Event) int {
+		if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.BuyerID, b.BuyerID)
+	})
+	for lo := 0; lo < len(evs); {
+		hi := lo + 1
+		for hi < len(evs) && evs[hi].BuyerID == evs[lo].BuyerID && evs[hi].ShopID == evs[lo].ShopID {
+			hi++
+		}
+		processBuyer(cfg.Params, cfg.Order, evs[lo:hi], &res.out, &res.counts)
+		lo = hi
+	}
+	// Output strings may point into the partition's buffer: copy them.
+	cloneRows(&res.out)
+	clear(evs)
+	return evs
+}
+
+// cloneRows copies the strings of rows so that they no longer refer to
+// spill buffers. Consecutive rows usually share ids; those are copied once.
+func cloneRows(o *signal.Output) {
+	var last [4]string
+	var lastClone [4]string
+	clone := func(slot int, s string) string {
+		if s == last[slot] && s != "" {
+			return lastClone[slot]
+		}
+		c := strings.Clone(s)
+		last[slot], lastClone[slot] = s, c
+		return c
+	}
+	for i := range o.Signals {
+		s := &o.Signals[i]
+		s.ConversationID = clone(0, s.ConversationID)
+		s.ShopID = clone(1, s.ShopID)
+		s.BuyerID = clone(2, s.BuyerID)
+		s.SourceEventID = strings.Clone(s.SourceEventID)
+		if s.OrderID != nil {
+			v := strings.Clone(*s.OrderID)
+			s.OrderID = &v
+		}
+	}
+	for i := range o.Conversations {
+		c := &o.Conversations[i]
+		c.ConversationID = strings.Clone(c.ConversationID)
+		c.ShopID = clone(1, c.ShopID)
+		c.BuyerID = clone(2, c.BuyerID)
+		c.Channel = clone(3, c.Channel)
+	}
+	for i := range o.Orders {
+		r := &o.Orders[i]
+		r.OrderID = strings.Clone(r.OrderID)
+		r.ShopID = clone(1, r.ShopID)
+		r.BuyerID = clone(2, r.BuyerID)
+	}
+}
+
+// checksumInputs fills inputs with each file's path, format, size and SHA-256.
+func checksumInputs(files []event.FileInfo, inputs []InputFile) error {
+	for i, f := range files {
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			return fmt.Errorf("checksum input: %w", err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("checksum input %s: %w", f.Path, err)
+		}
+		format := string(f.Format)
+		if f.Gzip {
+			format += "+gzip"
+		}
+		inputs[i] = InputFile{Path: f.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+	}
+	return nil
+}
+
+// writeOutputs is WriteOutputs with the summary computed last (after the
+// tables are written, so that the elapsed time includes writing them).
+func writeOutputs(dir string, o *Outputs, summary func() *Summary) error {
+	o.Sort()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	stage, err := os.MkdirTemp(dir, ".staging-")
+	if err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	jobs := []func() error{
+		func() error { return writeParquet(filepath.Join(stage, SignalsFile), o.Signals) },
+		func() error { return writeParquet(filepath.Join(stage, ConversationsFile), o.Conversations) },
+		func() error { return writeParquet(filepath.Join(stage, OrdersFile), o.Orders) },
+		func() error { return writeParquet(filepath.Join(stage, QuarantineFile), o.Quarantine) },
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = job() }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	names := []string{SignalsFile, ConversationsFile, OrdersFile, QuarantineFile}
+	if summary != nil {
+		if sum := summary(); sum != nil {
+			b, err := json.MarshalIndent(sum, "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", SummaryFile, err)
+			}
+			if err := atomicfile.WriteBytes(filepath.Join(stage, SummaryFile), append(b, '\n')); err != nil {
+				return err
+			}
+			names = append(names, SummaryFile)
+		}
+	}
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(stage, n), filepath.Join(dir, n)); err != nil {
+			return fmt.Errorf("move %s into %s: %w", n, dir, err)
+		}
+	}
+	return nil
+}

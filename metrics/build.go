@@ -49,9 +49,11 @@ type ArmCount struct {
 // Options configure Build.
 type Options struct {
 	Spec *assign.Spec
-	// In is the folder with conversations.parquet, orders.parquet,
-	// assignments.parquet and (optionally) signals.parquet.
-	In string
+	// In are the folders holding conversations.parquet, orders.parquet,
+	// assignments.parquet and (optionally) signals.parquet; each file is
+	// taken from the first folder that has it (e.g. the replay's and the
+	// assign stage's output folders).
+	In []string
 	// Out is the folder units.parquet and metrics.json are written to.
 	Out string
 	// Log receives progress lines; nil discards them.
@@ -72,11 +74,11 @@ func Build(opts Options) (*Summary, error) {
 	for i, v := range spec.Variants {
 		arms[i] = v.Name
 	}
-	amap, err := readAssignments(in(opts.In, AssignmentsFile), arms)
+	amap, err := readAssignments(find(opts.In, AssignmentsFile), arms)
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{spec: spec, defs: defs, arms: arms, assignments: amap, dir: opts.In}
+	b := &builder{spec: spec, defs: defs, arms: arms, assignments: amap, dirs: opts.In}
 	if err := b.setup(); err != nil {
 		return nil, err
 	}
@@ -95,7 +97,7 @@ func Build(opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	kinds, err := signalKinds(in(opts.In, SignalsFile))
+	kinds, err := signalKinds(find(opts.In, SignalsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ type builder struct {
 	defs        []Def
 	arms        []string
 	assignments map[string]int8
-	dir         string
+	dirs        []string
 	caps        []capState
 
 	window           time.Duration // of the plain outcome columns
@@ -250,7 +252,7 @@ type unit struct {
 // scan joins the inputs and calls visit for every included conversation;
 // excluded ones are counted in excluded.
 func (b *builder) scan(excluded map[string]int64, visit func(u *unit) error) error {
-	nextOrders, stop := iter.Pull2(orderGroups(in(b.dir, OrdersFile)))
+	nextOrders, stop := iter.Pull2(orderGroups(find(b.dirs, OrdersFile)))
 	defer stop()
 	var cur *buyerOrders
 	var curErr error
@@ -270,7 +272,7 @@ func (b *builder) scan(excluded map[string]int64, visit func(u *unit) error) err
 		nc += len(d.Covariates)
 	}
 	u := &unit{values: make([]float64, nv), valid: make([]bool, nv), covs: make([]float64, nc)}
-	for c, err := range conversations(in(b.dir, ConversationsFile)) {
+	for c, err := range conversations(find(b.dirs, ConversationsFile)) {
 		if err != nil {
 			return err
 		}

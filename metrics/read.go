@@ -139,4 +139,19 @@ const (
 
 func in(dir, name string) string { return filepath.Join(dir, name) }
 
+// find returns name in the first of dirs that has it, else in the first dir
+// (so that the error names a sensible path).
+func find(dirs []string, name string) string {
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if len(dirs) == 0 {
+		return name
+	}
+	return filepath.Join(dirs[0], name)
+}
+
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/results"
+)
+
+func init() { register(newAnalyzeCmd) }
+
+type analyzeOptions struct {
+	Experiment string
+	Units      string
+	Out        string
+	JSON       bool
+	// Generic table.
+	Variant    string
+	Control    string
+	Metrics    []string
+	Cluster    string
+	Segments   []string
+	Triggered  string
+	Time       string
+	Alpha      float64
+	Test       string
+	Correction string
+	Sequential bool
+	Bayesian   bool
+}
+
+func newAnalyzeCmd() *cobra.Command {
+	var opts analyzeOptions
+	c := &cobra.Command{
+		Use:   "analyze (--experiment F | --variant COL --metric COL:TYPE ...) --units FILE --out DIR",
+		Short: "Compute lift with significance from a per-unit table",
+		Long: `analyze reads a per-unit table once, accumulates sufficient statistics per
+variant × segment × population, runs the statistics engine, corrects for
+multiple testing, and writes results.json and results.parquet to --out.
+
+With --experiment, the table is the metrics stage's units.parquet and the spec
+says everything; metrics.json, assign.json and replay.json beside the table feed
+the health section.
+
+Without it, any Parquet or CSV table works: name the variant column, the control
+and each metric as
+  COL:proportion | COL:mean | NUM/DEN:ratio | COL:quantile:Q    (optionally NAME=...)
+Values 0/1, true/false and True/False read as numbers; anything else that is not
+a number is an error naming the row and column. --cluster names the
+randomization unit when it is coarser than a row (the analysis is then the
+delta-method ratio of per-cluster sums).`,
+		Example: `  signalab analyze --experiment experiment.yaml --units out/units.parquet --out out
+  signalab analyze --units users.csv --variant group --control A --metric orders:mean --metric converted:proportion --out res
+  signalab analyze --units convs.parquet --variant arm --metric conv=converted:proportion --cluster shop_id --out res`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return analyzeRun(opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Experiment, "experiment", "", "experiment spec (experiment.yaml) of a units.parquet from signalab metrics")
+	f.StringVar(&opts.Units, "units", "", "per-unit table (.parquet or .csv)")
+	f.StringVar(&opts.Out, "out", "", "folder to write results.json and results.parquet to")
+	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
+	f.StringVar(&opts.Variant, "variant", "", "generic table: the variant column")
+	f.StringVar(&opts.Control, "control", "", "generic table: the control variant (default: the first seen)")
+	f.StringArrayVar(&opts.Metrics, "metric", nil, "generic table: metric as [NAME=]COL:TYPE, NUM/DEN:ratio or COL:quantile:Q (repeatable)")
+	f.StringVar(&opts.Cluster, "cluster", "", "generic table: randomization unit column when coarser than a row")
+	f.StringArrayVar(&opts.Segments, "segment", nil, "generic table: segment column (repeatable)")
+	f.StringVar(&opts.Triggered, "triggered", "", "generic table: boolean column of the triggered population")
+	f.StringVar(&opts.Time, "time", "", "generic table: timestamp column for the daily series")
+	f.Float64Var(&opts.Alpha, "alpha", 0.05, "generic table: significance level")
+	f.StringVar(&opts.Test, "test", "welch", "generic table: welch or z")
+	f.StringVar(&opts.Correction, "correction", "holm", "generic table: none, holm or bh (across metrics × variants)")
+	f.BoolVar(&opts.Sequential, "sequential", false, "generic table: add confidence sequences")
+	f.BoolVar(&opts.Bayesian, "bayesian", false, "generic table: add chance to win and risk")
+	return c
+}
+
+const analyzeHint = "signalab analyze --units units.csv --variant group --control control --metric converted:proportion --out results"
+
+func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
+	switch {
+	case opts.Units == "":
+		return exitcode.Usagef(analyzeHint, "analyze: --units is required")
+	case opts.Out == "":
+		return exitcode.Usagef(analyzeHint, "analyze: --out is required")
+	case opts.Experiment == "" && opts.Variant == "":
+		return exitcode.Usagef(analyzeHint, "analyze: give --experiment, or --variant and --metric for a generic table")
+	case opts.Experiment != "" && (opts.Variant != "" || len(opts.Metrics) > 0):
+		return exitcode.Usagef(analyzeHint, "analyze: --experiment and --variant/--metric are alternatives; give one")
+	}
+	var cfg analysis.Config
+	var ctx analysis.Context
+	if opts.Experiment != "" {
+		spec, err := assign.LoadSpec(opts.Experiment)
+		if err != nil {
+			return err
+		}
+		if cfg, err = analysis.FromSpec(spec); err != nil {
+			return err
+		}
+		if ctx, err = analysis.LoadContext(filepath.Dir(opts.Units)); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if cfg, err = genericConfig(opts); err != nil {
+			return err
+		}
+	}
+	tbl, err := analysis.OpenTable(opts.Units)
+	if err != nil {
+		return err
+	}
+	res, err := analysis.Analyze(cfg, tbl, ctx)
+	if err != nil {
+		return err
+	}
+	if err := analysis.Write(opts.Out, res); err != nil {
+		return err
+	}
+	if opts.JSON {
+		b, err := results.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	printResults(stdout, res)
+	return nil
+}
+
+// genericConfig builds the analysis of a table named by flags.
+func genericConfig(opts analyzeOptions) (analysis.Config, error) {
+	cfg := analysis.Config{Name: filepath.Base(opts.Units), VariantCol: opts.Variant, Control: opts.Control,
+		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
+		TriggeredCol: opts.Triggered, TimeCol: opts.Time, Alpha: opts.Alpha, Test: opts.Test,
+		Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian, RelativeCI: "delta"}
+	if len(opts.Metrics) == 0 {
+		return cfg, exitcode.Usagef(analyzeHint, "analyze: give at least one --metric COL:TYPE with --variant")
+	}
+	for _, s := range opts.Metrics {
+		m, err := parseMetricFlag(s)
+		if err != nil {
+			return cfg, exitcode.Usagef(analyzeHint, "analyze: --metric %q: %v", s, err)
+		}
+		cfg.Metrics = append(cfg.Metrics, m)
+	}
+	return cfg, nil
+}
+
+// parseMetricFlag reads [NAME=]COL:TYPE, [NAME=]NUM/DEN:ratio or
+// [NAME=]COL:quantile:Q.
+func parseMetricFlag(s string) (analysis.Metric, error) {
+	var m analysis.Metric
+	name, spec := "", s
+	if i := strings.Index(s, "="); i >= 0 {
+		name, spec = s[:i], s[i+1:]
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || parts[0] == "" {
+		return m, fmt.Errorf("want COL:TYPE with TYPE proportion, mean, ratio (NUM/DEN:ratio) or quantile (COL:quantile:Q)")
+	}
+	m.Type = parts[1]
+	switch m.Type {
+	case analysis.Proportion, analysis.Mean:
+		m.Columns = []string{parts[0]}
+	case analysis.Ratio:
+		nd := strings.Split(parts[0], "/")
+		if len(nd) != 2 || nd[0] == "" || nd[1] == "" {
+			return m, fmt.Errorf("a ratio metric is NUM/DEN:ratio")
+		}
+		m.Columns = nd
+	case analysis.Quantile:
+		if len(parts) != 3 {
+			return m, fmt.Errorf("a quantile metric is COL:quantile:Q, e.g. reply_minutes:quantile:0.5")
+		}
+		q, err := strconv.ParseFloat(parts[2], 64)
+		if err != nil || q <= 0 || q >= 1 {
+			return m, fmt.Errorf("quantile level %q is not a number in (0, 1)", parts[2])
+		}
+		m.Columns, m.Q = []string{parts[0]}, q
+	default:
+		return m, fmt.Errorf("type %q is not proportion, mean, ratio or quantile", m.Type)
+	}
+	if len(parts) > 2 && m.Type != analysis.Quantile {
+		return m, fmt.Errorf("unexpected %q after the type", strings.Join(parts[2:], ":"))
+	}
+	m.Name = name
+	if m.Name == "" {
+		m.Name = parts[0]
+	}
+	return m, nil
+}
+
+// printResults writes the headline rows (segment all) as a table.
+func printResults(w io.Writer, r *results.Results) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tvariant\tpopulation\tcontrol\ttreatment\tlift\tCI\tp (adj)\tsignificant")
+	for _, row := range r.Rows {
+		if row.Segment != results.SegmentAll {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%+.2f%%\t[%+.2f%%, %+.2f%%]\t%.3g\t%v\n", row.Metric, row.Variant, row.Population,
+			float64(row.Control.Mean), float64(row.Treatment.Mean), 100*float64(row.Relative.Estimate),
+			100*float64(row.Relative.CILower), 100*float64(row.Relative.CIUpper), float64(row.PValueAdjusted), row.Significant)
+	}
+	tw.Flush()
+	for _, g := range r.Gates.Checks {
+		status := "pass"
+		if !g.Passed {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "gate %s: %s (%s)\n", g.Name, status, g.Reason)
+	}
+}

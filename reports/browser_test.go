@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,28 +60,22 @@ const collectJS = `Array.from(document.querySelectorAll('[data-field]')).map(e =
     arm: e.dataset.arm || "", name: e.dataset.name || ""};
 })`
 
-// TestBrowserReport opens the report of the fixture run folder in headless
-// Chromium, fails on any console error, uncaught exception, failed resource
-// or network request, checks that the numbers the page shows equal those in
-// results.json, and saves a full-page screenshot under the test's temporary
-// folder (copied to $SIGNALAB_SCREENSHOT_DIR when set).
-func TestBrowserReport(t *testing.T) {
-	chromium := findChromium(t)
-	dir := filepath.Join("testdata", "run")
-	r, err := Load(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var html bytes.Buffer
-	if err := RenderHTML(&html, r); err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	page := filepath.Join(tmp, "report.html")
-	if err := os.WriteFile(page, html.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+// browserPage is what a headless Chromium saw when it opened a page.
+type browserPage struct {
+	Values     []pageValue
+	Problems   []string // console errors, exceptions, failed resources, network requests
+	Screenshot string   // path of the full-page PNG
+	PDF        []byte   // the page printed with its print CSS
+}
 
+// openInBrowser opens the HTML file at page in headless Chromium with the
+// flags of the issue and a fresh profile, records every console error,
+// uncaught exception, failed resource, browser log error and network request
+// other than the page itself, reads the data- values, prints the page to PDF
+// and saves a full-page screenshot next to the page.
+func openInBrowser(t *testing.T, chromium, page string) browserPage {
+	t.Helper()
+	tmp := filepath.Dir(page)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -103,12 +98,13 @@ func TestBrowserReport(t *testing.T) {
 	defer cancelBrowser()
 
 	var mu sync.Mutex
-	var problems []string
+	var out browserPage
 	report := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		problems = append(problems, fmt.Sprintf(format, args...))
+		out.Problems = append(out.Problems, fmt.Sprintf(format, args...))
 	}
+	pageURL := "file://" + page
 	if err := chromedp.Listen(bctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventConsoleAPICalled:
@@ -124,7 +120,7 @@ func TestBrowserReport(t *testing.T) {
 		case *network.EventLoadingFailed:
 			report("failed resource (%s): %s %s", ev.Type, ev.ErrorText, ev.BlockedReason)
 		case *network.EventRequestWillBeSent:
-			if u := ev.Request.URL; u != "file://"+page && !bytes.HasPrefix([]byte(u), []byte("data:")) {
+			if u := ev.Request.URL; u != pageURL && !strings.HasPrefix(u, "data:") {
 				report("network request at view time: %s", u)
 			}
 		case *log.EventEntryAdded:
@@ -135,7 +131,7 @@ func TestBrowserReport(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("start chromium %s: %v", chromium, err)
 	}
-	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+page)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("open %s: %v", page, err)
 	}
 	values, err := chromedp.Run(bctx, chromedp.Evaluate[[]pageValue](collectJS))
@@ -146,23 +142,80 @@ func TestBrowserReport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	png := filepath.Join(tmp, "report.png")
+	pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+	if err != nil {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	png := strings.TrimSuffix(page, filepath.Ext(page)) + ".png"
 	if err := os.WriteFile(png, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: %s", png)
-	if d := os.Getenv("SIGNALAB_SCREENSHOT_DIR"); d != "" {
-		if err := os.WriteFile(filepath.Join(d, "report.png"), shot, 0o644); err == nil {
-			t.Logf("screenshot copied to %s", filepath.Join(d, "report.png"))
+	mu.Lock()
+	defer mu.Unlock()
+	out.Values, out.Screenshot, out.PDF = values, png, pdf
+	return out
+}
+
+// TestBrowserReport opens the report of the fixture run folder in headless
+// Chromium, fails on any console error, uncaught exception, failed resource
+// or network request, checks that the numbers the page shows equal those in
+// results.json, and saves a full-page screenshot under the test's temporary
+// folder (copied to $SIGNALAB_SCREENSHOT_DIR when set).
+func TestBrowserReport(t *testing.T) {
+	chromium := findChromium(t)
+	for _, name := range goldenCases {
+		t.Run(name, func(t *testing.T) {
+			r, err := Load(filepath.Join("testdata", name), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var html bytes.Buffer
+			if err := RenderHTML(&html, r); err != nil {
+				t.Fatal(err)
+			}
+			page := filepath.Join(t.TempDir(), "report.html")
+			if err := os.WriteFile(page, html.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := openInBrowser(t, chromium, page)
+			t.Logf("screenshot: %s", got.Screenshot)
+			if d := os.Getenv("SIGNALAB_SCREENSHOT_DIR"); d != "" {
+				shot, _ := os.ReadFile(got.Screenshot)
+				dst := filepath.Join(d, name+".png")
+				if err := os.WriteFile(dst, shot, 0o644); err == nil {
+					t.Logf("screenshot copied to %s", dst)
+				}
+				_ = os.WriteFile(filepath.Join(d, name+".pdf"), got.PDF, 0o644)
+			}
+			for _, p := range got.Problems {
+				t.Errorf("browser: %s", p)
+			}
+			if !bytes.HasPrefix(got.PDF, []byte("%PDF-")) {
+				t.Error("printing the page did not give a PDF")
+			}
+			checkPageValues(t, r.Results, got.Values)
+		})
+	}
+}
+
+// TestBrowserCatchesProblems shows that the browser test can fail: a page
+// with a console error, an exception and a missing image must be reported.
+func TestBrowserCatchesProblems(t *testing.T) {
+	chromium := findChromium(t)
+	page := filepath.Join(t.TempDir(), "bad.html")
+	bad := `<!DOCTYPE html><html><head><title>bad</title></head><body>
+<img src="missing.png" alt="">
+<script>console.error("boom"); throw new Error("thrown");</script></body></html>`
+	if err := os.WriteFile(page, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := openInBrowser(t, chromium, page)
+	joined := strings.Join(got.Problems, "\n")
+	for _, want := range []string{"console.error", "uncaught exception", "missing.png"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("problems %q lack %q", joined, want)
 		}
 	}
-
-	mu.Lock()
-	for _, p := range problems {
-		t.Errorf("browser: %s", p)
-	}
-	mu.Unlock()
-	checkPageValues(t, r.Results, values)
 }
 
 // checkPageValues compares every number the page exposes with results.json:
@@ -251,8 +304,14 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 			check("replay "+v.Name, v, results.Num(want), func(x float64) string { return Count(int64(x)) })
 		}
 	}
-	if want := len(treatments(res.Experiment)); headlines != want {
-		t.Errorf("page shows %d headline lifts, want %d (one per treatment)", headlines, want)
+	want := 0
+	for _, v := range treatments(res.Experiment) {
+		if main, _ := headlinePopulation(res, res.Experiment.Primary, v); main != nil && main.Reason == "" && main.Relative.Estimate.Valid() {
+			want++
+		}
+	}
+	if headlines != want {
+		t.Errorf("page shows %d headline lifts, want %d (one per treatment with an estimate)", headlines, want)
 	}
 	for id, row := range rows {
 		n := seenRows[id]

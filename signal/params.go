@@ -2,7 +2,10 @@
 // per buyer (shop_id, buyer_id). See docs/design.md, "Signal logic".
 package signal
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Params are the tunable parameters of the signal logic, from the signals:
 // block of experiment.yaml.
@@ -29,4 +32,35 @@ func DefaultParams() Params {
 		AllowedLateness:        time.Hour,
 		MinCartValueCents:      0,
 	}
+}
+
+// Validate reports the first parameter that makes no sense: a negative
+// duration or minimum, or a zero dedupe window or state_ttl (which would
+// forget everything at once). The error names the experiment.yaml key.
+func (p Params) Validate() error {
+	for _, d := range []struct {
+		key      string
+		v        time.Duration
+		positive bool
+	}{
+		{"conversation_inactivity", p.ConversationInactivity, false},
+		{"cart_lookback", p.CartLookback, false},
+		{"order_lookback", p.OrderLookback, false},
+		{"dedupe_window", p.DedupeWindow, true},
+		{"state_ttl", p.StateTTL, true},
+		{"max_out_of_orderness", p.MaxOutOfOrderness, false},
+		{"allowed_lateness", p.AllowedLateness, false},
+	} {
+		if d.v < 0 || (d.positive && d.v == 0) {
+			want := "a duration ≥ 0"
+			if d.positive {
+				want = "a positive duration"
+			}
+			return fmt.Errorf("signals.%s: %s is not valid: want %s such as 24h", d.key, d.v, want)
+		}
+	}
+	if p.MinCartValueCents < 0 {
+		return fmt.Errorf("signals.min_cart_value_cents: %d is not valid: want an amount in cents ≥ 0", p.MinCartValueCents)
+	}
+	return nil
 }

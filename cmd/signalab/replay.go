@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+)
+
+func init() { register(newReplayCmd) }
+
+type replayOptions struct {
+	Events     []string
+	Out        string
+	Experiment string
+	Order      string
+	Workers    int
+	Strict     bool
+	Golden     string
+	Check      bool
+	Update     bool
+	JSON       bool
+	TempDir    string
+}
+
+func newReplayCmd() *cobra.Command {
+	var opts replayOptions
+	c := &cobra.Command{
+		Use:   "replay --events PATH... --out DIR [--experiment F] [--order arrival|event-time] [--workers N] [--strict] [--golden DIR (--check|--update)] [--json]",
+		Short: "Replay event logs through the buyer-signal logic",
+		Long: `replay reads event logs (Parquet, JSON Lines or CSV; files, folders or globs),
+runs each buyer's events through the signal logic in arrival or event-time
+order, and writes signals.parquet, conversations.parquet, orders.parquet,
+quarantine.parquet and replay.json to --out. Outputs are written only when the
+whole run succeeded, and are byte-identical whatever the worker count or the
+way the input is split into files.
+
+Signal parameters come from the signals: block of --experiment (defaults
+otherwise). Rows that break the schema are quarantined and counted; --strict
+makes the first one an error.
+
+Regression replays: --golden DIR --check compares the outputs with a golden
+set (canonical JSON Lines and counts.json) and exits 1 with a summary of
+signals added, removed and changed; --golden DIR --update rewrites it.`,
+		Example: `  signalab replay --events data/events.parquet --out out/replay
+  signalab replay --events 'logs/*.jsonl.gz' --out out/replay --order event-time --experiment experiment.yaml
+  signalab replay --events testdata/events --out /tmp/replay --golden testdata/golden --check`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Events = append(opts.Events, args...)
+			return replayRun(opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringSliceVar(&opts.Events, "events", nil, "event log files, folders or globs (repeat the flag or separate with commas; more paths may follow as arguments)")
+	f.StringVar(&opts.Out, "out", "", "output folder")
+	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
+	f.StringVar(&opts.Order, "order", "arrival", "order of each buyer's events: arrival (ingest_time, event_time, event_id) or event-time (event_time, event_id)")
+	f.IntVar(&opts.Workers, "workers", 0, "goroutines for decoding and the logic (default: number of CPUs); the output does not depend on it")
+	f.BoolVar(&opts.Strict, "strict", false, "fail on the first row that breaks the schema instead of quarantining it")
+	f.StringVar(&opts.Golden, "golden", "", "golden set folder for a regression replay (with --check or --update)")
+	f.BoolVar(&opts.Check, "check", false, "compare the outputs with --golden and exit 1 when they differ")
+	f.BoolVar(&opts.Update, "update", false, "rewrite the --golden set from this replay")
+	f.BoolVar(&opts.JSON, "json", false, "print replay.json (and the golden diff) to standard output")
+	f.StringVar(&opts.TempDir, "tmp", "", "folder for temporary spill files (default: inside --out)")
+	return c
+}
+
+func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
+	const hint = "signalab replay --events data/events.parquet --out out/replay"
+	switch {
+	case len(opts.Events) == 0:
+		return exitcode.Usagef(hint, "replay: --events is required (event log files, folders or globs)")
+	case opts.Out == "":
+		return exitcode.Usagef(hint, "replay: --out is required (the output folder)")
+	case opts.Check && opts.Update:
+		return exitcode.Usagef("signalab replay ... --golden DIR --check", "replay: --check and --update exclude each other")
+	case opts.Golden != "" && !opts.Check && !opts.Update:
+		return exitcode.Usagef("signalab replay ... --golden "+opts.Golden+" --check", "replay: --golden needs --check (compare) or --update (rewrite)")
+	case opts.Golden == "" && (opts.Check || opts.Update):
+		return exitcode.Usagef("signalab replay ... --golden testdata/golden --check", "replay: --check and --update need --golden DIR")
+	case opts.Workers < 0:
+		return exitcode.Usagef(hint+" --workers 2", "replay: --workers %d: want a positive number (or 0 for one per CPU)", opts.Workers)
+	}
+	order, err := replay.ParseOrder(opts.Order)
+	if err != nil {
+		return exitcode.Usagef(hint+" --order event-time", "replay: --order: %v", err)
+	}
+	params := signal.DefaultParams()
+	if opts.Experiment != "" {
+		spec, err := assign.LoadSpec(opts.Experiment)
+		if err != nil {
+			return err
+		}
+		params = spec.Signals.Params()
+	}
+	if err := params.Validate(); err != nil {
+		return fmt.Errorf("replay: %s: %w", experimentName(opts.Experiment), err)
+	}
+	cfg := replay.Config{Events: opts.Events, Out: opts.Out, Params: params, Order: order,
+		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cfg.Progress = stderr
+	}
+	sum, err := replay.Run(cfg)
+	if err != nil {
+		return err
+	}
+
+	var diff *replay.Diff
+	switch {
+	case opts.Check:
+		out, err := replay.ReadOutputs(opts.Out)
+		if err != nil {
+			return err
+		}
+		golden, err := replay.ReadOutputs(opts.Golden)
+		if err != nil {
+			return fmt.Errorf("replay --check: %w (create the golden set with --update)", err)
+		}
+		diff = replay.Compare(golden, out)
+	case opts.Update:
+		out, err := replay.ReadOutputs(opts.Out)
+		if err != nil {
+			return err
+		}
+		if err := replay.WriteGolden(opts.Golden, out, *sum); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "golden set %s updated: %d signals, %d conversations, %d orders\n",
+			opts.Golden, len(out.Signals), len(out.Conversations), len(out.Orders))
+	}
+
+	if opts.JSON {
+		v := any(sum)
+		if diff != nil {
+			v = struct {
+				Replay *replay.Summary `json:"replay"`
+				Golden *replay.Diff    `json:"golden"`
+			}{sum, diff}
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		writeReplaySummary(stdout, sum, opts.Out)
+	}
+	if diff != nil && !diff.Equal() {
+		var b bytes.Buffer
+		diff.WriteText(&b, "golden "+opts.Golden, "replay "+opts.Out)
+		fmt.Fprintf(&b, "If the change is intended, rewrite the golden set: signalab replay --events ... --out %s --golden %s --update", opts.Out, opts.Golden)
+		return exitcode.Checkf("regression replay: outputs differ from the golden set %s\n%s", opts.Golden, b.String())
+	}
+	if diff != nil {
+		fmt.Fprintf(stderr, "regression replay: outputs match the golden set %s\n", opts.Golden)
+	}
+	return nil
+}
+
+func experimentName(path string) string {
+	if path == "" {
+		return "default parameters"
+	}
+	return path
+}
+
+func writeReplaySummary(w io.Writer, s *replay.Summary, out string) {
+	c := s.Counts
+	l := c.Logic
+	fmt.Fprintf(w, "events read       %d (%d quarantined)\n", c.Read, c.Quarantined)
+	fmt.Fprintf(w, "accepted          %d\n", l.Accepted)
+	for i := range l.Dropped {
+		if l.Dropped[i] > 0 {
+			fmt.Fprintf(w, "dropped %-9s %d\n", signal.DropReason(i).String(), l.Dropped[i])
+		}
+	}
+	for i, k := range signal.SignalKinds {
+		fmt.Fprintf(w, "signals %-9s %d\n", shortKind(k), l.Signals[i])
+	}
+	fmt.Fprintf(w, "conversations     %d (%d triggered)\n", l.Conversations, l.Triggered)
+	fmt.Fprintf(w, "orders            %d\n", l.Orders)
+	fmt.Fprintf(w, "order             %s\n", s.Order)
+	fmt.Fprintf(w, "elapsed           %.2fs (%.0f events/s)\n", s.ElapsedSeconds, s.EventsPerSecond)
+	fmt.Fprintf(w, "outputs           %s\n", out)
+}
+
+func shortKind(k string) string {
+	switch k {
+	case signal.KindBuyerContext:
+		return "context"
+	case signal.KindCartAction:
+		return "cart"
+	case signal.KindCheckoutStarted:
+		return "checkout"
+	case signal.KindOrderCompleted:
+		return "order"
+	}
+	return k
+}

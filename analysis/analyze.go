@@ -184,6 +184,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 		Mean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
 	switch {
 	case m.Type == Quantile:
+		slices.Sort(a.vals)
 		st := stats.QuantileCI(a.vals, m.Q, 0.05)
 		if st.N > 0 {
 			out.Mean = results.Num(st.Estimate)

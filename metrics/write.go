@@ -102,7 +102,9 @@ func (b *builder) write(path string) (*Summary, error) {
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1<<20))
 	err := atomicfile.Write(path, func(w io.Writer) error {
-		fw, err := pqarrow.NewFileWriter(sc, w, props, pqarrow.DefaultWriterProps())
+		// Hide w's Close: the file writer closes a Closer sink, and atomicfile
+		// must sync and rename it afterwards.
+		fw, err := pqarrow.NewFileWriter(sc, struct{ io.Writer }{w}, props, pqarrow.DefaultWriterProps())
 		if err != nil {
 			return err
 		}

@@ -273,7 +273,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if m.MaxBaseProb*(1+max(c.Lift, 0)) > 1 {
-		return fmt.Errorf("lift: %v with max_base_prob %v gives a probability above 1; lower the lift", c.Lift, m.MaxBaseProb)
+		return fmt.Errorf("lift: %v would push conversion probabilities above 1 (max_base_prob %v): want at most %.2f",
+			c.Lift, m.MaxBaseProb, math.Floor((1/m.MaxBaseProb-1)*100)/100)
 	}
 	if m.AttributionWindow <= 0 {
 		return errors.New("model: attribution_window must be positive")

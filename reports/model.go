@@ -21,11 +21,12 @@ type page struct {
 	Title        string
 	ToolVersion  string
 	Window       string
-	Unit         string
+	Unit         string // randomization unit column
+	UnitWords    string // "shops"
 	AnalysisUnit string
 	Confidence   string // "95%"
 	Alpha        string // "0.05"
-	Correction   string
+	Correction   string // display name, "none" when uncorrected
 	Method       string // one line: test, interval, CUPED, …
 	CUPED        bool
 	Bayesian     bool
@@ -59,6 +60,7 @@ type headline struct {
 	MetricKey   string // results.json name
 	Variant     string
 	Population  string // results.json population
+	Where       string // "triggered conversations"
 	Verdict     string // "significant" | "not-significant" | "no-result"
 	VerdictText string
 	Sentence    string
@@ -107,7 +109,8 @@ type healthView struct {
 }
 
 type srmView struct {
-	Unit      string
+	Unit      string // plural noun, "shops"
+	PPhrase   string // "p = 0.73" or "p < 0.001"
 	PValue    valueView
 	ChiSquare string
 	Alpha     string
@@ -323,6 +326,12 @@ func Money(x float64) string {
 	return out
 }
 
+// unitWords turns a randomization-unit column into a plural noun:
+// "shop_id" → "shops", "conversation_id" → "conversations".
+func unitWords(col string) string {
+	return plural(strings.TrimSuffix(col, "_id"))
+}
+
 func populationWords(pop, unit string) string {
 	units := plural(unit)
 	switch pop {
@@ -364,6 +373,7 @@ func buildPage(r *Report, charts bool) (*page, error) {
 		Title:        ex.Name,
 		ToolVersion:  res.ToolVersion,
 		Unit:         ex.Unit,
+		UnitWords:    unitWords(ex.Unit),
 		AnalysisUnit: ex.AnalysisUnit,
 		Confidence:   Confidence(ex.Alpha),
 		Alpha:        Alpha(ex.Alpha),
@@ -510,6 +520,7 @@ func buildHeadlines(res *results.Results, metrics map[string]*results.Metric) []
 			continue
 		}
 		h.Population = main.Population
+		h.Where = populationWords(main.Population, ex.AnalysisUnit)
 		f := formatFor(metrics[main.Metric], main.MetricType)
 		h.Relative = newValue(main.Relative.Estimate, SignedPercent)
 		h.CILower = newValue(main.Relative.CILower, SignedPercent)
@@ -571,12 +582,17 @@ func sentence(row *results.Row, ex results.Experiment, subject string) string {
 	return s + fmt.Sprintf("; not significant at α = %s (%s): the data are consistent with no effect.", Alpha(ex.Alpha), p)
 }
 
-func pPhrase(row *results.Row) string {
-	p := PValue(float64(row.PValue))
-	s := "p = " + p
+// pEquals states a p-value as "p = 0.031" or "p < 0.001".
+func pEquals(x float64) string {
+	p := PValue(x)
 	if strings.HasPrefix(p, "<") {
-		s = "p " + p
+		return "p " + p
 	}
+	return "p = " + p
+}
+
+func pPhrase(row *results.Row) string {
+	s := pEquals(float64(row.PValue))
 	if row.PValueAdjusted.Valid() && row.PValue.Valid() && math.Abs(float64(row.PValueAdjusted-row.PValue)) > 1e-12 {
 		s += ", adjusted " + PValue(float64(row.PValueAdjusted))
 	}
@@ -630,7 +646,7 @@ func sortedCounts(m map[string]int64) []keyCount {
 func buildHealth(res *results.Results) healthView {
 	var h healthView
 	if s := res.Health.SRM; s != nil {
-		v := &srmView{Unit: s.Unit, PValue: newValue(s.PValue, PValue), ChiSquare: Number(float64(s.ChiSquare)),
+		v := &srmView{Unit: unitWords(s.Unit), PPhrase: pEquals(float64(s.PValue)), PValue: newValue(s.PValue, PValue), ChiSquare: Number(float64(s.ChiSquare)),
 			Alpha: Alpha(s.Alpha), Flagged: s.Flagged, Reason: s.Reason, Source: s.Source}
 		var total int64
 		for _, o := range s.Observed {
@@ -894,7 +910,11 @@ func addCharts(p *page, res *results.Results) error {
 		if ex.Sequential {
 			tl.Note += " Light band with dashed edges: the sequential confidence sequence, valid at every look."
 		}
-		if n := len(s.Points); n > 0 {
+		if n := len(s.Points); n > 0 && !s.Points[n-1].Relative.Valid() {
+			last := s.Points[n-1]
+			tl.Last = fmt.Sprintf("On %s: no estimate yet, %s + %s %s.", last.Date,
+				Count(last.ControlUnits), Count(last.TreatmentUnits), plural(ex.AnalysisUnit))
+		} else if n > 0 {
 			last := s.Points[n-1]
 			tl.Last = fmt.Sprintf("On %s: %s (%s to %s), %s + %s %s.", last.Date, SignedPercent(float64(last.Relative)),
 				SignedPercent(float64(last.CILower)), SignedPercent(float64(last.CIUpper)),

@@ -42,12 +42,12 @@ func Posterior(est, se float64, prior Bayesian, alpha float64) BayesianResult {
 	sd := 1 / math.Sqrt(prec)
 	z := distuv.UnitNormal.Quantile(1 - alpha/2)
 	u := mean / sd
-	gain := mean*distuv.UnitNormal.CDF(u) + sd*distuv.UnitNormal.Prob(u)
+	gain := mean*normalCDF(u) + sd*distuv.UnitNormal.Prob(u)
 	return BayesianResult{
 		Mean:        mean,
 		SD:          sd,
 		CrI:         Interval{mean - z*sd, mean + z*sd},
-		ChanceToWin: distuv.UnitNormal.CDF(u),
+		ChanceToWin: normalCDF(u),
 		Risk:        [2]float64{gain, gain - mean},
 	}
 }

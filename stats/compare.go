@@ -158,21 +158,21 @@ func (r reference) quantile(p float64) float64 {
 	if r.df <= 0 || math.IsInf(r.df, 1) {
 		return distuv.UnitNormal.Quantile(p)
 	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.Quantile(p)
+	return studentTQuantile(p, r.df)
 }
 
 func (r reference) cdf(x float64) float64 {
 	if r.df <= 0 || math.IsInf(r.df, 1) {
-		return distuv.UnitNormal.CDF(x)
+		return normalCDF(x)
 	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.CDF(x)
+	return studentTSurvival(-x, r.df)
 }
 
 func (r reference) survival(x float64) float64 {
 	if r.df <= 0 || math.IsInf(r.df, 1) {
-		return distuv.UnitNormal.Survival(x)
+		return normalSurvival(x)
 	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.df}.Survival(x)
+	return studentTSurvival(x, r.df)
 }
 
 // pValue of statistic z under alt.

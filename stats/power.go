@@ -121,11 +121,11 @@ func (s PowerSpec) Power(effect, n float64) (float64, error) {
 	d := effect / se
 	switch s.Alternative {
 	case Greater:
-		return distuv.UnitNormal.Survival(z - d), nil
+		return normalSurvival(z - d), nil
 	case Less:
-		return distuv.UnitNormal.Survival(z + d), nil
+		return normalSurvival(z + d), nil
 	}
-	return distuv.UnitNormal.Survival(z-d) + distuv.UnitNormal.CDF(-z-d), nil
+	return normalSurvival(z-d) + normalCDF(-z-d), nil
 }
 
 // MDE is the smallest positive effect (relative unless Absolute) detected
@@ -254,5 +254,5 @@ func (s PowerSpec) growthBookSequentialPower(effect, n float64) float64 {
 	z := fixed.critical(n)
 	se := s.se(effect, n) * s.critical(n) / z
 	d := effect / se
-	return distuv.UnitNormal.Survival(z-d) + distuv.UnitNormal.CDF(-z-d)
+	return normalSurvival(z-d) + normalCDF(-z-d)
 }

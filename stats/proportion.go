@@ -74,7 +74,7 @@ func SampleRatioZ(nA, nB int64, w float64, continuity bool) float64 {
 	if continuity {
 		d = math.Max(d-0.5, 0)
 	}
-	return clamp01(2 * distuv.UnitNormal.Survival(d/math.Sqrt(n*w*(1-w))))
+	return clamp01(2 * normalSurvival(d/math.Sqrt(n*w*(1-w))))
 }
 
 // GTest is the likelihood-ratio (G) test of independence of the 2×2 table

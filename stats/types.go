@@ -325,3 +325,12 @@ type Result struct {
 
 	Reason string `json:"reason,omitempty"`
 }
+
+// MomentsFromSummary converts a per-arm summary (count, mean and sample
+// variance with divisor n − 1, as warehouses and published datasets report
+// them) into sufficient statistics:
+//
+//	Σy = n·mean,   Σy² = (n − 1)·variance + n·mean²
+func MomentsFromSummary(n, mean, variance float64) Moments {
+	return Moments{N: n, Sum: n * mean, SumSq: (n-1)*variance + n*mean*mean}
+}

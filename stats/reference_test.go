@@ -61,7 +61,7 @@ type refFile struct {
 	TTail    []struct {
 		Nu, Y, SF float64
 	} `json:"t_tail"`
-	Power    []struct {
+	Power []struct {
 		EffectSize float64 `json:"effect_size"`
 		NPerArm    float64 `json:"n_per_arm"`
 		Alpha      float64 `json:"alpha"`

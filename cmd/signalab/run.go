@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/reports"
+	"github.com/signalab/signalab/results"
+)
+
+func init() { register(newRunCmd) }
+
+type runOptions struct {
+	Spec    string
+	Events  []string
+	Out     string
+	Order   string
+	Workers int
+	JSON    bool
+}
+
+func newRunCmd() *cobra.Command {
+	var opts runOptions
+	c := &cobra.Command{
+		Use:   "run experiment.yaml --events PATH... --out DIR",
+		Short: "Run replay, assign, metrics, analyze and report in one go",
+		Long: `run executes every stage in one process and writes all outputs into --out:
+signals/conversations/orders.parquet and replay.json (replay), assignments.parquet
+and assign.json (assign), units.parquet and metrics.json (metrics),
+results.json and results.parquet (analyze), report.html and report.md (report),
+and manifest.json (inputs with sha256, the spec, tool version, stage timings).
+
+Exit codes: 0 when every gate passes; 1 when a gate fails (sample ratio
+mismatch below srm_alpha, or a guardrail metric significantly worse than its
+max_drop); 2 on an error.`,
+		Example: `  signalab run experiment.yaml --events events.parquet --out out/run
+  signalab run experiment.yaml --events 'logs/*.jsonl' --events extra.csv --out out/run`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return exitcode.Usagef("signalab run experiment.yaml --events events.parquet --out out/run",
+					"run: want exactly one experiment spec argument, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Spec = args[0]
+			return runRun(opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVar(&opts.Events, "events", nil, "event log files, folders or globs (Parquet, JSONL, CSV; repeatable)")
+	f.StringVar(&opts.Out, "out", "", "output folder")
+	f.StringVar(&opts.Order, "order", "arrival", "per-buyer processing order: arrival or event-time")
+	f.IntVar(&opts.Workers, "workers", 0, "replay workers (default: number of CPUs)")
+	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
+	return c
+}
+
+func runRun(opts runOptions, stdout, stderr io.Writer) error {
+	const hint = "signalab run experiment.yaml --events events.parquet --out out/run"
+	switch {
+	case len(opts.Events) == 0:
+		return exitcode.Usagef(hint, "run: --events is required")
+	case opts.Out == "":
+		return exitcode.Usagef(hint, "run: --out is required")
+	}
+	order, err := replay.ParseOrder(opts.Order)
+	if err != nil {
+		return exitcode.Usagef(hint, "run: --order: %v", err)
+	}
+	res, err := analysis.RunPipeline(analysis.PipelineConfig{SpecPath: opts.Spec, Events: opts.Events, Out: opts.Out,
+		Order: order, Workers: opts.Workers, Progress: terminal(stderr), Log: stderr, Report: renderReports})
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		b, err := results.Marshal(res.Results)
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(b); err != nil {
+			return err
+		}
+	} else {
+		printResults(stdout, res.Results)
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(opts.Out, "report.html"))
+	}
+	return gateError(res.Results)
+}
+
+// gateError is a CheckFailedError (exit 1) naming the failed gates, or nil.
+func gateError(r *results.Results) error {
+	if r.Gates.Passed {
+		return nil
+	}
+	msg := "gates failed:"
+	for _, g := range r.Gates.Checks {
+		if !g.Passed {
+			msg += "\n  " + g.Name + ": " + g.Reason
+		}
+	}
+	return exitcode.Checkf("%s", msg)
+}
+
+// terminal returns w when it is a terminal (for progress bars), else nil.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return w
+	}
+	return nil
+}
+
+// renderReports writes dir/report.html and dir/report.md from the run folder.
+func renderReports(dir, specPath string) error {
+	r, err := reports.Load(dir, specPath)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name   string
+		format reports.Format
+	}{{"report.html", reports.HTML}, {"report.md", reports.Markdown}} {
+		var buf bytes.Buffer
+		if err := reports.Render(&buf, r, f.format); err != nil {
+			return fmt.Errorf("render %s: %w", f.name, err)
+		}
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/event"
@@ -382,5 +383,30 @@ func TestWriteDirRoundTrip(t *testing.T) {
 	}
 	if back.Counts.Rows != truth.Counts.Rows || back.Lift != truth.Lift || back.TriggerDefinition != TriggerDefinition {
 		t.Error("truth.json does not round-trip")
+	}
+}
+
+// TestDemoSpecMatchesDefaults keeps testdata/experiment.yaml and the
+// generator's defaults in step: unit, salt, hash, split, window, pre-period.
+func TestDemoSpecMatchesDefaults(t *testing.T) {
+	spec, err := assign.LoadSpec(filepath.Join("..", "testdata", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	if spec.Unit != d.Unit || spec.Salt != d.Salt || spec.Hash != d.Hash {
+		t.Errorf("spec unit/salt/hash %s/%s/%s, generator %s/%s/%s", spec.Unit, spec.Salt, spec.Hash, d.Unit, d.Salt, d.Hash)
+	}
+	if len(spec.Variants) != 2 || spec.Variants[1].Weight != d.TreatmentWeight {
+		t.Errorf("spec variants %+v, generator treatment weight %v", spec.Variants, d.TreatmentWeight)
+	}
+	if spec.Window == nil || !spec.Window.Start.Equal(d.WindowStart) || !spec.Window.End.Equal(d.windowEnd()) {
+		t.Errorf("spec window %+v, generator [%v, %v)", spec.Window, d.WindowStart, d.windowEnd())
+	}
+	if got := time.Duration(spec.PrePeriod); got != time.Duration(d.PreDays)*24*time.Hour {
+		t.Errorf("spec pre_period %v, generator %d days", got, d.PreDays)
+	}
+	if p := spec.Signals.Params(); p != d.Params {
+		t.Errorf("spec signal params %+v, generator %+v", p, d.Params)
 	}
 }

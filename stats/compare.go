@@ -151,24 +151,37 @@ func welchDF(sA, sB, nA, nB float64) float64 {
 	return (sA + sB) * (sA + sB) / den
 }
 
-// reference is the distribution of the standardized statistic.
-type reference struct{ df float64 } // df ≤ 0 or +Inf: standard normal
-
-func (r reference) quantile(p float64) float64 {
-	if r.df <= 0 || math.IsInf(r.df, 1) {
-		return distuv.UnitNormal.Quantile(p)
-	}
-	return studentTQuantile(p, r.df)
+// reference is the distribution of the standardized statistic: Student's t
+// with df degrees of freedom, or the standard normal when df ≤ 0 or +Inf.
+// It remembers its last quantile, which an analysis asks for twice (absolute
+// and relative interval).
+type reference struct {
+	df           float64
+	memoP, memoQ float64
 }
 
-func (r reference) cdf(x float64) float64 {
+func (r *reference) quantile(p float64) float64 {
+	if p == r.memoP && r.memoQ != 0 {
+		return r.memoQ
+	}
+	var q float64
+	if r.df <= 0 || math.IsInf(r.df, 1) {
+		q = distuv.UnitNormal.Quantile(p)
+	} else {
+		q = studentTQuantile(p, r.df)
+	}
+	r.memoP, r.memoQ = p, q
+	return q
+}
+
+func (r *reference) cdf(x float64) float64 {
 	if r.df <= 0 || math.IsInf(r.df, 1) {
 		return normalCDF(x)
 	}
 	return studentTSurvival(-x, r.df)
 }
 
-func (r reference) survival(x float64) float64 {
+func (r *reference) survival(x float64) float64 {
 	if r.df <= 0 || math.IsInf(r.df, 1) {
 		return normalSurvival(x)
 	}
@@ -176,7 +189,7 @@ func (r reference) survival(x float64) float64 {
 }
 
 // pValue of statistic z under alt.
-func (r reference) pValue(z float64, alt Alternative) float64 {
+func (r *reference) pValue(z float64, alt Alternative) float64 {
 	var p float64
 	switch alt {
 	case Greater:
@@ -190,7 +203,7 @@ func (r reference) pValue(z float64, alt Alternative) float64 {
 }
 
 // interval around est with standard error se.
-func (r reference) interval(est, se, alpha float64, alt Alternative) Interval {
+func (r *reference) interval(est, se, alpha float64, alt Alternative) Interval {
 	switch alt {
 	case Greater:
 		return Interval{est - r.quantile(1-alpha)*se, math.Inf(1)}
@@ -284,7 +297,7 @@ func finish(res Result, e effect, opts Options) Result {
 		res.RelEffect = e.rel
 		res.RelSE = math.Sqrt(e.relVar)
 		res.RelPValue = ref.pValue((e.rel-rel0)/res.RelSE, opts.Alternative)
-		res.RelCI = relativeInterval(e, ref, alpha, opts)
+		res.RelCI = relativeInterval(e, &ref, alpha, opts)
 		if cc > 0 {
 			res.RelCI = widen(res.RelCI, cc/e.baseForRel)
 		}
@@ -305,7 +318,7 @@ func widen(iv Interval, w float64) Interval { return Interval{iv[0] - w, iv[1] +
 // selects (delta, Fieller, log). When Fieller's interval is unbounded (the
 // control mean is not significantly different from zero), it falls back to
 // the delta-method interval.
-func relativeInterval(e effect, ref reference, alpha float64, opts Options) Interval {
+func relativeInterval(e effect, ref *reference, alpha float64, opts Options) Interval {
 	se := math.Sqrt(e.relVar)
 	switch opts.RelativeCI {
 	case FiellerCI:
@@ -317,7 +330,7 @@ func relativeInterval(e effect, ref reference, alpha float64, opts Options) Inte
 			// The log-scale SE has its own Welch–Satterthwaite df (or, with
 			// pooled variance, the pooled per-unit variance scaled by each
 			// arm's mean), as in tea-tasting.
-			lref, lv := ref, e.logVar
+			lref, lv := &reference{df: ref.df}, e.logVar
 			if ref.df > 0 && !math.IsInf(ref.df, 1) {
 				lA, lB := e.sA/(e.muA*e.muA), e.sB/(e.muB*e.muB)
 				if e.adjA != 0 && e.adjB != 0 {
@@ -348,7 +361,7 @@ func relativeInterval(e effect, ref reference, alpha float64, opts Options) Inte
 //
 // bounded only when a² > q² s_A. The relative interval is ρ − 1 (sign
 // flipped when μ_A < 0, since L = Δ/|μ_A|).
-func fiellerInterval(e effect, ref reference, alpha float64, alt Alternative) (Interval, bool) {
+func fiellerInterval(e effect, ref *reference, alpha float64, alt Alternative) (Interval, bool) {
 	q := ref.quantile(1 - alpha/2)
 	if alt != TwoSided {
 		q = ref.quantile(1 - alpha)

@@ -162,16 +162,17 @@ func CUPEDThetaRatio(control, treatment RatioCovariateMoments) float64 {
 // Reference: Deng et al. (2013); GrowthBook gbstats
 // frequentist_variance_relative_cuped_ratio; tea-tasting RatioOfMeans.
 func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) Result {
-	plain := CompareRatios(control.Ratio(), treatment.Ratio(), opts)
-	if plain.Reason != "" && plain.AbsSE == 0 {
-		return plain
+	nA, rA, vrA, okA := ratioArm(control.Ratio())
+	nB, rB, vrB, okB := ratioArm(treatment.Ratio())
+	if checkArms(nA, nB, false) != "" || !okA || !okB || vrA+vrB <= 0 {
+		return CompareRatios(control.Ratio(), treatment.Ratio(), opts) // defined degenerate Result
 	}
 	theta := CUPEDThetaRatio(control, treatment)
 	if opts.ThetaFromPooledSample {
 		theta = cupedThetaRatioPooledSample(control, treatment)
 	}
 	if math.Abs(theta) < 1e-12 {
-		return plain
+		return CompareRatios(control.Ratio(), treatment.Ratio(), opts)
 	}
 	a, b := newRatioCovArm(control), newRatioCovArm(treatment)
 	grad := func(x ratioCovArm) []float64 {
@@ -184,7 +185,6 @@ func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) 
 	}
 	gA, gB := grad(a), grad(b)
 	vA, vB := math.Max(quad(gA, a.lam), 0), math.Max(quad(gB, b.lam), 0)
-	rA, rB := plain.ControlMean, plain.TreatmentMean
 	cA, cB := a.beta[2]/a.beta[3], b.beta[2]/b.beta[3]
 	e := meanEffect(a.n, rA, vA, b.n, rB, vB)
 	e.abs = (rB - theta*cB) - (rA - theta*cA)
@@ -211,8 +211,8 @@ func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) 
 			e.adjA, e.adjB = adjA, adjB
 		}
 	}
-	if plain.AbsSE > 0 {
-		res.VarianceReduction = 1 - e.absVar/(plain.AbsSE*plain.AbsSE)
+	if unadjusted := vrA/nA + vrB/nB; unadjusted > 0 {
+		res.VarianceReduction = 1 - e.absVar/unadjusted
 	}
 	return finish(res, e, opts)
 }

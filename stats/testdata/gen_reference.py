@@ -16,6 +16,7 @@ from the raw data (two-pass), signalab from the sums.
 import json
 import sys
 
+import mpmath
 import numpy as np
 import scipy
 import scipy.stats as st
@@ -27,6 +28,7 @@ from statsmodels.stats.proportion import proportions_ztest, confint_proportions_
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 SEED = 20261126
+mpmath.mp.dps = 40
 rng = np.random.Generator(np.random.PCG64(SEED))
 
 
@@ -131,11 +133,30 @@ def power_cases(count):
     return out
 
 
+def mp_t_sf(y, nu):
+    """Student's t upper tail in 40-digit arithmetic (mpmath), the check for
+    regimes where double-precision libraries lose digits (huge df)."""
+    y, nu = mpmath.mpf(y), mpmath.mpf(nu)
+    half = mpmath.mpf(1) / 2
+    tail = half * mpmath.betainc(nu / 2, half, 0, nu / (nu + y * y), regularized=True)
+    return tail if y >= 0 else 1 - tail
+
+
 def t_tail_cases():
     out = []
     for nu in [2.5, 10, 45.8, 300, 5e3, 9e4, 1.1e5, 1e6, 3.7e7, 1e9]:
         for y in [-3.0, 0.2, 1.46, 2.5, 4.0, 6.0, 9.0]:
-            out.append({"nu": nu, "y": y, "sf": float(st.t.sf(y, nu))})
+            out.append({"nu": nu, "y": y, "sf": float(st.t.sf(y, nu)), "sf_mp": float(mp_t_sf(y, nu))})
+    return out
+
+
+def t_quantile_cases():
+    out = []
+    for nu in [3.0, 9.5, 10, 50.3, 199, 200, 1000, 1e5, 1e7]:
+        for p in [0.9, 0.95, 0.975, 0.995, 0.9995]:
+            z = st.t.isf(1 - p, nu)
+            q = mpmath.findroot(lambda x: mp_t_sf(x, nu) - (1 - mpmath.mpf(p)), z)
+            out.append({"nu": nu, "p": p, "q": float(q)})
     return out
 
 
@@ -149,6 +170,7 @@ doc = {
     "numpy": np.__version__,
     "scipy": scipy.__version__,
     "statsmodels": statsmodels.__version__,
+    "mpmath": mpmath.__version__,
     "welch": welch,
     "pooled_t": pooled,
     "proportions": props,
@@ -159,6 +181,7 @@ doc = {
     "multiple": multiple_cases(15),
     "power": power_cases(30),
     "t_tail": t_tail_cases(),
+    "t_quantile": t_quantile_cases(),
 }
 json.dump(doc, sys.stdout, indent=1)
 sys.stdout.write("\n")

@@ -187,7 +187,11 @@ func (d *specDecoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 		v.SetBool(b)
 	case reflect.Float32, reflect.Float64:
 		f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
-		if err != nil || n.Tag == "!!str" && n.Style != 0 {
+		if err == nil && n.Tag == "!!str" && n.Style != 0 {
+			d.fail(path, n.Line, "want a number, got the quoted string %q (write it without quotes)", s)
+			return
+		}
+		if err != nil {
 			d.fail(path, n.Line, "want a number, got %q", s)
 			return
 		}

@@ -1,0 +1,58 @@
+package assign
+
+import (
+	"strconv"
+	"testing"
+)
+
+// Benchmarks of hashing throughput (issue 4: at least 10 million units per
+// second on one core). Run with
+//
+//	go test ./assign -run '^$' -bench . -benchtime 200000x -cpu 1
+//
+// units/s is reported per benchmark; results are in docs/benchmarks/assign.md.
+
+func benchIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "shop-" + strconv.Itoa(1_000_000+i*7919)
+	}
+	return ids
+}
+
+func benchAssign(b *testing.B, h HashVersion, n int) {
+	ids := benchIDs(n)
+	a, err := NewAssigner(h, "inbox-signals-v1", []Arm{{"control", 0.5}, {"treatment", 0.5}}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	sink := 0
+	for i := 0; i < b.N; i++ {
+		arm, _, _ := a.Assign(ids[i%n])
+		sink += arm
+	}
+	b.StopTimer()
+	if sink < 0 {
+		b.Fatal("impossible")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "units/s")
+}
+
+func BenchmarkAssignV2Small(b *testing.B)  { benchAssign(b, GrowthBookV2, 1_000) }
+func BenchmarkAssignV2Medium(b *testing.B) { benchAssign(b, GrowthBookV2, 100_000) }
+func BenchmarkAssignV2Large(b *testing.B)  { benchAssign(b, GrowthBookV2, 1_000_000) }
+func BenchmarkAssignV1Medium(b *testing.B) { benchAssign(b, GrowthBookV1, 100_000) }
+func BenchmarkAssignSHA256(b *testing.B)   { benchAssign(b, SHA256, 100_000) }
+
+// TestAssignDoesNotAllocate guards the zero-allocation hot path.
+func TestAssignDoesNotAllocate(t *testing.T) {
+	for _, h := range HashVersions {
+		a, _ := NewAssigner(h, "salt", []Arm{{"a", 0.5}, {"b", 0.5}}, 1)
+		a, _ = a.WithNamespace("ns", 0, 1)
+		if n := testing.AllocsPerRun(1000, func() { a.Assign("shop-123456") }); n != 0 {
+			t.Errorf("%s: %v allocations per Assign", h, n)
+		}
+	}
+}

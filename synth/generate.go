@@ -283,7 +283,7 @@ func buildTruth(cfg *Config, t *tally, arms []assign.Arm) *Truth {
 			Buyers: t.buyers, Shops: cfg.Shops,
 			Conversations: t.conversations, ConversationsTriggered: t.triggered,
 			ConversationsNotVisible: t.notVisible, ConversionsInfeasible: t.infeasible,
-			MaxRowsInFlight: int64(t.maxInFlight),
+			MaxRowsInFlight: int64(t.maxInFlight), MaxBuyersInFlight: int64(t.maxBuyers),
 		},
 		Model:       m,
 		Definitions: definitions,

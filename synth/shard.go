@@ -155,9 +155,8 @@ func (s *shard) run() error {
 			return err
 		}
 		s.session(b, b.next)
-		if len(s.pending) > s.t.maxInFlight {
-			s.t.maxInFlight = len(s.pending)
-		}
+		s.t.maxInFlight = max(s.t.maxInFlight, len(s.pending))
+		s.t.maxBuyers = max(s.t.maxBuyers, len(s.sessions)+1)
 		if b.sessionsLeft > 0 && b.next < s.periodEnd {
 			s.sessions.push(b)
 		}

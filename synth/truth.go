@@ -93,6 +93,10 @@ type Counts struct {
 	// MaxRowsInFlight is the largest reorder buffer of a shard, summed over
 	// shards: the memory bound of the generator, in rows.
 	MaxRowsInFlight int64 `json:"max_rows_in_flight"`
+	// MaxBuyersInFlight is the largest number of buyers with sessions still
+	// to come, summed over shards: the other memory bound (buyers active
+	// at once, which grows with the traffic per day, not with the days).
+	MaxBuyersInFlight int64 `json:"max_buyers_in_flight"`
 }
 
 // ArmTruth are the per-arm counts over conversations started in the window
@@ -172,7 +176,7 @@ type tally struct {
 	rowsByKind, uniqueByKind                                              [7]int64
 	buyers, conversations, triggered, notVisible, infeasible              int64
 	arms                                                                  [2]armTally
-	maxInFlight                                                           int
+	maxInFlight, maxBuyers                                                int
 }
 
 type armTally struct {
@@ -308,6 +312,8 @@ func (t *tally) add(o *tally) {
 	t.notVisible += o.notVisible
 	t.infeasible += o.infeasible
 	t.maxInFlight += o.maxInFlight
+	t.maxBuyers += o.maxBuyers
+	t.maxBuyers += o.maxBuyers
 	for i := range t.arms {
 		a, b := &t.arms[i], &o.arms[i]
 		a.units += b.units

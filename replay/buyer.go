@@ -58,23 +58,24 @@ func ParseOrder(s string) (Order, error) {
 // split into files unless a log has no ingest_time at all. The sort is in
 // place.
 func SortBuyerEvents(events []event.Event, order Order) {
-	switch order {
-	case OrderEventTime:
-		slices.SortFunc(events, cmpEventTime)
-	default:
-		anyIngest := false
-		for i := range events {
-			if events[i].HasIngestTime {
-				anyIngest = true
-				break
-			}
-		}
-		if anyIngest {
-			slices.SortFunc(events, cmpArrival)
-		} else {
-			slices.SortFunc(events, cmpPosition)
+	if len(events) < 2 {
+		return
+	}
+	cmp := buyerCmp(events, order)
+	slices.SortFunc(events, func(a, b event.Event) int { return cmp(&a, &b) })
+}
+
+// buyerCmp returns the comparison of the processing order for events.
+func buyerCmp(events []event.Event, order Order) func(a, b *event.Event) int {
+	if order == OrderEventTime {
+		return cmpEventTime
+	}
+	for i := range events {
+		if events[i].HasIngestTime {
+			return cmpArrival
 		}
 	}
+	return cmpPosition
 }
 
 func arrivalTime(e *event.Event) int64 {
@@ -84,15 +85,15 @@ func arrivalTime(e *event.Event) int64 {
 	return e.EventTime
 }
 
-func cmpPosition(a, b event.Event) int {
+func cmpPosition(a, b *event.Event) int {
 	if c := cmp.Compare(a.File, b.File); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Row, b.Row)
 }
 
-func cmpArrival(a, b event.Event) int {
-	if c := cmp.Compare(arrivalTime(&a), arrivalTime(&b)); c != 0 {
+func cmpArrival(a, b *event.Event) int {
+	if c := cmp.Compare(arrivalTime(a), arrivalTime(b)); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
@@ -104,14 +105,14 @@ func cmpArrival(a, b event.Event) int {
 	return cmpPosition(a, b)
 }
 
-func cmpEventTime(a, b event.Event) int {
+func cmpEventTime(a, b *event.Event) int {
 	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
 		return c
 	}
 	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(arrivalTime(&a), arrivalTime(&b)); c != 0 {
+	if c := cmp.Compare(arrivalTime(a), arrivalTime(b)); c != 0 {
 		return c
 	}
 	return cmpPosition(a, b)
@@ -126,8 +127,8 @@ type BuyerResult struct {
 }
 
 // ProcessBuyer runs one buyer's events through the signal logic and returns
-// its signals, conversations, orders and counts. It sorts events in place
-// with SortBuyerEvents first. All events must have the same (shop_id,
+// its signals, conversations, orders and counts. Events are processed in
+// the order of SortBuyerEvents (the slice itself is left as it is). All events must have the same (shop_id,
 // buyer_id); the key of the first one is used. Watermark lag and time range
 // statistics are included in Counts; Read and Quarantined are left to the
 // reader (they count rows, not buyers' events).
@@ -141,17 +142,42 @@ func ProcessBuyer(params signal.Params, order Order, events []event.Event) Buyer
 // processBuyer is ProcessBuyer appending rows to out and adding counts to c,
 // so the embedded engine can reuse buffers across buyers.
 func processBuyer(params signal.Params, order Order, events []event.Event, out *signal.Output, c *Counts) {
+	processBuyerOrdered(params, order, events, nil, out, c)
+}
+
+// processBuyerOrdered runs events in the processing order without moving
+// them: it orders pointers (scratch is reused and returned), which is
+// cheaper than sorting the events themselves, and skips sorting when the
+// events are already in order (the common case for logs written in arrival
+// order).
+func processBuyerOrdered(params signal.Params, order Order, events []event.Event, scratch []*event.Event, out *signal.Output, c *Counts) []*event.Event {
 	if len(events) == 0 {
-		return
+		return scratch
 	}
-	SortBuyerEvents(events, order)
+	cmp := buyerCmp(events, order)
+	ptrs := scratch[:0]
+	for i := range events {
+		ptrs = append(ptrs, &events[i])
+	}
+	sorted := true
+	for i := 1; i < len(ptrs); i++ {
+		if cmp(ptrs[i-1], ptrs[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		slices.SortFunc(ptrs, cmp)
+	}
 	out.Counts = signal.Counts{}
 	b := signal.NewBuyer(events[0].Key(), params)
-	for i := range events {
-		c.observe(&events[i])
-		b.Apply(&events[i], out)
+	for _, e := range ptrs {
+		c.observe(e)
+		b.Apply(e, out)
 	}
 	b.Finish(out)
 	c.Signal.Add(out.Counts)
 	out.Counts = signal.Counts{}
+	clear(ptrs)
+	return ptrs[:0]
 }

@@ -58,6 +58,11 @@ type Config struct {
 	Partitions int
 }
 
+// logicColumns are the optional columns the signal logic reads; a Parquet
+// read skips decoding the others (currency).
+var logicColumns = []string{"ingest_time", "conversation_id", "channel", "sender", "cart_token",
+	"item_count", "cart_value_cents", "product_ids", "order_id", "order_value_cents"}
+
 // Run replays the event logs of cfg.Events through the signal logic and
 // writes the outputs and replay.json into cfg.Out. See docs/replay.md.
 //
@@ -86,7 +91,7 @@ func Run(cfg Config) (*Summary, error) {
 		cfg.MemoryBudget = DefaultMemoryBudget
 	}
 	var quarantine []QuarantineRow
-	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers,
+	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns,
 		OnQuarantine: func(q event.Quarantined) error {
 			quarantine = append(quarantine, QuarantineRowOf(q))
 			return nil
@@ -198,6 +203,7 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 // exceed the budget. It reports whether anything was spilled.
 func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar) (bool, error) {
 	var buffered int64
+	var pool [][]byte
 	spilled := false
 	np := uint64(len(parts))
 	for {
@@ -210,18 +216,16 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 		}
 		for i := range batch {
 			e := &batch[i]
-			p := &parts[buyerHash(e.ShopID, e.BuyerID)%np]
-			n := len(p.buf)
-			p.buf = appendEvent(p.buf, e)
-			p.count++
-			buffered += int64(len(p.buf) - n)
+			h := buyerHash(e.ShopID, e.BuyerID)
+			buffered += parts[h%np].add(e, h, &pool)
 		}
 		if buffered > cfg.MemoryBudget {
 			for i := range parts {
-				if err := parts[i].flush(spillDir, i); err != nil {
+				if err := parts[i].flush(spillDir, i, &pool); err != nil {
 					return spilled, err
 				}
 			}
+			// Chunks in the pool are reused; only new ones count.
 			buffered, spilled = 0, true
 		}
 		if bar != nil {
@@ -247,9 +251,9 @@ func processPartitions(parts []partition, cfg Config) (*Outputs, Counts, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var evs []event.Event
+			var sc partScratch
 			for i := range next {
-				evs = processPartition(&parts[i], cfg, evs, &results[i])
+				processPartition(&parts[i], cfg, &sc, &results[i])
 				parts[i].release()
 			}
 		}()
@@ -284,42 +288,93 @@ func processPartitions(parts []partition, cfg Config) (*Outputs, Counts, error) 
 	return o, counts, nil
 }
 
-// processPartition decodes one partition, groups its events by buyer and
-// runs each buyer through the logic. evs is a reusable buffer.
-func processPartition(p *partition, cfg Config, evs []event.Event, res *partResult) []event.Event {
+// partScratch are the reusable buffers of a worker.
+type partScratch struct {
+	keys  []recordKey
+	evs   []event.Event
+	order []*event.Event
+}
+
+// processPartition groups one partition's records by buyer (sorting small
+// (hash, offset) keys, so that each buyer's records stay in input order),
+// decodes each buyer's events and runs them through the logic.
+func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {
 	data, err := p.load()
 	if err != nil {
 		res.err = err
-		return evs
+		return
 	}
-	evs = slices.Grow(evs[:0], int(p.count))
-	d := spillDecoder{b: data}
-	var e event.Event
-	for d.next(&e) {
-		evs = append(evs, e)
+	sc.keys, err = index(data, sc.keys[:0])
+	if err != nil {
+		res.err = fmt.Errorf("read spilled events: %w", err)
+		return
 	}
-	if d.err != nil {
-		res.err = fmt.Errorf("read spilled events: %w", d.err)
-		return evs
-	}
-	slices.SortFunc(evs, func(a, b event.Event) int {
-		if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
-			return c
+	slices.SortFunc(sc.keys, func(a, b recordKey) int {
+		if a.hash != b.hash {
+			if a.hash < b.hash {
+				return -1
+			}
+			return 1
 		}
-		return strings.Compare(a.BuyerID, b.BuyerID)
+		return a.off - b.off
 	})
-	for lo := 0; lo < len(evs); {
+	d := spillDecoder{b: data}
+	keys := sc.keys
+	for lo := 0; lo < len(keys); {
 		hi := lo + 1
-		for hi < len(evs) && evs[hi].BuyerID == evs[lo].BuyerID && evs[hi].ShopID == evs[lo].ShopID {
+		for hi < len(keys) && keys[hi].hash == keys[lo].hash {
 			hi++
 		}
-		processBuyer(cfg.Params, cfg.Order, evs[lo:hi], &res.out, &res.counts)
+		evs := sc.evs[:0]
+		for _, k := range keys[lo:hi] {
+			d.off = k.off
+			evs = append(evs, event.Event{})
+			if !d.next(&evs[len(evs)-1]) {
+				res.err = fmt.Errorf("read spilled events: %w", cmpErr(d.err))
+				return
+			}
+		}
+		sc.evs = evs
+		// Distinct buyers with the same 64-bit hash: split them (stable,
+		// so each buyer's events keep their input order).
+		if evs[0].ShopID != evs[len(evs)-1].ShopID || evs[0].BuyerID != evs[len(evs)-1].BuyerID || !sameBuyer(evs) {
+			slices.SortStableFunc(evs, func(a, b event.Event) int {
+				if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+					return c
+				}
+				return strings.Compare(a.BuyerID, b.BuyerID)
+			})
+		}
+		for blo := 0; blo < len(evs); {
+			bhi := blo + 1
+			for bhi < len(evs) && evs[bhi].BuyerID == evs[blo].BuyerID && evs[bhi].ShopID == evs[blo].ShopID {
+				bhi++
+			}
+			sc.order = processBuyerOrdered(cfg.Params, cfg.Order, evs[blo:bhi], sc.order, &res.out, &res.counts)
+			blo = bhi
+		}
+		clear(evs)
+		d.arena = d.arena[:0]
 		lo = hi
 	}
 	// Output strings may point into the partition's buffer: copy them.
 	cloneRows(&res.out)
-	clear(evs)
-	return evs
+}
+
+func cmpErr(err error) error {
+	if err == nil {
+		return errCorruptSpill
+	}
+	return err
+}
+
+func sameBuyer(evs []event.Event) bool {
+	for i := 1; i < len(evs); i++ {
+		if evs[i].ShopID != evs[0].ShopID || evs[i].BuyerID != evs[0].BuyerID {
+			return false
+		}
+	}
+	return true
 }
 
 // cloneRows copies the strings of rows so that they no longer refer to

@@ -172,3 +172,21 @@ func TestRunTruth(t *testing.T) {
 		t.Errorf("triggered: replay %d, truth %d (%.1f %% off, tolerance 2 %%)", c.Triggered, tc.ConversationsTriggered, 100*rel)
 	}
 }
+
+// BenchmarkRun replays the log named by SIGNALAB_BENCH_EVENTS (for example
+// the events.parquet of "signalab generate --events 1000000"); it is skipped
+// without it. See docs/benchmarks/replay.md.
+func BenchmarkRun(b *testing.B) {
+	in := os.Getenv("SIGNALAB_BENCH_EVENTS")
+	if in == "" {
+		b.Skip("set SIGNALAB_BENCH_EVENTS to an event log")
+	}
+	out := b.TempDir()
+	for b.Loop() {
+		s, err := Run(Config{Events: []string{in}, Out: out, Params: signal.DefaultParams()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(s.Counts.Read)/s.ElapsedSeconds, "events/s")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"unsafe"
 
 	"github.com/signalab/signalab/event"
@@ -16,7 +17,8 @@ import (
 //
 //	uvarint(len(record)) record
 //
-// where record holds, in order: kind index (1 byte), flags (1 byte), File
+// where record holds, in order: the buyer hash (8 bytes, little endian; see
+// buyerHash), kind index (1 byte), flags (1 byte), File
 // (uvarint), Row (uvarint), EventTime (varint), IngestTime (varint, if
 // flagged), ItemCount (varint, if flagged), CartValueCents (varint, if
 // flagged), OrderValueCents (varint, if flagged), then the strings EventID,
@@ -37,10 +39,10 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendEvent appends the spill record of e to b.
-func appendEvent(b []byte, e *event.Event) []byte {
-	var rec [binary.MaxVarintLen64 * 9]byte
-	r := rec[:0]
+// recordHeader builds the fixed part of e's record (hash, kind, flags,
+// numbers) into rec and returns it with the record's payload length.
+func recordHeader(rec []byte, e *event.Event, h uint64) ([]byte, int, byte) {
+	r := binary.LittleEndian.AppendUint64(rec[:0], h)
 	ki := kindIndex(e.Kind)
 	var flags byte
 	if e.HasIngestTime {
@@ -84,6 +86,14 @@ func appendEvent(b []byte, e *event.Event) []byte {
 	if flags&flagKindUnknown != 0 {
 		n += strLen(string(e.Kind))
 	}
+	return r, n, flags
+}
+
+// appendEvent appends the spill record of e, whose buyer hash is h, to b.
+func appendEvent(b []byte, e *event.Event, h uint64) []byte {
+	var rec [8 + 2 + binary.MaxVarintLen64*8]byte
+	r, n, flags := recordHeader(rec[:], e, h)
+	b = slices.Grow(b, uvarintLen(uint64(n))+n)
 	b = binary.AppendUvarint(b, uint64(n))
 	b = append(b, r...)
 	for _, s := range [...]string{e.EventID, e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken, e.OrderID, e.Currency} {
@@ -125,9 +135,29 @@ var errCorruptSpill = errors.New("corrupt spill record")
 // buffer (no copies): the buffer must outlive the events, and strings that
 // escape (into output rows) must be cloned.
 type spillDecoder struct {
-	b   []byte
-	off int
-	err error
+	b     []byte
+	off   int
+	err   error
+	arena []string // backing store of ProductIDs slices
+}
+
+// recordKey locates one record: its buyer hash and its offset.
+type recordKey struct {
+	hash uint64
+	off  int
+}
+
+// index returns the key of every record of b, in buffer order.
+func index(b []byte, keys []recordKey) ([]recordKey, error) {
+	for off := 0; off < len(b); {
+		n, w := binary.Uvarint(b[off:])
+		if w <= 0 || n < 10 || uint64(len(b)-off-w) < n {
+			return keys, errCorruptSpill
+		}
+		keys = append(keys, recordKey{hash: binary.LittleEndian.Uint64(b[off+w:]), off: off})
+		off += w + int(n)
+	}
+	return keys, nil
 }
 
 func (d *spillDecoder) uvarint() uint64 {
@@ -175,12 +205,16 @@ func (d *spillDecoder) next(e *event.Event) bool {
 	}
 	n := int(d.uvarint())
 	end := d.off + n
-	if d.err != nil || end > len(d.b) || n < 2 {
+	if d.err != nil || end > len(d.b) || n < 10 {
 		d.err = errCorruptSpill
 		return false
 	}
-	ki, flags := d.b[d.off], d.b[d.off+1]
-	d.off += 2
+	ki, flags := d.b[d.off+8], d.b[d.off+9]
+	if int(ki) >= len(event.Kinds) {
+		d.err = errCorruptSpill
+		return false
+	}
+	d.off += 10
 	*e = event.Event{Kind: event.Kinds[ki]}
 	e.File = int32(uint32(d.uvarint()))
 	e.Row = int64(d.uvarint())
@@ -211,7 +245,11 @@ func (d *spillDecoder) next(e *event.Event) bool {
 			d.err = errCorruptSpill
 			return false
 		}
-		e.ProductIDs = make([]string, np)
+		if len(d.arena)+np > cap(d.arena) {
+			d.arena = make([]string, 0, max(4096, np))
+		}
+		e.ProductIDs = d.arena[len(d.arena) : len(d.arena)+np : len(d.arena)+np]
+		d.arena = d.arena[:len(d.arena)+np]
 		for i := range e.ProductIDs {
 			e.ProductIDs[i] = d.str()
 		}
@@ -226,17 +264,46 @@ func (d *spillDecoder) next(e *event.Event) bool {
 	return true
 }
 
-// partition holds the spilled events of one buyer-hash partition: a
-// temporary file (possibly empty) plus an in-memory tail.
+// chunkSize is the size of the in-memory buffers of a partition.
+const chunkSize = 1 << 20
+
+// partition holds the events of one buyer-hash partition: a temporary file
+// (possibly none) followed by in-memory chunks. Records never span chunks.
 type partition struct {
-	buf   []byte
-	file  *os.File
-	size  int64 // bytes in file
-	count int64
+	chunks [][]byte
+	file   *os.File
+	size   int64 // bytes in file
+	count  int64
 }
 
-func (p *partition) flush(dir string, idx int) error {
-	if len(p.buf) == 0 {
+// add appends e's record and returns the bytes newly allocated for chunks.
+func (p *partition) add(e *event.Event, h uint64, pool *[][]byte) int64 {
+	var alloc int64
+	var rec [8 + 2 + binary.MaxVarintLen64*8]byte
+	_, n, _ := recordHeader(rec[:], e, h)
+	need := uvarintLen(uint64(n)) + n
+	last := len(p.chunks) - 1
+	if last < 0 || cap(p.chunks[last])-len(p.chunks[last]) < need {
+		var c []byte
+		if need <= chunkSize && len(*pool) > 0 {
+			c = (*pool)[len(*pool)-1]
+			*pool = (*pool)[:len(*pool)-1]
+		} else {
+			c = make([]byte, 0, max(chunkSize, need))
+			alloc = int64(cap(c))
+		}
+		p.chunks = append(p.chunks, c)
+		last++
+	}
+	p.chunks[last] = appendEvent(p.chunks[last], e, h)
+	p.count++
+	return alloc
+}
+
+// flush writes the in-memory chunks to the partition's file and returns
+// them to pool for reuse.
+func (p *partition) flush(dir string, idx int, pool *[][]byte) error {
+	if len(p.chunks) == 0 {
 		return nil
 	}
 	if p.file == nil {
@@ -246,24 +313,39 @@ func (p *partition) flush(dir string, idx int) error {
 		}
 		p.file = f
 	}
-	if _, err := p.file.Write(p.buf); err != nil {
-		return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", p.file.Name(), err)
+	for _, c := range p.chunks {
+		if _, err := p.file.Write(c); err != nil {
+			return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", p.file.Name(), err)
+		}
+		p.size += int64(len(c))
+		if cap(c) == chunkSize {
+			*pool = append(*pool, c[:0])
+		}
 	}
-	p.size += int64(len(p.buf))
-	p.buf = p.buf[:0]
+	p.chunks = p.chunks[:0]
 	return nil
 }
 
-// load returns the partition's bytes: file contents then the in-memory tail.
+// load returns the partition's records as one buffer: the file's contents
+// then the chunks.
 func (p *partition) load() ([]byte, error) {
-	if p.file == nil {
-		return p.buf, nil
+	if p.file == nil && len(p.chunks) == 1 {
+		return p.chunks[0], nil
 	}
-	b := make([]byte, p.size+int64(len(p.buf)))
-	if _, err := p.file.ReadAt(b[:p.size], 0); err != nil {
-		return nil, fmt.Errorf("read spilled events %s: %w", p.file.Name(), err)
+	total := p.size
+	for _, c := range p.chunks {
+		total += int64(len(c))
 	}
-	copy(b[p.size:], p.buf)
+	b := make([]byte, total)
+	if p.file != nil {
+		if _, err := p.file.ReadAt(b[:p.size], 0); err != nil {
+			return nil, fmt.Errorf("read spilled events %s: %w", p.file.Name(), err)
+		}
+	}
+	off := p.size
+	for _, c := range p.chunks {
+		off += int64(copy(b[off:], c))
+	}
 	return b, nil
 }
 
@@ -274,7 +356,7 @@ func (p *partition) release() {
 		os.Remove(name)
 		p.file = nil
 	}
-	p.buf = nil
+	p.chunks = nil
 }
 
 // buyerHash is the 64-bit FNV-1a hash of shop_id, a 0 byte and buyer_id:

@@ -8,14 +8,14 @@ import (
 )
 
 // Calibration by simulation (fixed seeds). Default size: 2,000 experiments
-// per check (a few seconds). SIGNALAB_LONG=1 runs 20,000 per check; results
-// of that run are recorded in docs/statistics.md.
+// per check (a few seconds). SIGNALAB_LONG=1 runs 100,000 per check (about a
+// minute); results of that run are recorded in docs/statistics.md.
 //
 // Monte Carlo bands: with R runs at rate 0.05 the SE is √(0.05·0.95/R)
 // (0.49% at R = 2000), so 3.8%–6.2% is about ±2.5 SE; likewise for coverage.
 func calibrationRuns() int {
 	if os.Getenv("SIGNALAB_LONG") == "1" {
-		return 20000
+		return 100000
 	}
 	return 2000
 }
@@ -172,5 +172,52 @@ func TestCalibrationSequentialPeeking(t *testing.T) {
 	}
 	if fixedRate < 0.1 {
 		t.Errorf("fixed-horizon peeking rate %.4f: expected inflation above 0.10 (simulation broken?)", fixedRate)
+	}
+}
+
+// TestCalibrationClusteredRatio: shops are randomized, conversations
+// measured. Each shop has its own conversion rate (uniform 0.02–0.5) and 1–40
+// conversations. The per-shop ratio (delta method) keeps the A/A rejection
+// rate at α; a naive per-conversation proportion test, which ignores the
+// clustering, rejects far more often.
+func TestCalibrationClusteredRatio(t *testing.T) {
+	runs := calibrationRuns()
+	rng := rand.New(rand.NewPCG(9, 10))
+	rejRatio, rejNaive := 0, 0
+	for range runs {
+		var ra, rb RatioMoments
+		var na, nb Moments
+		for range 150 {
+			for arm := range 2 {
+				rate := 0.02 + 0.48*rng.Float64()
+				convs := 1 + rng.IntN(40)
+				conv := 0.0
+				for range convs {
+					conv += bernoulli(rng, rate)
+				}
+				if arm == 0 {
+					ra.Observe(conv, float64(convs))
+					na = na.Add(Moments{N: float64(convs), Sum: conv, SumSq: conv})
+				} else {
+					rb.Observe(conv, float64(convs))
+					nb = nb.Add(Moments{N: float64(convs), Sum: conv, SumSq: conv})
+				}
+			}
+		}
+		if CompareRatios(ra, rb, Options{}).PValue < 0.05 {
+			rejRatio++
+		}
+		if CompareMeans(na, nb, Proportion, Options{}).PValue < 0.05 {
+			rejNaive++
+		}
+	}
+	lo, hi := band(runs, 0.05)
+	ratio, naive := float64(rejRatio)/float64(runs), float64(rejNaive)/float64(runs)
+	t.Logf("clustered A/A: delta-method ratio rejects %.4f, naive per-conversation test %.4f (%d runs, band %.4f–%.4f)", ratio, naive, runs, lo, hi)
+	if ratio < lo || ratio > hi {
+		t.Errorf("ratio A/A rejection %.4f outside %.4f–%.4f", ratio, lo, hi)
+	}
+	if naive < 0.15 {
+		t.Errorf("naive per-conversation test rejects %.4f: expected clear inflation (simulation broken?)", naive)
 	}
 }

@@ -117,3 +117,12 @@ func FromSpec(spec *assign.Spec) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// FromSpecFile loads an experiment.yaml and returns FromSpec of it.
+func FromSpecFile(path string) (Config, error) {
+	spec, err := assign.LoadSpec(path)
+	if err != nil {
+		return Config{}, err
+	}
+	return FromSpec(spec)
+}

@@ -1,0 +1,217 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/synth"
+)
+
+// Truth-recovery tests: synthetic logs with a planted lift (package synth)
+// run through replay → assign → metrics → analyze in-process. Sizes are for
+// CI; SIGNALAB_LONG=1 runs more seeds.
+
+func long() bool { return os.Getenv("SIGNALAB_LONG") == "1" }
+
+// specFor returns the experiment.yaml of the experiment cfg plants.
+func specFor(cfg synth.Config, cuped bool) string {
+	end := cfg.WindowStart.AddDate(0, 0, cfg.Days)
+	return fmt.Sprintf(`name: truth
+unit: %s
+salt: %s
+hash: %s
+variants: [{name: control, weight: %g}, {name: treatment, weight: %g}]
+window: {start: %s, end: %s}
+pre_period: %dh
+metrics:
+  - {name: conversion, type: proportion, outcome: converted, window: 72h}
+  - {name: revenue, type: mean, outcome: revenue_cents, window: 72h}
+primary: conversion
+analysis: {alpha: 0.05, cuped: %v, correction: none, segments: [channel]}
+`, cfg.Unit, cfg.Salt, cfg.Hash, 1-cfg.TreatmentWeight, cfg.TreatmentWeight,
+		cfg.WindowStart.Format(time.RFC3339), end.Format(time.RFC3339), cfg.PreDays*24, cuped)
+}
+
+// simulate generates cfg's log and runs the pipeline on it.
+func simulate(t *testing.T, cfg synth.Config, cuped bool) (*results.Results, *synth.Truth, string) {
+	t.Helper()
+	dir := t.TempDir()
+	truth, err := synth.WriteDir(context.Background(), cfg, filepath.Join(dir, "gen"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "experiment.yaml")
+	if err := os.WriteFile(spec, []byte(specFor(cfg, cuped)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	res, err := RunPipeline(PipelineConfig{SpecPath: spec, Events: []string{filepath.Join(dir, "gen", synth.EventsFile)},
+		Out: out, Order: replay.OrderArrival, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Results, truth, out
+}
+
+func findRow(t *testing.T, r *results.Results, metric, pop string) results.Row {
+	t.Helper()
+	for _, row := range r.Rows {
+		if row.Metric == metric && row.Segment == results.SegmentAll && row.Population == pop {
+			return row
+		}
+	}
+	t.Fatalf("no row %s/%s", metric, pop)
+	return results.Row{}
+}
+
+func smallConfig(seed uint64, unit string, lift float64, buyers int) synth.Config {
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Unit, cfg.Lift = seed, unit, lift
+	cfg.Buyers, cfg.Days, cfg.PreDays = buyers, 14, 7
+	return cfg
+}
+
+// TestTruthRecoveryPlantedLift plants a 30 % lift on triggered conversations
+// (conversation-level randomization, so the test has power), and checks that
+// the triggered-population CI covers the truth (truth.json's
+// expected_triggered_over_baseline − 1: the planted lift after probability
+// capping), that the all-conversations CI covers the diluted truth
+// (expected_all_conversations), and that the all-conversations lift is
+// diluted: smaller than the triggered one, by about the triggered share.
+func TestTruthRecoveryPlantedLift(t *testing.T) {
+	res, truth, _ := simulate(t, smallConfig(11, "conversation_id", 0.3, 30000), false)
+	trig := findRow(t, res, "conversion", results.PopulationTriggered)
+	all := findRow(t, res, "conversion", results.PopulationAll)
+	want := truth.Lift.ExpectedTriggeredOverBaseline - 1
+	t.Logf("triggered: %.4f [%.4f, %.4f] truth %.4f; all: %.4f [%.4f, %.4f] truth %.4f; n=%d+%d",
+		trig.Relative.Estimate, trig.Relative.CILower, trig.Relative.CIUpper, want,
+		all.Relative.Estimate, all.Relative.CILower, all.Relative.CIUpper, truth.Lift.ExpectedAllConversations,
+		all.Control.Units, all.Treatment.Units)
+	if float64(trig.Relative.CILower) > want || float64(trig.Relative.CIUpper) < want {
+		t.Errorf("triggered lift CI [%.4f, %.4f] misses the planted truth %.4f", trig.Relative.CILower, trig.Relative.CIUpper, want)
+	}
+	if e := truth.Lift.ExpectedAllConversations; float64(all.Relative.CILower) > e || float64(all.Relative.CIUpper) < e {
+		t.Errorf("all-conversations CI [%.4f, %.4f] misses the diluted truth %.4f", all.Relative.CILower, all.Relative.CIUpper, e)
+	}
+	var d *results.Dilution
+	for i := range res.Dilution {
+		if res.Dilution[i].Metric == "conversion" {
+			d = &res.Dilution[i]
+		}
+	}
+	if d == nil {
+		t.Fatal("no dilution entry for conversion")
+	}
+	// The implied diluted lift (triggered effect × share) estimates the
+	// same quantity as truth's expected_all_conversations; both are far
+	// below the triggered lift. Tolerance: the all-population CI half-width.
+	half := (float64(all.Relative.CIUpper) - float64(all.Relative.CILower)) / 2
+	if math.Abs(float64(d.ImpliedAllRelative)-truth.Lift.ExpectedAllConversations) > half {
+		t.Errorf("implied all-conversations lift %.4f is not within %.4f of the truth %.4f", d.ImpliedAllRelative, half, truth.Lift.ExpectedAllConversations)
+	}
+	if share := float64(d.TriggeredShareTreatment); math.Abs(share-truth.Lift.TriggeredShare) > 0.05 {
+		t.Errorf("triggered share %.3f, generator says %.3f", share, truth.Lift.TriggeredShare)
+	}
+}
+
+// nullSeeds runs lift-0 experiments randomized by shop and analyses each
+// units table twice: clustered (the delta method on per-shop sums, what
+// signalab does) and naive (conversations as if independent).
+type nullRun struct {
+	clustered, naive results.Row
+}
+
+func nullRuns(t *testing.T, seeds int) []nullRun {
+	t.Helper()
+	var out []nullRun
+	for s := 0; s < seeds; s++ {
+		cfg := smallConfig(uint64(1000+s), "shop_id", 0, 4000)
+		// Strong between-shop differences in conversion (log-sd 0.8 instead
+		// of the default 0.3) and 40 shops: conversations of one shop are
+		// clearly correlated, as in shops with very different catalogues.
+		cfg.Shops = 40
+		cfg.Model.ShopFactorSigma = 0.8
+		res, _, dir := simulate(t, cfg, false)
+		naiveCfg, err := FromSpecFile(filepath.Join(dir, "experiment.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		naiveCfg.ClusterCol = ""
+		tbl, _ := OpenTable(filepath.Join(dir, metrics.UnitsFile))
+		naive, err := Analyze(naiveCfg, tbl, Context{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, nullRun{clustered: findRow(t, res, "conversion", results.PopulationAll),
+			naive: findRow(t, naive, "conversion", results.PopulationAll)})
+	}
+	return out
+}
+
+// TestTruthRecoveryNullAndClustering: with lift 0, the clustered analysis
+// rejects at most about α of the time over repeated seeds, and the
+// clustered standard errors are wider than the naive per-conversation ones,
+// which reject more often than α (shops differ in conversion, so
+// conversations of one shop are correlated; synth's shop_factor_sigma).
+func TestTruthRecoveryNullAndClustering(t *testing.T) {
+	seeds := 12
+	if long() {
+		seeds = 100
+	}
+	runs := nullRuns(t, seeds)
+	var rejC, rejN, wider int
+	ratio := 0.0
+	for _, r := range runs {
+		ratio += float64(r.clustered.Absolute.SE/r.naive.Absolute.SE) / float64(len(runs))
+		if float64(r.clustered.PValue) < 0.05 {
+			rejC++
+		}
+		if float64(r.naive.PValue) < 0.05 {
+			rejN++
+		}
+		if r.clustered.Absolute.SE > r.naive.Absolute.SE {
+			wider++
+		}
+	}
+	// The spread of the estimate over seeds is what a correct SE estimates:
+	// compare it with the mean SE of each analysis.
+	var m1, m2, seC, seN float64
+	for _, r := range runs {
+		e := float64(r.clustered.Absolute.Estimate)
+		m1 += e / float64(len(runs))
+		m2 += e * e / float64(len(runs))
+		seC += float64(r.clustered.Absolute.SE) / float64(len(runs))
+		seN += float64(r.naive.Absolute.SE) / float64(len(runs))
+	}
+	sd := math.Sqrt((m2 - m1*m1) * float64(len(runs)) / float64(len(runs)-1))
+	t.Logf("sd of the estimate over seeds %.4f; mean SE clustered %.4f, naive %.4f", sd, seC, seN)
+	if sd/seN < 1.15 {
+		t.Errorf("naive SE %.4f is not below the empirical sd %.4f: the test data lacks the clustering it should show", seN, sd)
+	}
+	if r := sd / seC; r < 0.6 || r > 1.5 {
+		t.Errorf("clustered SE %.4f does not match the empirical sd %.4f (ratio %.2f, want 0.6–1.5 with %d seeds)", seC, sd, r, seeds)
+	}
+	t.Logf("%d seeds: clustered rejects %d, naive rejects %d, clustered SE wider in %d, mean SE ratio %.2f", seeds, rejC, rejN, wider, ratio)
+	// Binomial(seeds, 0.05): P(X ≥ 4 | n = 12) ≈ 0.002; P(X ≥ 11 | n = 100) ≈ 0.011.
+	maxRej := 3
+	if long() {
+		maxRej = 10
+	}
+	if rejC > maxRej {
+		t.Errorf("clustered analysis rejected a true null %d times in %d seeds (α = 0.05)", rejC, seeds)
+	}
+	if wider < seeds*3/4 || ratio < 1.2 {
+		t.Errorf("clustered SE wider than naive in only %d of %d seeds, mean ratio %.2f (want ≥ 3/4 of seeds and ≥ 1.2)", wider, seeds, ratio)
+	}
+	if rejN < rejC {
+		t.Errorf("naive analysis rejected less often (%d) than the clustered one (%d)", rejN, rejC)
+	}
+}

@@ -85,6 +85,7 @@ type Assigner struct {
 	hash   HashVersion
 	kind   hashKind
 	salt   string
+	v2seed uint32 // FNV-1a state after the salt, for growthbook-v2
 	arms   []Arm
 	ranges []Range
 
@@ -121,7 +122,7 @@ func NewAssigner(h HashVersion, salt string, arms []Arm, coverage float64) (*Ass
 	if coverage < 0 || coverage > 1 || math.IsNaN(coverage) {
 		return nil, fmt.Errorf("coverage: %v is outside [0, 1]", coverage)
 	}
-	return &Assigner{hash: h, kind: k, salt: salt, arms: append([]Arm(nil), arms...),
+	return &Assigner{hash: h, kind: k, salt: salt, v2seed: fnvAdd(fnvOffset32, salt), arms: append([]Arm(nil), arms...),
 		ranges: BucketRanges(ws, coverage), coverage: coverage}, nil
 }
 
@@ -155,7 +156,12 @@ func (a *Assigner) Decide(unitID string) Decision {
 	if unitID == "" {
 		return Decision{Arm: -1, Bucket: -1, Reason: ReasonMissingUnitID}
 	}
-	b := a.kind.bucket(a.salt, unitID)
+	var b int
+	if a.kind == hashV2 {
+		b = bucketV2From(a.v2seed, unitID)
+	} else {
+		b = a.kind.bucket(a.salt, unitID)
+	}
 	if a.hasNS {
 		n := bucketV1(a.nsSeed, unitID)
 		if n < a.nsLo || n >= a.nsHi {

@@ -64,7 +64,13 @@ func bucketV1(seed, value string) int {
 // bucketV2 is GrowthBook v2's bucket in [0, 10000):
 // fnv32a(decimal(fnv32a(seed + value))) mod 10000, without allocating.
 func bucketV2(seed, value string) int {
-	inner := fnvAdd(fnvAdd(fnvOffset32, seed), value)
+	return bucketV2From(fnvAdd(fnvOffset32, seed), value)
+}
+
+// bucketV2From is bucketV2 with the FNV state after the seed precomputed
+// (FNV-1a is a left fold, so fnv32a(seed+value) = fnvAdd(fnv32a(seed), value)).
+func bucketV2From(seedState uint32, value string) int {
+	inner := fnvAdd(seedState, value)
 	var buf [10]byte // 2^32-1 has 10 decimal digits
 	digits := strconv.AppendUint(buf[:0], uint64(inner), 10)
 	return int(fnvAddBytes(fnvOffset32, digits) % 10000)

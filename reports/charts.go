@@ -116,8 +116,13 @@ type countTicks struct{}
 func (countTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = Number(ts[i].Value)
+		if ts[i].Label == "" {
+			continue
+		}
+		if v := ts[i].Value; v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			ts[i].Label = Count(int64(v))
+		} else {
+			ts[i].Label = Number(v)
 		}
 	}
 	return ts
@@ -275,7 +280,34 @@ func CumulativeLift(points []TimePoint, yLabel string) (template.HTML, error) {
 	zero.LineStyle = lineStyle(colorZero, 0.8)
 	zero.LineStyle.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
 	p.Add(poly, zero, line)
+	p.Y.Min, p.Y.Max = liftRange(points) // after Add, which widens the axes to the data
 	return toSVG(p, vg.Points(640), vg.Points(240), yLabel+" over time")
+}
+
+// liftRange is the y range of a cumulative-lift chart: every estimate, the
+// confidence band from the end of the first quarter of the days on, and the
+// sequential band of the last day. Early intervals are very wide (few units)
+// and would flatten the rest of the chart; the plot clips them at the frame.
+func liftRange(points []TimePoint) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	from := len(points) / 4
+	for i, pt := range points {
+		vals := []float64{pt.Est}
+		if i >= from {
+			vals = append(vals, pt.Lo, pt.Hi)
+		}
+		if pt.HasSeq && i == len(points)-1 {
+			vals = append(vals, pt.SeqLo, pt.SeqHi)
+		}
+		for _, v := range vals {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
+	pad := (hi - lo) * 0.05
+	return lo - pad, hi + pad
 }
 
 // LabelledBars draws counts of labelled categories (pre-binned histogram

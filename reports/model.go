@@ -50,8 +50,10 @@ type page struct {
 	Spec     string
 	SpecPath string
 	Manifest string
-	Replay   string
-	Assign   string
+	// ManifestFields are manifest.json's top-level fields in words.
+	ManifestFields []manifestField
+	Replay         string
+	Assign         string
 }
 
 // headline is the decision at a glance for one treatment variant.
@@ -222,6 +224,7 @@ type signalsView struct {
 	Signals         string
 	MeanPerConv     string
 	Kinds           []kindView
+	KindsTotal      string
 	PerConversation template.HTML
 	PerConvTable    []binView
 	FirstSignal     []quantileView
@@ -429,6 +432,11 @@ func buildPage(r *Report, charts bool) (*page, error) {
 			return nil, err
 		}
 		*pair.dst = b.String()
+	}
+	if len(r.Manifest) > 0 {
+		if p.ManifestFields, err = manifestFields(r.Manifest); err != nil {
+			return nil, fmt.Errorf("manifest.json: %w", err)
+		}
 	}
 	if charts {
 		if err := addCharts(p, res); err != nil {
@@ -838,6 +846,7 @@ func buildSignals(s *results.SignalsSummary) *signalsView {
 			max = k.Count
 		}
 	}
+	v.KindsTotal = Count(total)
 	for _, k := range s.ByKind {
 		w := 0.0
 		if max > 0 {
@@ -888,7 +897,11 @@ func addCharts(p *page, res *results.Results) error {
 	if p.Forest, err = ForestPlot(rows, "Relative change, treatment vs control ("+p.Confidence+" CI)"); err != nil {
 		return err
 	}
-	for _, s := range res.TimeSeries {
+	series := append([]results.Series(nil), res.TimeSeries...)
+	sort.SliceStable(series, func(i, j int) bool {
+		return series[i].Population == results.PopulationTriggered && series[j].Population != results.PopulationTriggered
+	})
+	for _, s := range series {
 		pts := make([]TimePoint, 0, len(s.Points))
 		for _, pt := range s.Points {
 			t, err := time.Parse("2006-01-02", pt.Date)
@@ -906,7 +919,8 @@ func addCharts(p *page, res *results.Results) error {
 		tl := timeline{Title: fmt.Sprintf("%s, %s vs %s, %s", DisplayName(s.Metric), s.Variant, ex.Control,
 			populationWords(s.Population, ex.AnalysisUnit)), Chart: chart}
 		tl.Note = "Line: cumulative relative change at the end of each day. Shaded: its " + p.Confidence +
-			" confidence interval, valid only at the planned end of the test, not for daily peeking."
+			" confidence interval, valid only at the planned end of the test, not for daily peeking;" +
+			" the first days' intervals are cut at the frame."
 		if ex.Sequential {
 			tl.Note += " Light band with dashed edges: the sequential confidence sequence, valid at every look."
 		}

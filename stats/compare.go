@@ -79,6 +79,9 @@ func armMoments(m Moments, kind MetricKind) (n, mean, v float64) {
 func CompareMeans(control, treatment Moments, kind MetricKind, opts Options) Result {
 	nA, muA, vA := armMoments(control, kind)
 	nB, muB, vB := armMoments(treatment, kind)
+	if opts.PopulationVariance && kind == Mean && nA > 0 && nB > 0 {
+		vA, vB = vA*(nA-1)/nA, vB*(nB-1)/nB
+	}
 	res := Result{ControlN: control.N, TreatmentN: treatment.N, ControlMean: muA, TreatmentMean: muB}
 	if reason := checkArms(nA, nB, kind == Proportion); reason != "" {
 		return undefined(res, reason)

@@ -41,8 +41,10 @@
 //   - Holm, Hochberg, HolmSidak, HochbergSidak, Bonferroni,
 //     BenjaminiHochberg, BenjaminiYekutieli; AdjustedCI; Adjust (in place on
 //     a family of Results).
-//   - SampleSize, Power, MDE for proportion and mean metrics, fixed-horizon or
-//     sequential (PowerSpec).
-//   - SRM (χ² goodness of fit) and the two-proportion helpers used by
-//     reference checks (ProportionsZTest, FisherExact, GTest, BinomialTest).
+//   - PowerSpec.SampleSize, Power and MDE for proportion and mean metrics,
+//     fixed-horizon or sequential.
+//   - GroupSequentialBounds: nominal levels of planned looks under α-spending.
+//   - SRM (χ² goodness of fit), SampleRatioZ, and exact and likelihood-ratio
+//     tests of a 2×2 table (FisherExact, GTest, BinomialTest).
+//   - MomentsFromSummary turns (count, mean, variance) rows into Moments.
 package stats

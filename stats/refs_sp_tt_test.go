@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -300,8 +301,81 @@ func TestGB14Power(t *testing.T) {
 	})
 }
 
-// SP-4: Spotify test_ztest.py TestSequentialTwoSided (group-sequential
-// α-spending with Armitage–McPherson–Rowe recursive integration).
+// SP-4: Spotify test_ztest.py TestSequentialTwoSided (first look) and
+// test_bounds.py test_seq_bounds_run_over. Convention: group-sequential
+// α-spending α·t² with information fractions rescaled by the largest
+// observed n once the plan is overrun; z test with population variance
+// (divisor n) at the look's nominal level.
 func TestSP4GroupSequential(t *testing.T) {
-	t.Skip("group-sequential α-spending bounds are not implemented: signalab's sequential method is the asymptotic confidence sequence (GB-4/GB-5), valid under continuous monitoring")
+	nominal, err := GroupSequentialBounds([]float64{250, 450, 630, 810}, 300, 0.01, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.00095, 0.00241, 0.00410, 0.00636}
+	for i := range want {
+		if math.Abs(nominal[i]-want[i]) > 1e-4 {
+			t.Errorf("look %d: nominal α %v, want %v (atol 1e-4)", i+1, nominal[i], want[i])
+		}
+	}
+	// The first look spends exactly 0.01·(250/810)².
+	approx(t, "first look", nominal[0], 0.01*(250.0/810)*(250.0/810), 12)
+
+	// First look of a planned 10 000 (2 500 pooled): t = 0.25, nominal
+	// α = 0.01·0.25², boundary z = Φ⁻¹(1 − 0.005·0.25²) = 3.4205.
+	first, err := GroupSequentialBounds([]float64{2500}, 10000, 0.01, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Moments{N: 1250, Sum: 2510, SumSq: 6304}
+	b := Moments{N: 1250, Sum: 2492, SumSq: 6163}
+	r := CompareMeans(a, b, Mean, Options{Test: Z, Alpha: first[0], PopulationVariance: true})
+	approx(t, "boundary z", normalQuantileUpper(first[0]/2), 3.4205, 4)
+	approx(t, "diff", r.AbsEffect, -0.0144, 4)
+	approxCI(t, "adjusted CI (exact)", r.AbsCI, -0.1501, 0.1213, 4)
+	// Spotify's test asserts diff −0.0149 and (−0.151, 0.121) at 3
+	// decimals from a different fixture state; REFERENCES.md re-derives the
+	// exact values checked above.
+
+	// Monte Carlo check of the integration: 200 000 null paths of the
+	// cumulative z-statistics at the four looks; the overall rejection rate
+	// must be α = 0.01 (±2.45 SE) and each look must spend its share.
+	rng := rand.New(rand.NewPCG(13, 14))
+	tFrac := []float64{250.0 / 810, 450.0 / 810, 630.0 / 810, 1}
+	const paths = 200000
+	rejectedAt := make([]int, 4)
+	for range paths {
+		var s, prev float64
+		for k, tk := range tFrac {
+			s += rng.NormFloat64() * math.Sqrt(tk-prev)
+			prev = tk
+			if 2*normalSurvival(math.Abs(s)/math.Sqrt(tk)) < nominal[k] {
+				rejectedAt[k]++
+				break
+			}
+		}
+	}
+	total := 0
+	for k, n := range rejectedAt {
+		total += n
+		spent := 0.01 * (tFrac[k]*tFrac[k] - sq(prevFrac(tFrac, k)))
+		se := math.Sqrt(spent * (1 - spent) / paths)
+		if got := float64(n) / paths; math.Abs(got-spent) > 3*se {
+			t.Errorf("look %d: rejects %.5f under the null, spending %.5f (±%.5f)", k+1, got, spent, 3*se)
+		}
+	}
+	if got, se := float64(total)/paths, math.Sqrt(0.01*0.99/paths); math.Abs(got-0.01) > 2.45*se {
+		t.Errorf("overall null rejection %.5f, want 0.01 ± %.5f", got, 2.45*se)
+	}
+	if _, err := GroupSequentialBounds([]float64{100, 50}, 0, 0.05, 2); err == nil {
+		t.Error("decreasing looks accepted")
+	}
+}
+
+func sq(x float64) float64 { return x * x }
+
+func prevFrac(t []float64, k int) float64 {
+	if k == 0 {
+		return 0
+	}
+	return t[k-1]
 }

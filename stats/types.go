@@ -225,6 +225,9 @@ type Options struct {
 	// SE unless PooledProportionCI is also set (tea-tasting's convention).
 	PooledProportionSE bool `json:"pooled_proportion_se"`
 	PooledProportionCI bool `json:"pooled_proportion_ci"`
+	// PopulationVariance uses the divisor n instead of n − 1 for the sample
+	// variance of a mean metric (Spotify confidence's z test).
+	PopulationVariance bool `json:"population_variance"`
 	// ThetaFromPooledSample computes the ratio-CUPED θ from the two arms
 	// merged into one sample (tea-tasting) instead of summing per-arm
 	// delta-method (co)variances (GrowthBook, the default).

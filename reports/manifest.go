@@ -22,8 +22,8 @@ const maxManifestLine = 400
 
 // manifestFields renders manifest.json generically, in its own key order,
 // without depending on its Go type (which belongs to the run stage):
-// scalars as they are, objects as "key value · key value", arrays one line
-// per element.
+// scalars as they are, objects as "key value · key value", arrays of
+// scalars comma-separated, other arrays one line per element.
 func manifestFields(raw json.RawMessage) ([]manifestField, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -47,6 +47,10 @@ func manifestFields(raw json.RawMessage) ([]manifestField, error) {
 		f := manifestField{Key: strings.ReplaceAll(kt.(string), "_", " ")}
 		switch x := v.(type) {
 		case []any:
+			if allScalars(x) {
+				f.Lines = []string{inline(x)}
+				break
+			}
 			for _, e := range x {
 				f.Lines = append(f.Lines, inline(e))
 			}
@@ -58,7 +62,7 @@ func manifestFields(raw json.RawMessage) ([]manifestField, error) {
 			n += len(l)
 		}
 		if n > maxManifestLine {
-			f.Lines = []string{"(shown in full below)"}
+			f.Lines = []string{"(see manifest.json below)"}
 		}
 		out = append(out, f)
 	}
@@ -99,4 +103,14 @@ func inline(v any) string {
 		return strings.Join(parts, " · ")
 	}
 	return fmt.Sprint(v)
+}
+
+func allScalars(xs []any) bool {
+	for _, x := range xs {
+		switch x.(type) {
+		case []any, map[string]any:
+			return false
+		}
+	}
+	return true
 }

@@ -35,7 +35,7 @@ type generateOptions struct {
 	TreatmentWeight float64
 	JSON            bool
 
-	buyersSet, shopsSet bool
+	buyersSet bool // --buyers given explicitly
 }
 
 func newGenerateCmd() *cobra.Command {
@@ -67,7 +67,6 @@ measures rows per buyer). The same flags always give the same bytes.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.buyersSet = c.Flags().Changed("buyers")
-			opts.shopsSet = c.Flags().Changed("shops")
 			return generateRun(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}

@@ -9,15 +9,15 @@ import (
 )
 
 type csvSource struct {
-	fi    FileInfo
-	file  int32
-	t     *textFile
-	cr    *csv.Reader
-	pool  *batchPool
-	size  int
-	cols  []field // per CSV column: its field, or -1 when ignored
-	width int
-	eof   bool
+	fi       FileInfo
+	file     int32
+	t        *textFile
+	cr       *csv.Reader
+	pool     *batchPool
+	size     int
+	cols     []field // per CSV column: its field, or -1 when ignored
+	width    int
+	eof      bool
 	prevLine int
 	stuck    int
 }
@@ -77,7 +77,6 @@ func (s *csvSource) next() (*batch, error) {
 			s.eof = true
 			break
 		}
-		line, _ := s.cr.FieldPos(0)
 		var pe *csv.ParseError
 		if err != nil && errors.As(err, &pe) {
 			// The csv package resumes at the next record after a parse
@@ -96,8 +95,9 @@ func (s *csvSource) next() (*batch, error) {
 		}
 		if err != nil {
 			s.pool.put(b)
-			return nil, fmt.Errorf("read events %s: line %d: %w", s.fi.Path, line, err)
+			return nil, fmt.Errorf("read events %s: after line %d: %w", s.fi.Path, s.prevLine, err)
 		}
+		line, _ := s.cr.FieldPos(0)
 		s.prevLine, s.stuck = line, 0
 		if len(rec) == 1 && rec[0] == "" {
 			continue // blank line

@@ -22,7 +22,7 @@ import (
 // parquetPlan is the result of checking a Parquet file's schema: which leaf
 // columns to read for which v1 fields.
 type parquetPlan struct {
-	leaves []int // parquet leaf column indices to read
+	leaves []int            // parquet leaf column indices to read
 	unread *[numFields]bool // columns left out by a column selection, or nil
 	rows   int64
 	rgRows []int64 // rows per row group

@@ -1,0 +1,106 @@
+package event
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// benchEvents builds n realistic-looking events (see sampleEvents, with more
+// distinct buyers and products) for the benchmarks.
+func benchEvents(n int) []Event {
+	evs := sampleEvents(n)
+	for i := range evs {
+		evs[i].BuyerID = "buyer-" + itoa(int64(i%50000))
+		evs[i].EventID = "evt-" + itoa(int64(i)) + "-" + itoa(int64(i*7919%100003))
+	}
+	return evs
+}
+
+var benchFiles struct {
+	sync.Once
+	dir string
+	n   int
+}
+
+// benchInputs writes a 1M-event Parquet file (with the package writer) and
+// the same events as JSONL and CSV, once per test binary run.
+func benchInputs(b *testing.B) (dir string, n int) {
+	benchFiles.Do(func() {
+		n := 1 << 20
+		evs := benchEvents(n)
+		dir, err := os.MkdirTemp("", "signalab-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, _ := os.Create(filepath.Join(dir, "e.parquet"))
+		w, _ := NewParquetWriter(f)
+		if err := w.Write(evs); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+		f.Close()
+		os.WriteFile(filepath.Join(dir, "e.jsonl"), jsonlBytes(b, evs), 0o644)
+		os.WriteFile(filepath.Join(dir, "e.csv"), csvBytes(b, evs), 0o644)
+		benchFiles.dir, benchFiles.n = dir, n
+	})
+	return benchFiles.dir, benchFiles.n
+}
+
+func benchRead(b *testing.B, name string, opts ReadOptions) {
+	dir, n := benchInputs(b)
+	p := filepath.Join(dir, name)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Open([]string{p}, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for {
+			evs, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += len(evs)
+		}
+		r.Close()
+		if got != n {
+			b.Fatalf("read %d events, want %d", got, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+func BenchmarkReadParquet(b *testing.B)        { benchRead(b, "e.parquet", ReadOptions{}) }
+func BenchmarkReadParquet1Worker(b *testing.B) { benchRead(b, "e.parquet", ReadOptions{Workers: 1}) }
+func BenchmarkReadJSONL(b *testing.B)          { benchRead(b, "e.jsonl", ReadOptions{}) }
+func BenchmarkReadCSV(b *testing.B)            { benchRead(b, "e.csv", ReadOptions{}) }
+func BenchmarkReadParquetColumns(b *testing.B) {
+	benchRead(b, "e.parquet", ReadOptions{Columns: []string{"cart_value_cents", "item_count", "cart_token"}})
+}
+
+func BenchmarkWriteParquet(b *testing.B) {
+	const n = 1 << 20
+	evs := benchEvents(n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w, _ := NewParquetWriter(io.Discard)
+		if err := w.Write(evs); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(0, "ns/op")
+}

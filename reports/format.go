@@ -124,8 +124,9 @@ func groupThousands(s string) string {
 	return b.String()
 }
 
-// PValue formats a p-value the way papers print it: three significant
-// digits above 0.001, "< 0.001" below: 0.04321 → "0.0432", 2e-7 → "< 0.001".
+// PValue formats a p-value the way journals print it (APA style): two
+// decimals from 0.1, three decimals from 0.001, "< 0.001" below:
+// 0.3149 → "0.31", 0.04321 → "0.043", 2e-7 → "< 0.001".
 func PValue(p float64) string {
 	if !finite(p) || p < 0 {
 		return notAvailable

@@ -414,7 +414,7 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	p.Gates = buildGates(res)
 	p.Health = buildHealth(res)
 	p.Tables = buildTables(res, metrics)
-	p.Dilution = buildDilution(res, metrics)
+	p.Dilution = buildDilution(res)
 	p.Segments = buildSegments(res, metrics)
 	if res.Signals != nil {
 		p.Signals = buildSignals(res.Signals)
@@ -796,7 +796,7 @@ func buildSegments(res *results.Results, metrics map[string]*results.Metric) []s
 	return out
 }
 
-func buildDilution(res *results.Results, metrics map[string]*results.Metric) []dilutionView {
+func buildDilution(res *results.Results) []dilutionView {
 	var out []dilutionView
 	ex := res.Experiment
 	for _, d := range res.Dilution {
@@ -822,14 +822,12 @@ func buildDilution(res *results.Results, metrics map[string]*results.Metric) []d
 				SignedPercent(float64(d.TriggeredRelative)), SignedPercent(float64(d.ImpliedAllRelative)),
 				plural(ex.AnalysisUnit), plural(ex.AnalysisUnit), SignedPercent(float64(d.AllRelative)))
 		}
-		_ = metrics
 		out = append(out, v)
 	}
 	return out
 }
 
-// signalKindOrder lists the signal kinds in the order they matter to a
-// merchant; unknown kinds follow in the order the summary gives them.
+// buildSignals describes the signals summary; kinds keep the summary's order.
 func buildSignals(s *results.SignalsSummary) *signalsView {
 	v := &signalsView{
 		Conversations:  Count(s.Conversations),

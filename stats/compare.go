@@ -77,6 +77,9 @@ func armMoments(m Moments, kind MetricKind) (n, mean, v float64) {
 // References: Welch (1947), Biometrika 34; GrowthBook gbstats
 // frequentist/tests.py; Deng, Knoblich, Lu (2018) KDD for the delta method.
 func CompareMeans(control, treatment Moments, kind MetricKind, opts Options) Result {
+	if !control.finite() || !treatment.finite() {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the moments)")
+	}
 	nA, muA, vA := armMoments(control, kind)
 	nB, muB, vB := armMoments(treatment, kind)
 	if opts.PopulationVariance && kind == Mean && nA > 0 && nB > 0 {
@@ -96,6 +99,8 @@ func CompareMeans(control, treatment Moments, kind MetricKind, opts Options) Res
 
 func checkArms(nA, nB float64, proportion bool) string {
 	switch {
+	case !finite(nA) || !finite(nB):
+		return "non-finite unit count"
 	case nA <= 0 && nB <= 0:
 		return "both arms are empty"
 	case nA <= 0:
@@ -134,7 +139,41 @@ func meanEffect(nA, muA, vA, nB, muB, vB float64) effect {
 
 func undefined(res Result, reason string) Result {
 	res.PValue, res.RelPValue = 1, 1
+	res.Significant = false
 	res.Reason = reason
+	zeroNonFinite(&res)
+	return res
+}
+
+// zeroNonFinite replaces NaN and ±Inf in the scalar fields of res by 0 (so a
+// Result is always JSON-safe) and reports whether it had to.
+func zeroNonFinite(res *Result) bool {
+	bad := false
+	for _, p := range []*float64{&res.ControlN, &res.TreatmentN, &res.ControlMean, &res.TreatmentMean,
+		&res.AbsEffect, &res.AbsSE, &res.PValue, &res.Statistic, &res.DF, &res.RelEffect, &res.RelSE,
+		&res.RelPValue, &res.Theta, &res.VarianceReduction} {
+		if !finite(*p) {
+			*p, bad = 0, true
+		}
+	}
+	for _, iv := range []*Interval{&res.AbsCI, &res.RelCI} {
+		if math.IsNaN(iv[0]) || math.IsNaN(iv[1]) {
+			*iv, bad = Interval{}, true
+		}
+	}
+	if b := res.Bayesian; b != nil && !allFinite(b.Mean, b.SD, b.CrI[0], b.CrI[1], b.ChanceToWin, b.Risk[0], b.Risk[1]) {
+		res.Bayesian, bad = nil, true
+	}
+	return bad
+}
+
+// overflowed turns a Result whose computation overflowed (inputs near the
+// float64 range) into an undefined one.
+func overflowed(res Result) Result {
+	probe := res
+	if zeroNonFinite(&probe) {
+		return undefined(res, "numeric overflow: the moments are too large to compare in float64")
+	}
 	return res
 }
 
@@ -245,8 +284,13 @@ func marginNull(e effect, opts Options) (abs0, rel0 float64) {
 }
 
 // finish turns an effect into a Result: reference distribution, intervals,
-// p-values, then the sequential and Bayesian layers.
+// p-values, then the sequential and Bayesian layers; a computation that
+// overflowed becomes an undefined Result.
 func finish(res Result, e effect, opts Options) Result {
+	return overflowed(finishRaw(res, e, opts))
+}
+
+func finishRaw(res Result, e effect, opts Options) Result {
 	alpha := opts.alpha()
 	ref := reference{}
 	absVar := e.absVar
@@ -387,4 +431,15 @@ func fiellerInterval(e effect, ref *reference, alpha float64, alt Alternative) (
 		return Interval{math.Inf(-1), hi}, true
 	}
 	return Interval{lo, hi}, true
+}
+
+func (m Moments) finite() bool { return finite(m.N) && finite(m.Sum) && finite(m.SumSq) }
+
+func allFinite(xs ...float64) bool {
+	for _, x := range xs {
+		if !finite(x) {
+			return false
+		}
+	}
+	return true
 }

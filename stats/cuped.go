@@ -38,6 +38,10 @@ func CUPEDTheta(control, treatment CovariateMoments) float64 {
 // Reference: Deng et al. (2013) WSDM; GrowthBook gbstats
 // frequentist_variance_relative_cuped (the relative variance above).
 func CompareMeansCUPED(control, treatment CovariateMoments, kind MetricKind, opts Options) Result {
+	if !allFinite(control.N, control.SumY, control.SumY2, control.SumX, control.SumX2, control.SumXY,
+		treatment.N, treatment.SumY, treatment.SumY2, treatment.SumX, treatment.SumX2, treatment.SumXY) {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the moments)")
+	}
 	theta := CUPEDTheta(control, treatment)
 	nA, muA, vyA := armMoments(control.Outcome(), kind)
 	nB, muB, vyB := armMoments(treatment.Outcome(), kind)
@@ -162,6 +166,12 @@ func CUPEDThetaRatio(control, treatment RatioCovariateMoments) float64 {
 // Reference: Deng et al. (2013); GrowthBook gbstats
 // frequentist_variance_relative_cuped_ratio; tea-tasting RatioOfMeans.
 func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) Result {
+	if !allFinite(control.N, control.SumM, control.SumM2, control.SumD, control.SumD2, control.SumU, control.SumU2,
+		control.SumV, control.SumV2, control.SumMD, control.SumMU, control.SumMV, control.SumDU, control.SumDV, control.SumUV,
+		treatment.N, treatment.SumM, treatment.SumM2, treatment.SumD, treatment.SumD2, treatment.SumU, treatment.SumU2,
+		treatment.SumV, treatment.SumV2, treatment.SumMD, treatment.SumMU, treatment.SumMV, treatment.SumDU, treatment.SumDV, treatment.SumUV) {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the moments)")
+	}
 	nA, rA, vrA, okA := ratioArm(control.Ratio())
 	nB, rB, vrB, okB := ratioArm(treatment.Ratio())
 	if checkArms(nA, nB, false) != "" || !okA || !okB || vrA+vrB <= 0 {

@@ -88,6 +88,10 @@ func quantileVariance(s QuantileStat) float64 {
 //
 // Reference: GrowthBook gbstats QuantileStatistic; Hahn, Meeker (1991).
 func CompareQuantiles(control, treatment QuantileStat, opts Options) Result {
+	if !allFinite(control.N, control.NStar, control.Q, control.Estimate, control.Lower, control.Upper,
+		treatment.N, treatment.NStar, treatment.Q, treatment.Estimate, treatment.Lower, treatment.Upper) {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the quantile summaries)")
+	}
 	res := Result{ControlN: control.N, TreatmentN: treatment.N, ControlMean: control.Estimate, TreatmentMean: treatment.Estimate}
 	if reason := checkArms(control.N, treatment.N, false); reason != "" {
 		return undefined(res, reason)

@@ -57,6 +57,10 @@ func covariance(n, sumA, sumB, sumAB float64) float64 {
 // Analytics: A Practical Guide with Novel Ideas", KDD; GrowthBook gbstats
 // RatioStatistic.
 func CompareRatios(control, treatment RatioMoments, opts Options) Result {
+	if !allFinite(control.N, control.SumM, control.SumM2, control.SumD, control.SumD2, control.SumMD,
+		treatment.N, treatment.SumM, treatment.SumM2, treatment.SumD, treatment.SumD2, treatment.SumMD) {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the moments)")
+	}
 	nA, rA, vA, okA := ratioArm(control)
 	nB, rB, vB, okB := ratioArm(treatment)
 	res := Result{ControlN: control.N, TreatmentN: treatment.N, ControlMean: rA, TreatmentMean: rB}

@@ -130,3 +130,28 @@ func TestBootstrapQuantilesSeeded(t *testing.T) {
 		t.Errorf("QuantileCI = %+v", q)
 	}
 }
+
+// Adjusted intervals agree with adjusted p-values: the interval excludes 0
+// exactly when p_adj < α, two-sided and one-sided.
+func TestAdjustedIntervalsMatchPValues(t *testing.T) {
+	for _, p := range []float64{0.001, 0.01, 0.0499, 0.0501, 0.2, 0.6} {
+		iv := AdjustedCI(p, 0.3, 0.05)
+		if excl := iv[0] > 0; excl != (p < 0.05) {
+			t.Errorf("two-sided p_adj %v: interval %v", p, iv)
+		}
+		g := AdjustedCIOneSided(p, 0.3, 0.05, true)
+		if excl := g[0] > 0; excl != (p < 0.05) || !math.IsInf(g[1], 1) {
+			t.Errorf("greater p_adj %v: interval %v", p, g)
+		}
+		l := AdjustedCIOneSided(p, -0.3, 0.05, false)
+		if excl := l[1] < 0; excl != (p < 0.05) || !math.IsInf(l[0], -1) {
+			t.Errorf("less p_adj %v: interval %v", p, l)
+		}
+	}
+	one := CompareMeans(gb3A, gb1B, Mean, Options{Alternative: Greater})
+	rs := []*Result{&one}
+	Adjust(rs, HolmCorrection, 0.05)
+	if !math.IsInf(one.AdjustedAbsCI[1], 1) || one.AdjustedAbsCI[0] != one.AbsCI[0] && math.Abs(one.AdjustedAbsCI[0]-one.AbsCI[0]) > 1e-3 {
+		t.Errorf("one-sided family of one: adjusted %v, unadjusted %v", one.AdjustedAbsCI, one.AbsCI)
+	}
+}

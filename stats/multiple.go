@@ -187,9 +187,10 @@ func AdjustPValues(p []float64, c Correction) []float64 {
 
 // Adjust corrects a family of results in place: it sets AdjustedPValue from
 // each result's PValue (undefined results, with a Reason and no SE, keep p = 1
-// but still count in m), AdjustedAbsCI and AdjustedRelCI by AdjustedCI, and
-// recomputes Significant as AdjustedPValue < α. Sequential results are
-// adjusted the same way.
+// but still count in m), AdjustedAbsCI and AdjustedRelCI by AdjustedCI
+// (one-sided results by AdjustedCIOneSided, in the direction of their
+// interval), and recomputes Significant as AdjustedPValue < α. Sequential
+// results are adjusted the same way.
 func Adjust(results []*Result, c Correction, alpha float64) {
 	if alpha <= 0 || alpha >= 1 {
 		alpha = 0.05
@@ -203,11 +204,50 @@ func Adjust(results []*Result, c Correction, alpha float64) {
 		r.AdjustedPValue = q[i]
 		r.Correction = string(c)
 		if r.AbsSE > 0 {
-			r.AdjustedAbsCI = AdjustedCI(q[i], r.AbsEffect, alpha)
+			r.AdjustedAbsCI = adjustedCIFor(r.AbsCI, q[i], r.AbsEffect, alpha)
 		}
 		if r.RelSE > 0 {
-			r.AdjustedRelCI = AdjustedCI(q[i], r.RelEffect, alpha)
+			r.AdjustedRelCI = adjustedCIFor(r.RelCI, q[i], r.RelEffect, alpha)
 		}
 		r.Significant = r.AbsSE > 0 && q[i] < alpha
 	}
+}
+
+// AdjustedCIOneSided is AdjustedCI for a one-sided test: with
+// z_adj = Φ⁻¹(1 − p_adj) and SE_adj = |est|/z_adj, the interval is
+// (est − Φ⁻¹(1 − α)·SE_adj, +∞) when greater is true, else
+// (−∞, est + Φ⁻¹(1 − α)·SE_adj). It excludes 0 exactly when p_adj < α. When
+// p_adj ≥ 0.5 (z_adj ≤ 0) or est = 0 the interval is unbounded.
+func AdjustedCIOneSided(pAdj, est, alpha float64, greater bool) Interval {
+	if alpha <= 0 || alpha >= 1 {
+		alpha = 0.05
+	}
+	all := Interval{math.Inf(-1), math.Inf(1)}
+	if pAdj >= 0.5 || est == 0 || math.IsNaN(pAdj) {
+		return all
+	}
+	if pAdj <= 0 {
+		if greater {
+			return Interval{est, math.Inf(1)}
+		}
+		return Interval{math.Inf(-1), est}
+	}
+	se := math.Abs(est) / distuv.UnitNormal.Quantile(1-pAdj)
+	w := distuv.UnitNormal.Quantile(1-alpha) * se
+	if greater {
+		return Interval{est - w, math.Inf(1)}
+	}
+	return Interval{math.Inf(-1), est + w}
+}
+
+// adjustedCIFor picks the two- or one-sided adjusted interval matching the
+// shape of the unadjusted interval ci.
+func adjustedCIFor(ci Interval, pAdj, est, alpha float64) Interval {
+	switch {
+	case math.IsInf(ci[1], 1) && !math.IsInf(ci[0], -1):
+		return AdjustedCIOneSided(pAdj, est, alpha, true)
+	case math.IsInf(ci[0], -1) && !math.IsInf(ci[1], 1):
+		return AdjustedCIOneSided(pAdj, est, alpha, false)
+	}
+	return AdjustedCI(pAdj, est, alpha)
 }

@@ -704,7 +704,13 @@ func buildHealth(res *results.Results) healthView {
 		rv.ByReason = sortedCounts(q.QuarantinedByReason)
 		h.Replay = rv
 	}
-	h.Excluded = sortedCounts(res.Health.Excluded)
+	excluded := map[string]int64{}
+	for k, n := range res.Health.Excluded {
+		if n != 0 {
+			excluded[k] = n
+		}
+	}
+	h.Excluded = sortedCounts(excluded)
 	if !res.Gates.Passed {
 		for _, c := range res.Gates.Checks {
 			if !c.Passed && c.Kind != "srm" {

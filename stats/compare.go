@@ -18,6 +18,10 @@ type effect struct {
 	rel        float64
 	relVar     float64
 	pooledVar  float64 // per-unit pooled variance, for StudentPooled
+	// proportion marks a proportion metric; pooledBernoulli is p̄(1 − p̄) of
+	// both arms merged, for PooledProportionSE.
+	proportion      bool
+	pooledBernoulli float64
 	baseForRel float64 // denominator of the relative effect (|μ_A| unadjusted)
 	// logVar is Var(log μ_B − log μ_A) = sB/μ_B² + sA/μ_A², for LogCI,
 	// around logRatio = log(μ_B/μ_A) (adjusted means under CUPED).
@@ -90,9 +94,9 @@ func CompareMeans(control, treatment Moments, kind MetricKind, opts Options) Res
 		return undefined(res, reason)
 	}
 	e := meanEffect(nA, muA, vA, nB, muB, vB)
-	if kind == Proportion && opts.PooledProportionSE {
+	if kind == Proportion {
 		p := (control.Sum + treatment.Sum) / (nA + nB)
-		e.pooledVar = p * (1 - p)
+		e.proportion, e.pooledBernoulli = true, p*(1-p)
 	}
 	return finish(res, e, opts)
 }
@@ -313,19 +317,20 @@ func finishRaw(res Result, e effect, opts Options) Result {
 	res.AbsSE = math.Sqrt(absVar)
 	abs0, rel0 := marginNull(e, opts)
 	pvSE := res.AbsSE
-	if opts.PooledProportionSE && opts.Test == Z && e.pooledVar > 0 {
-		pvSE = math.Sqrt(e.pooledVar * (1/e.nA + 1/e.nB))
+	pooledZ := e.proportion && opts.PooledProportionSE && opts.Test == Z && e.pooledBernoulli > 0
+	if pooledZ {
+		pvSE = math.Sqrt(e.pooledBernoulli * (1/e.nA + 1/e.nB))
 	}
 	diff := e.abs - abs0
 	cc := 0.0
-	if opts.ContinuityCorrection {
+	if opts.ContinuityCorrection && e.proportion {
 		cc = 0.5 * (1/e.nA + 1/e.nB)
 		diff = math.Copysign(math.Max(math.Abs(diff)-cc, 0), diff)
 	}
 	res.Statistic = diff / pvSE
 	res.PValue = ref.pValue(res.Statistic, opts.Alternative)
 	ciSE := res.AbsSE
-	if opts.PooledProportionCI && opts.PooledProportionSE && opts.Test == Z && e.pooledVar > 0 {
+	if opts.PooledProportionCI && pooledZ {
 		ciSE = pvSE
 	}
 	res.AbsCI = ref.interval(e.abs, ciSE, alpha, opts.Alternative)

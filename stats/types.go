@@ -217,12 +217,14 @@ type Options struct {
 	Sequential           Sequential `json:"sequential"`
 	Bayesian             Bayesian   `json:"bayesian"`
 	// ContinuityCorrection applies Yates' correction 0.5·(1/n_A + 1/n_B) to
-	// proportion z tests (tea-tasting's default; off by default here).
+	// proportion metrics (tea-tasting's default; off by default here): it is
+	// subtracted from |Δ| for the p-value and added to the half-width.
 	ContinuityCorrection bool `json:"continuity_correction"`
 	// PooledProportionSE uses the pooled proportion p̄ = (x_A + x_B)/(n_A + n_B)
 	// in the SE √(p̄(1 − p̄)(1/n_A + 1/n_B)) of the p-value of a proportion z
-	// test (the χ² test's convention, Spotify); intervals keep the unpooled
-	// SE unless PooledProportionCI is also set (tea-tasting's convention).
+	// test (Test: Z, CompareMeans with Proportion; the χ² test's convention,
+	// Spotify); intervals keep the unpooled SE unless PooledProportionCI is
+	// also set (tea-tasting's convention). Ignored for other tests.
 	PooledProportionSE bool `json:"pooled_proportion_se"`
 	PooledProportionCI bool `json:"pooled_proportion_ci"`
 	// PopulationVariance uses the divisor n instead of n − 1 for the sample

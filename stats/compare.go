@@ -10,19 +10,19 @@ import (
 // and p-values: the absolute and relative point estimates with their
 // variances, and the per-arm variance components for Welch–Satterthwaite.
 type effect struct {
-	nA, nB     float64
-	muA, muB   float64 // reported (unadjusted) arm means
-	abs        float64
-	absVar     float64 // Var(abs) = sA + sB
-	sA, sB     float64 // per-arm contributions vA/nA, vB/nB to absVar
-	rel        float64
-	relVar     float64
-	pooledVar  float64 // per-unit pooled variance, for StudentPooled
+	nA, nB    float64
+	muA, muB  float64 // reported (unadjusted) arm means
+	abs       float64
+	absVar    float64 // Var(abs) = sA + sB
+	sA, sB    float64 // per-arm contributions vA/nA, vB/nB to absVar
+	rel       float64
+	relVar    float64
+	pooledVar float64 // per-unit pooled variance, for StudentPooled
 	// proportion marks a proportion metric; pooledBernoulli is p̄(1 − p̄) of
 	// both arms merged, for PooledProportionSE.
 	proportion      bool
 	pooledBernoulli float64
-	baseForRel float64 // denominator of the relative effect (|μ_A| unadjusted)
+	baseForRel      float64 // denominator of the relative effect (|μ_A| unadjusted)
 	// logVar is Var(log μ_B − log μ_A) = sB/μ_B² + sA/μ_A², for LogCI,
 	// around logRatio = log(μ_B/μ_A) (adjusted means under CUPED).
 	logVar      float64

@@ -398,8 +398,26 @@ func relativeInterval(e effect, ref *reference, alpha float64, opts Options) Int
 					lv = pv * (1/e.nA + 1/e.nB)
 				}
 			}
-			iv := lref.interval(e.logRatio, math.Sqrt(lv), alpha, opts.Alternative)
-			return Interval{math.Expm1(iv[0]), math.Expm1(iv[1])}
+			// With μ_A < 0, L = Δ/|μ_A| = −(ρ − 1): the interval of ρ − 1
+			// is formed for the mirrored alternative, then negated.
+			alt := opts.Alternative
+			if e.muA < 0 {
+				alt = mirror(alt)
+			}
+			iv := lref.interval(e.logRatio, math.Sqrt(lv), alpha, alt)
+			lo, hi := math.Expm1(iv[0]), math.Expm1(iv[1])
+			if e.muA < 0 {
+				lo, hi = -hi, -lo
+			}
+			// The open side of a one-sided interval is infinite, as for the
+			// other methods (tea-tasting reports it so too).
+			switch opts.Alternative {
+			case Greater:
+				hi = math.Inf(1)
+			case Less:
+				lo = math.Inf(-1)
+			}
+			return Interval{lo, hi}
 		}
 	}
 	return ref.interval(e.rel, se, alpha, opts.Alternative)
@@ -447,4 +465,15 @@ func allFinite(xs ...float64) bool {
 		}
 	}
 	return true
+}
+
+// mirror swaps Greater and Less.
+func mirror(a Alternative) Alternative {
+	switch a {
+	case Greater:
+		return Less
+	case Less:
+		return Greater
+	}
+	return a
 }

@@ -155,3 +155,27 @@ func TestAdjustedIntervalsMatchPValues(t *testing.T) {
 		t.Errorf("one-sided family of one: adjusted %v, unadjusted %v", one.AdjustedAbsCI, one.AbsCI)
 	}
 }
+
+// A negative control mean: L = Δ/|μ_A| keeps the sign of Δ, and every
+// relative interval (delta, Fieller, log) brackets L, for both sidednesses.
+func TestNegativeControlMeanRelativeIntervals(t *testing.T) {
+	a := MomentsFromSummary(400, -10, 4)
+	b := MomentsFromSummary(400, -9, 4) // Δ = +1, L = +0.1
+	for _, rc := range []RelativeCI{DeltaCI, FiellerCI, LogCI} {
+		for _, alt := range []Alternative{TwoSided, Greater, Less} {
+			r := CompareMeans(a, b, Mean, Options{RelativeCI: rc, Alternative: alt})
+			if math.Abs(r.RelEffect-0.1) > 1e-12 {
+				t.Fatalf("lift %v, want 0.1", r.RelEffect)
+			}
+			if !(r.RelCI[0] < 0.1 && 0.1 < r.RelCI[1]) {
+				t.Errorf("RelativeCI %d alternative %d: interval %v does not bracket 0.1", rc, alt, r.RelCI)
+			}
+			if alt == Greater && (!math.IsInf(r.RelCI[1], 1) || !(r.RelCI[0] > 0)) {
+				t.Errorf("RelativeCI %d Greater: %v, want (positive, +Inf)", rc, r.RelCI)
+			}
+			if alt == Less && !math.IsInf(r.RelCI[0], -1) {
+				t.Errorf("RelativeCI %d Less: %v, want (-Inf, upper)", rc, r.RelCI)
+			}
+		}
+	}
+}

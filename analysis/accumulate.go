@@ -19,6 +19,10 @@ type accum struct {
 	vals  []float64                   // quantile
 	cl    map[int32]int32             // cluster → index in cs
 	cs    []clusterSum
+	// last is the cluster of the previous clustered row and lastIdx its
+	// index in cs: tables sorted by cluster (units.parquet is sorted by
+	// shop and buyer) skip the map lookup.
+	last, lastIdx int32
 }
 
 // observe adds one row: value y (or numerator), den (ratios; 1 otherwise),
@@ -30,14 +34,21 @@ func (a *accum) observe(kind string, clustered bool, cluster int32, y, den, x, x
 		return
 	}
 	if clustered {
-		if a.cl == nil {
-			a.cl = map[int32]int32{}
-		}
-		k, ok := a.cl[cluster]
-		if !ok {
-			k = int32(len(a.cs))
-			a.cl[cluster] = k
-			a.cs = append(a.cs, clusterSum{})
+		var k int32
+		if a.cs != nil && cluster == a.last {
+			k = a.lastIdx
+		} else {
+			if a.cl == nil {
+				a.cl = map[int32]int32{}
+			}
+			var ok bool
+			k, ok = a.cl[cluster]
+			if !ok {
+				k = int32(len(a.cs))
+				a.cl[cluster] = k
+				a.cs = append(a.cs, clusterSum{})
+			}
+			a.last, a.lastIdx = cluster, k
 		}
 		s := &a.cs[k]
 		s.m += y
@@ -77,41 +88,72 @@ func (a *accum) ratioMoments() stats.RatioCovariateMoments {
 // value × population.
 type cell []accum
 
-// dayKey identifies a randomization unit's contribution on one day.
-type dayKey struct {
-	cluster int32
-	day     int64
+// daySums are one randomization unit's sums per day, days base, base+1, ….
+type daySums struct {
+	base int64
+	sums []clusterSum
+}
+
+func (d *daySums) at(day int64) *clusterSum {
+	if d.sums == nil {
+		d.base = day
+	}
+	if day < d.base {
+		grow := int(d.base - day)
+		d.sums = append(make([]clusterSum, grow, grow+len(d.sums)), d.sums...)
+		d.base = day
+	}
+	for int(day-d.base) >= len(d.sums) {
+		d.sums = append(d.sums, clusterSum{})
+	}
+	return &d.sums[day-d.base]
 }
 
 // series accumulates the primary metric per day for one variant and
 // population.
 type series struct {
 	mom map[int64]*stats.RatioMoments // unclustered: per-row moments per day
-	cl  map[dayKey]*clusterSum        // clustered
+	cl  map[int32]*daySums            // clustered: per unit, per day
+	// order lists clusters in order of first appearance (deterministic
+	// sums); last* cache the previous row's cluster and day.
+	order   []int32
+	last    int32
+	lastDay *daySums
+	lastMom *stats.RatioMoments
+	lastD   int64
 }
 
 func newSeries() *series {
-	return &series{mom: map[int64]*stats.RatioMoments{}, cl: map[dayKey]*clusterSum{}}
+	return &series{mom: map[int64]*stats.RatioMoments{}, cl: map[int32]*daySums{}}
 }
 
 // observe adds one row on day: per-row moments of (y, den) when unclustered,
 // else the cluster's daily sums.
 func (s *series) observe(clustered bool, cluster int32, day int64, y, den float64) {
 	if clustered {
-		k := dayKey{cluster, day}
-		c := s.cl[k]
-		if c == nil {
-			c = &clusterSum{}
-			s.cl[k] = c
+		ds := s.lastDay
+		if ds == nil || cluster != s.last {
+			ds = s.cl[cluster]
+			if ds == nil {
+				ds = &daySums{}
+				s.cl[cluster] = ds
+				s.order = append(s.order, cluster)
+			}
+			s.last, s.lastDay = cluster, ds
 		}
+		c := ds.at(day)
 		c.m += y
 		c.d += den
 		return
 	}
-	m := s.mom[day]
-	if m == nil {
-		m = &stats.RatioMoments{}
-		s.mom[day] = m
+	m := s.lastMom
+	if m == nil || day != s.lastD {
+		m = s.mom[day]
+		if m == nil {
+			m = &stats.RatioMoments{}
+			s.mom[day] = m
+		}
+		s.lastMom, s.lastD = m, day
 	}
 	m.Observe(y, den)
 }

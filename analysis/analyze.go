@@ -573,8 +573,10 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 		for d := range sr.mom {
 			days[d] = true
 		}
-		for k := range sr.cl {
-			days[k.day] = true
+		for _, ds := range sr.cl {
+			for j := range ds.sums {
+				days[ds.base+int64(j)] = true
+			}
 		}
 	}
 	order := make([]int64, 0, len(days))
@@ -624,26 +626,18 @@ type cumSnapshot struct {
 type cumulative struct {
 	sr        *series
 	clustered bool
-	byDay     map[int64][]dayKey
-	running   map[int32]*clusterSum
-	order     []int32 // clusters in order of first appearance
+	running   []clusterSum // per cluster in sr.order
 	mom       stats.RatioMoments
 	units     int64
 }
 
 func newCumulative(sr *series, clustered bool) *cumulative {
-	c := &cumulative{sr: sr, clustered: clustered, byDay: map[int64][]dayKey{}, running: map[int32]*clusterSum{}}
-	for k := range sr.cl {
-		c.byDay[k.day] = append(c.byDay[k.day], k)
-	}
-	for _, ks := range c.byDay {
-		sort.Slice(ks, func(a, b int) bool { return ks[a].cluster < ks[b].cluster })
-	}
-	return c
+	return &cumulative{sr: sr, clustered: clustered, running: make([]clusterSum, len(sr.order))}
 }
 
 // upTo adds day d (days must come in increasing order) and returns the
-// cumulative moments.
+// cumulative moments. Clustered: per-cluster running sums in order of first
+// appearance, so the floating-point sums are reproducible.
 func (c *cumulative) upTo(d int64) cumSnapshot {
 	if !c.clustered {
 		if m := c.sr.mom[d]; m != nil {
@@ -651,22 +645,20 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 		}
 		return cumSnapshot{units: int64(c.mom.N), rm: c.mom}
 	}
-	for _, k := range c.byDay[d] {
-		add := c.sr.cl[k]
-		r := c.running[k.cluster]
-		if r == nil {
-			r = &clusterSum{}
-			c.running[k.cluster] = r
-			c.order = append(c.order, k.cluster)
-		}
-		r.m += add.m
-		r.d += add.d
-		c.units += int64(add.d)
-	}
 	var rm stats.RatioMoments
-	for _, k := range c.order {
-		r := c.running[k]
-		rm.Observe(r.m, r.d)
+	for i, k := range c.sr.order {
+		ds := c.sr.cl[k]
+		r := &c.running[i]
+		if j := d - ds.base; j >= 0 && j < int64(len(ds.sums)) {
+			add := ds.sums[j]
+			r.m += add.m
+			r.d += add.d
+			r.u++
+			c.units += int64(add.d)
+		}
+		if r.u > 0 {
+			rm.Observe(r.m, r.d)
+		}
 	}
 	return cumSnapshot{units: c.units, rm: rm}
 }

@@ -68,31 +68,62 @@ func (s *state) pass(t Table) error {
 	}
 	segIDs := make([]int, 0, 1+len(cfg.Segments))
 	path := t.Path()
+	// Caches of the previous row's string lookups: units.parquet is sorted
+	// by shop and buyer, so consecutive rows mostly repeat them.
+	lastV, lastVI := "", -1
+	lastC, lastCI := "", int32(-1)
+	lastSeg := make([]string, len(cfg.Segments))
+	lastSegID := make([]int, len(cfg.Segments))
+	for k := range lastSegID {
+		lastSegID[k] = -1
+	}
+	fast := make([][]float64, len(names))
 	return t.Scan(names, optional, func(cols []Col, rows int, first int64) error {
+		for i, c := range cols {
+			fast[i] = nil
+			if fs, ok := c.(interface{ Float64s() []float64 }); ok && c != nil {
+				fast[i] = fs.Float64s()
+			}
+		}
+		float := func(i, r int) (float64, bool) {
+			if f := fast[i]; f != nil {
+				return f[r], true
+			}
+			return cols[i].Float(r)
+		}
 		for r := 0; r < rows; r++ {
 			row := first + int64(r)
 			vname := cols[0].String(r)
-			if vname == "" {
-				return fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", path, row, cfg.VariantCol)
-			}
-			vi, ok := s.vidx[vname]
-			if !ok {
-				if len(cfg.Variants) > 0 {
-					return fmt.Errorf("%s: row %d: column %s: %q is not a variant of the experiment (%v)", path, row, cfg.VariantCol, vname, s.variants)
+			vi := lastVI
+			if vname != lastV || vi < 0 {
+				if vname == "" {
+					return fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", path, row, cfg.VariantCol)
 				}
-				vi = s.addVariant(vname)
+				var ok bool
+				vi, ok = s.vidx[vname]
+				if !ok {
+					if len(cfg.Variants) > 0 {
+						return fmt.Errorf("%s: row %d: column %s: %q is not a variant of the experiment (%v)", path, row, cfg.VariantCol, vname, s.variants)
+					}
+					vi = s.addVariant(vname)
+				}
+				lastV, lastVI = vname, vi
+				lastCI = -1 // a cluster's arm is recorded per (cluster, variant)
 			}
 			var cluster int32
 			clustered := iCluster >= 0
 			if clustered {
 				id := cols[iCluster].String(r)
-				c, ok := s.clusters[id]
-				if !ok {
-					c = int32(len(s.clusters))
-					s.clusters[id] = c
+				if id != lastC || lastCI < 0 {
+					c, ok := s.clusters[id]
+					if !ok {
+						c = int32(len(s.clusters))
+						s.clusters[id] = c
+					}
+					s.armClusters[int64(c)<<8|int64(vi)] = struct{}{}
+					lastC, lastCI = id, c
 				}
-				cluster = c
-				s.armClusters[int64(c)<<8|int64(vi)] = struct{}{}
+				cluster = lastCI
 			}
 			trig := false
 			if iTrig >= 0 {
@@ -108,7 +139,11 @@ func (s *state) pass(t Table) error {
 			}
 			segIDs = append(segIDs[:0], 0)
 			for k, ci := range iSeg {
-				segIDs = append(segIDs, s.segID(k, cols[ci].String(r)))
+				v := cols[ci].String(r)
+				if v != lastSeg[k] || lastSegID[k] < 0 {
+					lastSeg[k], lastSegID[k] = v, s.segID(k, v)
+				}
+				segIDs = append(segIDs, lastSegID[k])
 			}
 			var day int64
 			hasDay := false
@@ -119,7 +154,7 @@ func (s *state) pass(t Table) error {
 			}
 			for i, m := range cfg.Metrics {
 				c := mc[i]
-				y, ok := cols[c.v].Float(r)
+				y, ok := float(c.v, r)
 				if !ok {
 					if m.Type == Quantile && cols[c.v].Null(r) {
 						continue // no value (e.g. no reply): not in the sample
@@ -128,17 +163,17 @@ func (s *state) pass(t Table) error {
 				}
 				den, x, xd := 1.0, 0.0, 1.0
 				if c.d >= 0 {
-					if den, ok = cols[c.d].Float(r); !ok {
+					if den, ok = float(c.d, r); !ok {
 						return rowError(path, row, m.Columns[1], cols[c.d].String(r))
 					}
 				}
 				if c.x >= 0 {
-					if x, ok = cols[c.x].Float(r); !ok {
+					if x, ok = float(c.x, r); !ok {
 						return rowError(path, row, m.Covariates[0], cols[c.x].String(r))
 					}
 				}
 				if c.xd >= 0 {
-					if xd, ok = cols[c.xd].Float(r); !ok {
+					if xd, ok = float(c.xd, r); !ok {
 						return rowError(path, row, m.Covariates[1], cols[c.xd].String(r))
 					}
 				}

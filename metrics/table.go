@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
@@ -38,11 +39,19 @@ func ScanParquet(path string, names []string, optional map[string]bool, fn func(
 		return fmt.Errorf("read %s: not a Parquet file: %w", path, err)
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: BatchRows, Parallel: true}, memory.DefaultAllocator)
+	sc := pf.MetaData().Schema
+	props := pqarrow.ArrowReadProperties{BatchSize: BatchRows, Parallel: true}
+	// Read string columns as dictionaries: decoding skips materialising
+	// every value, and Column.String indexes the dictionary.
+	for _, n := range names {
+		if j := sc.ColumnIndexByName(n); j >= 0 && sc.Column(j).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(j, true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	sc := pf.MetaData().Schema
 	var idx []int
 	present := make([]bool, len(names))
 	for i, n := range names {
@@ -124,8 +133,16 @@ func (c *Column) String(i int) string {
 	case *array.Binary:
 		return string(a.Value(i))
 	case *array.Dictionary:
-		d := &Column{Name: c.Name, arr: a.Dictionary()}
-		return d.String(a.GetValueIndex(i))
+		j := a.GetValueIndex(i)
+		switch d := a.Dictionary().(type) {
+		case *array.String:
+			return d.Value(j)
+		case *array.Binary:
+			return string(d.Value(j))
+		case *array.LargeString:
+			return d.Value(j)
+		}
+		return a.Dictionary().ValueStr(j)
 	default:
 		return a.ValueStr(i)
 	}
@@ -234,4 +251,13 @@ func ParseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// Float64s returns the column's values when it is a float64 column without
+// nulls (a fast path for hot loops), else nil.
+func (c *Column) Float64s() []float64 {
+	if a, ok := c.arr.(*array.Float64); ok && a.NullN() == 0 {
+		return a.Float64Values()
+	}
+	return nil
 }

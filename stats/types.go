@@ -204,7 +204,9 @@ type Bayesian struct {
 }
 
 // Options configure a comparison. The zero value is the default analysis:
-// α = 0.05, Welch t, two-sided, delta-method relative interval.
+// α = 0.05, Welch t, two-sided, delta-method relative interval. An Alpha
+// outside (0, 1) (including the zero value) means 0.05; callers validate
+// user input before (experiment.yaml does).
 type Options struct {
 	Alpha       float64     `json:"alpha"`
 	Test        Test        `json:"test"`

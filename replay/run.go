@@ -26,7 +26,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultPartitions   = 64
-	DefaultMemoryBudget = 256 << 20
+	DefaultMemoryBudget = 128 << 20
 )
 
 // Config configures Run.

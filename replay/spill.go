@@ -91,9 +91,17 @@ func recordHeader(rec []byte, e *event.Event, h uint64) ([]byte, int, byte) {
 
 // appendEvent appends the spill record of e, whose buyer hash is h, to b.
 func appendEvent(b []byte, e *event.Event, h uint64) []byte {
-	var rec [8 + 2 + binary.MaxVarintLen64*8]byte
+	var rec [recordHeaderMax]byte
 	r, n, flags := recordHeader(rec[:], e, h)
-	b = slices.Grow(b, uvarintLen(uint64(n))+n)
+	return appendRecord(slices.Grow(b, uvarintLen(uint64(n))+n), e, r, n, flags)
+}
+
+// recordHeaderMax bounds the length of a record's fixed part.
+const recordHeaderMax = 8 + 2 + binary.MaxVarintLen64*8
+
+// appendRecord appends a record whose fixed part r and payload length n come
+// from recordHeader.
+func appendRecord(b []byte, e *event.Event, r []byte, n int, flags byte) []byte {
 	b = binary.AppendUvarint(b, uint64(n))
 	b = append(b, r...)
 	for _, s := range [...]string{e.EventID, e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken, e.OrderID, e.Currency} {
@@ -279,8 +287,8 @@ type partition struct {
 // add appends e's record and returns the bytes newly allocated for chunks.
 func (p *partition) add(e *event.Event, h uint64, pool *[][]byte) int64 {
 	var alloc int64
-	var rec [8 + 2 + binary.MaxVarintLen64*8]byte
-	_, n, _ := recordHeader(rec[:], e, h)
+	var rec [recordHeaderMax]byte
+	r, n, flags := recordHeader(rec[:], e, h)
 	need := uvarintLen(uint64(n)) + n
 	last := len(p.chunks) - 1
 	if last < 0 || cap(p.chunks[last])-len(p.chunks[last]) < need {
@@ -295,7 +303,7 @@ func (p *partition) add(e *event.Event, h uint64, pool *[][]byte) int64 {
 		p.chunks = append(p.chunks, c)
 		last++
 	}
-	p.chunks[last] = appendEvent(p.chunks[last], e, h)
+	p.chunks[last] = appendRecord(p.chunks[last], e, r, n, flags)
 	p.count++
 	return alloc
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -110,6 +111,12 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = stderr
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft heap limit keeps peak memory under 1 GiB on large logs (the
+		// reader's row groups plus the partition budget would otherwise let
+		// the heap grow to twice the live data); GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(replayMemoryLimit)
+	}
 	sum, err := replay.Run(cfg)
 	if err != nil {
 		return err
@@ -166,6 +173,9 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// replayMemoryLimit is the default soft memory limit of signalab replay.
+const replayMemoryLimit = 800 << 20
 
 func experimentName(path string) string {
 	if path == "" {

@@ -295,7 +295,15 @@ func buildTruth(cfg *Config, t *tally, arms []assign.Arm) *Truth {
 	for i, a := range arms {
 		tr.Arms = append(tr.Arms, ArmTruth{Name: a.Name, Weight: a.Weight, Units: t.arms[i].units,
 			UnitsWithConversations: t.arms[i].unitsWithConv,
-			Window:                 t.arms[i].window.truth(), PrePeriod: t.arms[i].pre.truth()})
+			Window:                 t.arms[i].window.truth(), PrePeriod: t.arms[i].pre.truth(),
+			WindowByChannel: map[string]PeriodTruth{}})
+		for k, ch := range m.Channels {
+			var pt periodTally
+			if t.arms[i].byChannel != nil {
+				pt = t.arms[i].byChannel[k]
+			}
+			tr.Arms[i].WindowByChannel[ch] = pt.truth()
+		}
 	}
 	c, tt := &t.arms[0].window, &t.arms[1].window
 	l := LiftTruth{PlantedTriggered: cfg.Lift}

@@ -16,10 +16,11 @@ const (
 // conversation is the generator's record of one conversation while its
 // session is built.
 type conversation struct {
-	id      string
-	channel string
-	start   int64
-	m       convMirror
+	id         string
+	channel    string
+	channelIdx int
+	start      int64
+	m          convMirror
 }
 
 // session generates one visit of buyer b starting at t0: page views, cart
@@ -48,7 +49,8 @@ func (s *shard) session(b *buyer, t0 int64) {
 	var conv *conversation
 	end := t
 	if s.r.bernoulli(convProb) {
-		conv = &conversation{id: s.id("conv_", &s.seqConv), channel: m.Channels[s.r.pick(s.chanCum)]}
+		ch := s.r.pick(s.chanCum)
+		conv = &conversation{id: s.id("conv_", &s.seqConv), channel: m.Channels[ch], channelIdx: ch}
 		if cartSession && s.r.bernoulli(m.ChatBeforeCartProb) {
 			// The buyer asks first and fills the cart while chatting.
 			conv.start = t + s.gap(20, 0.8)

@@ -410,3 +410,29 @@ func TestDemoSpecMatchesDefaults(t *testing.T) {
 		t.Errorf("spec signal params %+v, generator %+v", p, d.Params)
 	}
 }
+
+// TestWindowByChannelSums checks that the per-channel split of each arm's
+// window adds up to the window's counts, and that every channel occurs.
+func TestWindowByChannelSums(t *testing.T) {
+	cfg := small()
+	cfg.Buyers = 10000
+	_, truth := collect(t, cfg)
+	for _, a := range truth.Arms {
+		var conv, trig, convs, trigConvs int64
+		for _, ch := range cfg.Model.Channels {
+			p, ok := a.WindowByChannel[ch]
+			if !ok || p.Conversations == 0 {
+				t.Errorf("%s: no window conversations on %s", a.Name, ch)
+			}
+			conv += p.Conversations
+			trig += p.Triggered
+			convs += p.Conversions
+			trigConvs += p.TriggeredConversions
+		}
+		w := a.Window
+		if conv != w.Conversations || trig != w.Triggered || convs != w.Conversions || trigConvs != w.TriggeredConversions {
+			t.Errorf("%s: channels sum to %d/%d/%d/%d, window has %d/%d/%d/%d", a.Name, conv, trig, convs, trigConvs,
+				w.Conversations, w.Triggered, w.Conversions, w.TriggeredConversions)
+		}
+	}
+}

@@ -111,6 +111,9 @@ type ArmTruth struct {
 	UnitsWithConversations int64       `json:"units_with_conversations"`
 	Window                 PeriodTruth `json:"window"`
 	PrePeriod              PeriodTruth `json:"pre_period"`
+	// WindowByChannel splits Window by the conversation's channel (for
+	// segment analyses).
+	WindowByChannel map[string]PeriodTruth `json:"window_by_channel"`
 }
 
 // PeriodTruth counts conversations (by start time) of one arm and period.
@@ -182,6 +185,7 @@ type tally struct {
 type armTally struct {
 	units, unitsWithConv int64
 	window, pre          periodTally
+	byChannel            []periodTally // window conversations by channel index
 }
 
 type periodTally struct {
@@ -272,6 +276,16 @@ func (t *tally) conversation(s *shard, b *buyer, c *conversation, arm int, inWin
 	default:
 		return // started after the window (a session begun just before its end)
 	}
+	pt.record(trig, converted, orderLate, c.m.visible, p, p0)
+	if inWindow {
+		if a.byChannel == nil {
+			a.byChannel = make([]periodTally, len(s.cfg.Model.Channels))
+		}
+		a.byChannel[c.channelIdx].record(trig, converted, orderLate, c.m.visible, p, p0)
+	}
+}
+
+func (pt *periodTally) record(trig, converted, orderLate, visible bool, p, p0 float64) {
 	pt.conversations++
 	pt.expected += p
 	pt.expected0 += p0
@@ -289,7 +303,7 @@ func (t *tally) conversation(s *shard, b *buyer, c *conversation, arm int, inWin
 			pt.ordersLate++
 		}
 	}
-	if !c.m.visible {
+	if !visible {
 		pt.notVisible++
 	}
 }
@@ -320,6 +334,14 @@ func (t *tally) add(o *tally) {
 		a.unitsWithConv += b.unitsWithConv
 		a.window.add(&b.window)
 		a.pre.add(&b.pre)
+		if b.byChannel != nil {
+			if a.byChannel == nil {
+				a.byChannel = make([]periodTally, len(b.byChannel))
+			}
+			for k := range b.byChannel {
+				a.byChannel[k].add(&b.byChannel[k])
+			}
+		}
 	}
 }
 

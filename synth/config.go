@@ -25,6 +25,10 @@ const (
 	DefaultSeed            = 1
 )
 
+// MaxShops bounds --shops: every shop keeps its catalog (20–319 product ids
+// and prices) in memory for the whole run, about 5 KB per shop.
+const MaxShops = 20000
+
 // DefaultWindowStart is the start of the default experiment window,
 // 2026-03-01T00:00:00Z (testdata/experiment.yaml).
 var DefaultWindowStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -237,8 +241,8 @@ func DefaultModel() Model {
 // Validate reports the first invalid setting, naming it.
 func (c *Config) Validate() error {
 	switch {
-	case c.Shops < 1:
-		return fmt.Errorf("shops: %d, want at least 1", c.Shops)
+	case c.Shops < 1 || c.Shops > MaxShops:
+		return fmt.Errorf("shops: %d, want 1 to %d", c.Shops, MaxShops)
 	case c.Buyers < 1:
 		return fmt.Errorf("buyers: %d, want at least 1", c.Buyers)
 	case c.Days < 1:

@@ -326,6 +326,7 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{func(c *Config) { c.Shops = 0 }, "shops"},
+		{func(c *Config) { c.Shops = MaxShops + 1 }, "shops"},
 		{func(c *Config) { c.Buyers = -1 }, "buyers"},
 		{func(c *Config) { c.Days = 0 }, "days"},
 		{func(c *Config) { c.PreDays = -2 }, "pre-days"},

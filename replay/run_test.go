@@ -190,3 +190,55 @@ func BenchmarkRun(b *testing.B) {
 		b.ReportMetric(float64(s.Counts.Read)/s.ElapsedSeconds, "events/s")
 	}
 }
+
+// TestRunTruthEventTime: in event-time order nothing is stale (truth.json:
+// stale_cart_updates_arrival counts arrival order only), a conversation only
+// starts implicitly when its conversation_started was dropped as late (so
+// there are at most as many as late events), and duplicates and late drops
+// do not depend on the order.
+func TestRunTruthEventTime(t *testing.T) {
+	evs, truth := smallLog(t, 2000)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "events.parquet")
+	writeParquetEvents(t, in, evs, 4096)
+	s, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Order: OrderEventTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Counts.Logic
+	if c.Dropped[signal.DropStale] != 0 || c.ImplicitStarts > c.Dropped[signal.DropLate] {
+		t.Errorf("event-time order: stale %d (want 0), implicit starts %d (want ≤ late %d)",
+			c.Dropped[signal.DropStale], c.ImplicitStarts, c.Dropped[signal.DropLate])
+	}
+	if c.Dropped[signal.DropDuplicate] != truth.Counts.DuplicatesInjected || c.Dropped[signal.DropLate] != truth.Counts.LateEvents {
+		t.Errorf("duplicate %d (truth %d), late %d (truth %d)", c.Dropped[signal.DropDuplicate], truth.Counts.DuplicatesInjected,
+			c.Dropped[signal.DropLate], truth.Counts.LateEvents)
+	}
+}
+
+// TestRunTruthLong is TestRunTruth's check on a log of about a million rows
+// (100,000 buyers). Opt in with SIGNALAB_LONG=1; it takes about a minute.
+func TestRunTruthLong(t *testing.T) {
+	if os.Getenv("SIGNALAB_LONG") != "1" {
+		t.Skip("set SIGNALAB_LONG=1 to run")
+	}
+	cfg := synth.DefaultConfig()
+	cfg.Buyers = 100000
+	dir := t.TempDir()
+	truth, err := synth.WriteDir(context.Background(), cfg, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Run(Config{Events: []string{filepath.Join(dir, synth.EventsFile)}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, tc := s.Counts.Logic, truth.Counts
+	if s.Counts.Read != tc.Rows || c.Dropped[signal.DropDuplicate] != tc.DuplicatesInjected || c.Dropped[signal.DropLate] != tc.LateEvents ||
+		c.Dropped[signal.DropStale] != tc.StaleCartUpdatesArrival || c.Conversations != tc.Conversations-tc.ConversationsNotVisible {
+		t.Errorf("replay %+v\ntruth %+v", s.Counts, tc)
+	}
+	if rel := math.Abs(float64(c.Triggered)/float64(tc.ConversationsTriggered) - 1); rel > 0.02 {
+		t.Errorf("triggered: replay %d, truth %d", c.Triggered, tc.ConversationsTriggered)
+	}
+}

@@ -545,6 +545,8 @@ func buildHeadlines(res *results.Results, metrics map[string]*results.Metric) []
 			h.Verdict, h.VerdictText = "no-result", "No result"
 		case main.Significant:
 			h.Verdict, h.VerdictText = "significant", "Significant"
+		case lostToCorrection(main, ex.Alpha):
+			h.Verdict, h.VerdictText = "not-significant", "Not significant after correction"
 		default:
 			h.Verdict, h.VerdictText = "not-significant", "Not significant"
 		}
@@ -587,6 +589,10 @@ func sentence(row *results.Row, ex results.Experiment, subject string) string {
 	if row.Significant {
 		return s + fmt.Sprintf("; significant at α = %s (%s).", Alpha(ex.Alpha), p)
 	}
+	if lostToCorrection(row, ex.Alpha) {
+		return s + fmt.Sprintf("; %s is below α = %s but the %s-adjusted p = %s is not: promising, not confirmed.",
+			pEquals(float64(row.PValue)), Alpha(ex.Alpha), correctionName(ex.Correction), PValue(float64(row.PValueAdjusted)))
+	}
 	return s + fmt.Sprintf("; not significant at α = %s (%s): the data are consistent with no effect.", Alpha(ex.Alpha), p)
 }
 
@@ -597,6 +603,14 @@ func pEquals(x float64) string {
 		return "p " + p
 	}
 	return "p = " + p
+}
+
+// lostToCorrection reports whether a row is significant by its raw p-value
+// but not by its adjusted one (so its unadjusted interval may exclude zero
+// while the verdict is "not significant").
+func lostToCorrection(row *results.Row, alpha float64) bool {
+	return !row.Significant && row.PValue.Valid() && row.PValueAdjusted.Valid() &&
+		float64(row.PValue) < alpha && float64(row.PValueAdjusted) >= alpha
 }
 
 func pPhrase(row *results.Row) string {

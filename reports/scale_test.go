@@ -159,3 +159,26 @@ func BenchmarkRenderMarkdown(b *testing.B) {
 		}
 	}
 }
+
+// TestTenMillionEventRunReport renders the fixture run folder, the JSON
+// summaries of "signalab demo --events 10000000" (testdata/README.md), and
+// checks the budget on it: under a second and under 2 MB.
+func TestTenMillionEventRunReport(t *testing.T) {
+	r, err := Load(filepath.Join("testdata", "run"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := r.Results.Health.Replay; q == nil || q.EventsRead < 10_000_000 {
+		t.Fatalf("fixture is not a 10-million-event run: %+v", q)
+	}
+	var buf bytes.Buffer
+	start := time.Now()
+	if err := RenderHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("%s events: report %s rendered in %v", Count(r.Results.Health.Replay.EventsRead), Bytes(int64(buf.Len())), took)
+	if took > time.Second || buf.Len() > 2<<20 {
+		t.Errorf("report of a 10M-event run: %v and %s, want under 1 s and 2 MiB", took, Bytes(int64(buf.Len())))
+	}
+}

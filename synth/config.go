@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/signalab/signalab/assign"
@@ -32,9 +33,6 @@ const MaxShops = 20000
 // DefaultWindowStart is the start of the default experiment window,
 // 2026-03-01T00:00:00Z (testdata/experiment.yaml).
 var DefaultWindowStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-
-// Units that can be randomized.
-var Units = []string{"shop_id", "buyer_id", "conversation_id"}
 
 // Config describes one generated log. The zero value is not useful; start
 // from DefaultConfig.
@@ -286,14 +284,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func validUnit(u string) bool {
-	for _, v := range Units {
-		if u == v {
-			return true
-		}
-	}
-	return false
-}
+// validUnit reports whether u is a randomization unit of experiment specs
+// (assign.Units), so the generator and the spec loader accept the same set.
+func validUnit(u string) bool { return slices.Contains(assign.Units, u) }
 
 // periodStart returns the first instant of the log (window start − pre-days).
 func (c *Config) periodStart() time.Time { return c.WindowStart.AddDate(0, 0, -c.PreDays) }

@@ -247,3 +247,35 @@ func TestDiff(t *testing.T) {
 		t.Errorf("diff --json: exit %d, err %v, %+v", code, err, d)
 	}
 }
+
+// TestReplayExperimentParams: the signals: block of --experiment sets the
+// parameters (recorded in replay.json); an invalid value is an error naming
+// the key.
+func TestReplayExperimentParams(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "experiment.yaml")
+	if err := os.WriteFile(spec, []byte("signals: {conversation_inactivity: 2h, min_cart_value_cents: 5000}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "replay", "--events", filepath.Join(root, "testdata", "events"), "--out", filepath.Join(dir, "out"),
+		"--experiment", spec, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s replay.Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Params.ConversationInactivity != "2h0m0s" || s.Params.MinCartValueCents != 5000 || s.Params.StateTTL != "168h0m0s" {
+		t.Errorf("params = %+v", s.Params)
+	}
+	if err := os.WriteFile(spec, []byte("signals: {state_ttl: -1h}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "replay", "--events", filepath.Join(root, "testdata", "events"), "--out", filepath.Join(dir, "out2"),
+		"--experiment", spec)
+	if code != 2 || !strings.Contains(stderr, "signals.state_ttl") {
+		t.Errorf("negative state_ttl: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/signalab/signalab/event"
+)
+
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "otto.jsonl")
+	os.WriteFile(in, []byte(`{"session":1,"events":[{"aid":5,"ts":1659304800025,"type":"clicks"},{"aid":5,"ts":1659304900000,"type":"carts"},{"aid":5,"ts":1659305000000,"type":"orders"}]}`+"\n"), 0o644)
+	out := filepath.Join(dir, "out", "events.parquet")
+	var so, se bytes.Buffer
+	if code := run([]string{"import", "--format", "otto", "--in", in, "--out", out, "--json"}, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	var st struct {
+		Records int64            `json:"records"`
+		Events  int64            `json:"events"`
+		ByKind  map[string]int64 `json:"by_kind"`
+	}
+	if err := json.Unmarshal(so.Bytes(), &st); err != nil {
+		t.Fatalf("--json output %q: %v", so.String(), err)
+	}
+	if st.Records != 1 || st.Events != 3 || st.ByKind["order_placed"] != 1 {
+		t.Errorf("summary %+v", st)
+	}
+	evs, _, err := event.ReadAll([]string{out}, event.ReadOptions{Strict: true})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("read back: %d events, %v", len(evs), err)
+	}
+}
+
+func TestImportCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte("nope\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "--in", "x", "--out", "y"}, "--format is required"},
+		{[]string{"import", "--format", "kaggle", "--in", "x", "--out", "y"}, `--format "kaggle" is not supported`},
+		{[]string{"import", "--format", "otto", "--out", "y"}, "--in is required"},
+		{[]string{"import", "--format", "otto", "--in", filepath.Join(dir, "none.jsonl"), "--out", filepath.Join(dir, "o.parquet")}, "none.jsonl: no such file"},
+		{[]string{"import", "--format", "otto", "--in", bad, "--out", filepath.Join(dir, "o.parquet")}, "bad.jsonl: line 1: not an OTTO session object"},
+	} {
+		var so, se bytes.Buffer
+		code := run(c.args, &so, &se)
+		if code != 2 || !strings.Contains(se.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, se.String(), c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o.parquet")); err == nil {
+		t.Error("a failed import left an output file")
+	}
+}

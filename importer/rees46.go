@@ -1,0 +1,171 @@
+package importer
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signalab/signalab/event"
+)
+
+var rees46Columns = []string{"event_time", "event_type", "product_id", "price", "user_id", "user_session"}
+
+// importREES46 maps REES46 rows to v1 events:
+//
+//	buyer_id   user_id (or user_session with Options.BuyerFromSession)
+//	view     → page_view    product_ids [product_id]
+//	cart     → cart_update  running snapshot of the session's cart since its last
+//	                        purchase: item_count = cart adds, cart_value_cents = Σ price,
+//	                        product_ids = distinct products, cart_token = user_session
+//	purchase → order_placed one per (user_session, event_time) group of purchase
+//	                        rows (other rows may come between them): order_value_cents = Σ price, order_id
+//	                        "<user_session>-<unix s>"; the session's cart is then cleared
+//	event_id   "rees46-<line>"            (line of the source row; of its first row for orders)
+//	event_time "2019-10-01 00:00:00 UTC" parsed as UTC; price "35.79" → 3579 cents
+//	           (exact decimal parsing, no floating point). Other event types
+//	           (remove_from_cart in later months) are counted as skipped.
+func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("import %s: no CSV header (%v); expected %s", name, err, strings.Join(rees46Columns, ","))
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, c := range rees46Columns {
+		if _, ok := col[c]; !ok {
+			return fmt.Errorf("import %s: header has no %s column; is this a REES46 log (%s)?", name, c, strings.Join(rees46Columns, ","))
+		}
+	}
+	carts := map[string]*cart{}
+	// Orders being grouped: purchase rows of one session with the same
+	// event_time are one order, even when other buyers' rows come between
+	// them. The groups are written when a row with another time arrives (the
+	// source is sorted by time), in the order they were opened.
+	var pending []*event.Event
+	pendingBy := map[string]*event.Event{}
+	flush := func() error {
+		for _, e := range pending {
+			if err := out.add(*e); err != nil {
+				return err
+			}
+		}
+		pending = pending[:0]
+		clear(pendingBy)
+		return nil
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return flush()
+		}
+		if err != nil {
+			return fmt.Errorf("import %s: %v", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		out.st.Records++
+		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
+		if len(rec) != len(header) {
+			return fmt.Errorf("import %s: line %d has %d fields, the header has %d", name, line, len(rec), len(header))
+		}
+		t, err := time.Parse("2006-01-02 15:04:05 MST", get("event_time"))
+		if err != nil {
+			return fmt.Errorf("import %s: line %d: event_time %q is not like 2019-10-01 00:00:00 UTC", name, line, get("event_time"))
+		}
+		price, err := ParseCents(get("price"))
+		if err != nil {
+			return fmt.Errorf("import %s: line %d: price: %v", name, line, err)
+		}
+		session, user, product := get("user_session"), get("user_id"), get("product_id")
+		buyer := user
+		if opts.BuyerFromSession {
+			buyer = session
+		}
+		if buyer == "" || product == "" {
+			out.skip("missing_id")
+			continue
+		}
+		e := event.Event{
+			EventID:   "rees46-" + strconv.Itoa(line),
+			EventTime: t.UnixMicro(),
+			ShopID:    opts.ShopID,
+			BuyerID:   buyer,
+		}
+		typ := get("event_type")
+		if len(pending) > 0 && pending[0].EventTime != e.EventTime {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		switch typ {
+		case "view":
+			e.Kind = event.KindPageView
+			e.ProductIDs = []string{product}
+		case "cart":
+			c := carts[session]
+			if c == nil {
+				c = &cart{token: session}
+				carts[session] = c
+			}
+			c.add(product, price)
+			e.Kind = event.KindCartUpdate
+			e.CartToken = c.token
+			e.ItemCount, e.HasItemCount = c.items, true
+			e.CartValueCents, e.HasCartValue = c.value, true
+			e.ProductIDs = c.snapshot()
+		case "purchase":
+			delete(carts, session)
+			key := buyer + "\x00" + session
+			if p := pendingBy[key]; p != nil {
+				p.OrderValueCents += price
+				p.ProductIDs = append(p.ProductIDs, product)
+				continue
+			}
+			e.Kind = event.KindOrderPlaced
+			e.OrderID = session + "-" + strconv.FormatInt(t.Unix(), 10)
+			e.OrderValueCents, e.HasOrderValue = price, true
+			e.ProductIDs = []string{product}
+			pending = append(pending, &e)
+			pendingBy[key] = &e
+			continue
+		default:
+			out.skip("event_type_" + typ)
+			continue
+		}
+		if err := out.add(e); err != nil {
+			return err
+		}
+	}
+}
+
+// ParseCents parses a non-negative decimal amount with at most two decimals
+// ("35.79", "5", "0.5") into integer cents, exactly (no floating point).
+func ParseCents(s string) (int64, error) {
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" && !hasDot || len(frac) > 2 || hasDot && frac == "" {
+		return 0, fmt.Errorf("%q is not an amount like 35.79", s)
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	w, err := strconv.ParseUint(whole, 10, 62)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an amount like 35.79", s)
+	}
+	var f uint64
+	if frac != "" {
+		for len(frac) < 2 {
+			frac += "0"
+		}
+		if f, err = strconv.ParseUint(frac, 10, 8); err != nil {
+			return 0, fmt.Errorf("%q is not an amount like 35.79", s)
+		}
+	}
+	return int64(w*100 + f), nil
+}

@@ -255,7 +255,18 @@ func TestReplayExperimentParams(t *testing.T) {
 	root := repoRoot(t)
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "experiment.yaml")
-	if err := os.WriteFile(spec, []byte("signals: {conversation_inactivity: 2h, min_cart_value_cents: 5000}\n"), 0o644); err != nil {
+	demo, err := os.ReadFile(filepath.Join(root, "testdata", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSignals := func(block string) []byte {
+		out := strings.Replace(string(demo), "signals: {conversation_inactivity: 24h}", "signals: "+block, 1)
+		if out == string(demo) {
+			t.Fatal("testdata/experiment.yaml has no signals: line to replace")
+		}
+		return []byte(out)
+	}
+	if err := os.WriteFile(spec, withSignals("{conversation_inactivity: 2h, min_cart_value_cents: 5000}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := runCLI(t, "replay", "--events", filepath.Join(root, "testdata", "events"), "--out", filepath.Join(dir, "out"),
@@ -270,7 +281,7 @@ func TestReplayExperimentParams(t *testing.T) {
 	if s.Params.ConversationInactivity != "2h0m0s" || s.Params.MinCartValueCents != 5000 || s.Params.StateTTL != "168h0m0s" {
 		t.Errorf("params = %+v", s.Params)
 	}
-	if err := os.WriteFile(spec, []byte("signals: {state_ttl: -1h}\n"), 0o644); err != nil {
+	if err := os.WriteFile(spec, withSignals("{state_ttl: -1h}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr = runCLI(t, "replay", "--events", filepath.Join(root, "testdata", "events"), "--out", filepath.Join(dir, "out2"),

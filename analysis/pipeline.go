@@ -27,12 +27,13 @@ const ManifestSchema = "1.0"
 // Manifest is manifest.json: what a run read, with checksums, how it was
 // configured, and how long each stage took.
 type Manifest struct {
-	Schema      string             `json:"schema"`
-	ToolVersion string             `json:"tool_version"`
-	Experiment  string             `json:"experiment"`
-	StartedAt   time.Time          `json:"started_at"`
-	SpecFile    *replay.InputFile  `json:"spec_file"`
-	Spec        *assign.Spec       `json:"spec"`
+	Schema      string            `json:"schema"`
+	ToolVersion string            `json:"tool_version"`
+	Experiment  string            `json:"experiment"`
+	StartedAt   time.Time         `json:"started_at"`
+	SpecFile    *replay.InputFile `json:"spec_file"`
+	// Spec is the parsed spec with defaults applied, as JSON.
+	Spec        json.RawMessage    `json:"spec"`
 	Inputs      []replay.InputFile `json:"inputs"`
 	Stages      []Stage            `json:"stages"`
 	Outputs     []string           `json:"outputs"`
@@ -88,8 +89,11 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 	}
 	sum := sha256.Sum256(specBytes)
 	m := &Manifest{Schema: ManifestSchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name,
-		StartedAt: t0.UTC().Truncate(time.Second), Spec: spec,
-		SpecFile: &replay.InputFile{Path: cfg.SpecPath, Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
+		StartedAt: t0.UTC().Truncate(time.Second),
+		SpecFile:  &replay.InputFile{Path: cfg.SpecPath, Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
+	if m.Spec, err = json.Marshal(spec); err != nil {
+		return nil, err
+	}
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, format+"\n", args...)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/synth"
+)
+
+// runLog generates a small log randomized by conversation with a planted
+// lift of −90 % on triggered conversations (so a conversion guardrail fails).
+func runLog(t *testing.T) (string, synth.Config) {
+	t.Helper()
+	cfg := synth.DefaultConfig()
+	cfg.Unit, cfg.Lift, cfg.Buyers, cfg.Days, cfg.PreDays = "conversation_id", -0.9, 15000, 14, 7
+	dir := t.TempDir()
+	if _, err := synth.WriteDir(context.Background(), cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, synth.EventsFile), cfg
+}
+
+func runSpec(t *testing.T, cfg synth.Config, guardrail string) string {
+	t.Helper()
+	s := fmt.Sprintf(`name: run-test
+unit: %s
+salt: %s
+variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
+window: {start: %s, end: %s}
+metrics:
+  - {name: conversion, type: proportion, outcome: converted, window: 72h}
+analysis: {segments: [channel]}
+%s`, cfg.Unit, cfg.Salt, cfg.WindowStart.Format(time.RFC3339), cfg.WindowStart.AddDate(0, 0, cfg.Days).Format(time.RFC3339), guardrail)
+	p := filepath.Join(t.TempDir(), "experiment.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunPipelineAndGates(t *testing.T) {
+	events, cfg := runLog(t)
+
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", runSpec(t, cfg, ""), "--events", events, "--out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, f := range []string{"signals.parquet", "conversations.parquet", "orders.parquet", "replay.json", "assignments.parquet",
+		"assign.json", "units.parquet", "metrics.json", "results.json", "results.parquet", "report.html", "report.md",
+		"manifest.json", "experiment.yaml"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output: %v", err)
+		}
+	}
+	var m analysis.Manifest
+	b, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Inputs) != 1 || len(m.Inputs[0].SHA256) != 64 || len(m.SpecFile.SHA256) != 64 || len(m.Stages) != 5 || !m.GatesPassed {
+		t.Errorf("manifest %+v", m)
+	}
+	if !strings.Contains(stdout.String(), "report: ") {
+		t.Errorf("stdout lacks the report path:\n%s", stdout.String())
+	}
+
+	// The same log with a guardrail: conversion may not drop by more than
+	// 5 %; the planted −90 % on triggered conversations breaks it: exit 1.
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"run", runSpec(t, cfg, "guardrails: [{metric: conversion, max_drop: -0.05}]\n"), "--events", events,
+		"--out", t.TempDir()}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "guardrail:conversion:treatment") {
+		t.Fatalf("want exit 1 naming the guardrail, got %d: %s", code, stderr.String())
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--events", "x", "--out", "y"},
+		{"run", "spec.yaml", "--out", "y"},
+		{"run", "spec.yaml", "--events", "x"},
+		{"demo", "--events", "10"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "Try:") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "/nonexistent.yaml", "--events", "x", "--out", t.TempDir()}, &stdout, &stderr); code != 2 {
+		t.Errorf("missing spec: exit %d", code)
+	}
+}
+
+func TestDemoSmall(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"demo", "--out", out, "--events", "30000"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	abs, _ := filepath.Abs(filepath.Join(out, "report.html"))
+	if !strings.Contains(stdout.String(), "report: "+abs) || !strings.Contains(stdout.String(), "planted lift") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) {
+		t.Errorf("report.html: %v", err)
+	}
+}

@@ -38,5 +38,5 @@ func ExamplePowerSpec_SampleSize() {
 	spec := stats.PowerSpec{Kind: stats.Proportion, Baseline: 0.10}
 	n, _ := spec.SampleSize(0.05, 0.8) // detect a 5% relative lift with 80% power
 	fmt.Println(n, "per arm")
-	// Output: 60657 per arm
+	// Output: 60656 per arm
 }

@@ -184,14 +184,15 @@ func (s PowerSpec) MDE(power, n float64) (float64, error) {
 	return sign * hi, nil
 }
 
-// SampleSize is the number of units per arm needed to detect effect
-// (relative unless Absolute) with probability power (default 0.8). For a
-// fixed horizon it is the closed form
+// SampleSize is the smallest number of units per arm whose Power reaches
+// power (default 0.8) for effect (relative unless Absolute). For a fixed
+// horizon it starts from the closed form
 //
-//	n = (z_{1−α/2} + z_{power})²·(σ_B² + r²σ_A²)/(μ_A²δ²)   (relative; absolute: (σ_A² + σ_B²)/Δ²)
+//	n = ⌈(z_{1−α/2} + z_{power})²·(σ_B² + r²σ_A²)/(μ_A²δ²)⌉   (relative; absolute: (σ_A² + σ_B²)/Δ²)
 //
-// rounded up (one-sided: z_{1−α}); sequential plans search the smallest n
-// whose Power reaches the target.
+// (one-sided: z_{1−α}), which ignores the far rejection region, and steps
+// down while the two-region power still reaches the target (a few units at
+// most); sequential plans search n directly.
 // Reference: Chow, Shao, Wang (2008) §3.2; Spotify confidence
 // SampleSizeCalculator (unpooled variance).
 func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
@@ -209,12 +210,18 @@ func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
 			return 0, fmt.Errorf("effect %v moves the rate to %v, outside (0, 1)", effect, muB)
 		}
 	}
+	reach := func(n float64) bool { p, _ := s.Power(effect, n); return p >= power }
 	if !s.Sequential.Enabled {
 		z := s.critical(1) + distuv.UnitNormal.Quantile(power)
 		se1 := s.se(effect, 1)
-		return math.Ceil(z * z * se1 * se1 / (effect * effect)), nil
+		n := math.Ceil(z * z * se1 * se1 / (effect * effect))
+		// The closed form ignores the far rejection region, so the smallest
+		// n reaching the power can be a few units lower: step down.
+		for n > 1 && reach(n-1) {
+			n--
+		}
+		return n, nil
 	}
-	reach := func(n float64) bool { p, _ := s.Power(effect, n); return p >= power }
 	hi := 2.0
 	for !reach(hi) {
 		hi *= 2

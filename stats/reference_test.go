@@ -57,8 +57,12 @@ type refFile struct {
 		ChiSquare float64   `json:"chi_square"`
 		P         float64   `json:"p"`
 	} `json:"srm"`
-	Multiple []map[string][]float64 `json:"multiple"`
-	TTail    []struct {
+	Multiple      []map[string][]float64 `json:"multiple"`
+	Unconditional []struct {
+		XA, NA, XB, NB    int64
+		Barnard, Boschloo float64
+	} `json:"unconditional"`
+	TTail []struct {
 		Nu, Y, SF float64
 		SFMP      float64 `json:"sf_mp"`
 	} `json:"t_tail"`
@@ -180,9 +184,8 @@ func TestReferencePower(t *testing.T) {
 			t.Fatal(err)
 		}
 		// statsmodels solves the two-region power equation numerically and
-		// does not round; signalab's closed form ignores the far region
-		// (< 1e-4 of a unit here) and rounds up.
-		if !(n >= c.NFor80-1e-6 && n-c.NFor80 < 1+1e-6) {
+		// does not round: signalab's integer n must be its ceiling.
+		if n != math.Ceil(c.NFor80-1e-6) {
 			t.Errorf("case %d: sample size %v, statsmodels %v", i, n, c.NFor80)
 		}
 	}
@@ -216,5 +219,29 @@ func TestReferenceStudentTQuantile(t *testing.T) {
 		// probability comes from gonum's incomplete beta).
 		rel(t, "t quantile", i, studentTQuantile(c.P, c.Nu), c.Q, 1e-10, 1e-300)
 		rel(t, "t lower quantile", i, studentTQuantile(1-c.P, c.Nu), -c.Q, 1e-10, 1e-300)
+	}
+}
+
+// Barnard's and Boschloo's unconditional exact tests against scipy 1.10
+// (barnard_exact/boschloo_exact with n=200 sampling points).
+func TestReferenceUnconditionalExact(t *testing.T) {
+	f := loadReference(t)
+	if len(f.Unconditional) == 0 {
+		t.Fatal("no unconditional cases")
+	}
+	for i, c := range f.Unconditional {
+		b, err := BarnardExact(c.XA, c.NA, c.XB, c.NB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel(t, "Barnard", i, b, c.Barnard, 1e-10, 1e-12)
+		bo, err := BoschlooExact(c.XA, c.NA, c.XB, c.NB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel(t, "Boschloo", i, bo, c.Boschloo, 1e-10, 1e-12)
+	}
+	if _, err := BarnardExact(10, 1000, 10, 1000); err == nil {
+		t.Error("BarnardExact accepted a table too large to enumerate")
 	}
 }

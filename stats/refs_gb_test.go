@@ -147,8 +147,25 @@ func TestSequentialMultipliers(t *testing.T) {
 	for _, c := range []struct{ n, want float64 }{{5000, 3.0352}, {1000, 3.3639}, {100000, 3.3369}} {
 		approx(t, "multiplier", SequentialHalfwidth(1, c.n, 5000, 0.05, true), c.want, 4)
 	}
-	// Eppo (N_tune = 10 000): t = 1000 → 3.8551.
+	// Eppo (N_tune = 10 000): t = 10 000 → 3.0352, t = 1000 → 3.8551.
+	approx(t, "eppo multiplier at N_tune", SequentialHalfwidth(1, 10000, 10000, 0.05, true), 3.0352, 4)
 	approx(t, "eppo multiplier", SequentialHalfwidth(1, 1000, 10000, 0.05, true), 3.8551, 4)
+	// The Statsig mSPRT anchors (3.5845; p-value σ 1.8289) belong to a
+	// different statistic (mixture SPRT with its own mixing variance), which
+	// signalab does not implement.
+}
+
+// SRM anchors from REFERENCES.md ("Reference and docs-derived anchors"):
+// 600 vs 400 at 50/50 → χ² = 40, p = 2.54e−10 (Wikipedia, "Sample ratio
+// mismatch"); 44 000 vs 45 000 → p ≈ 0.00080 (srm.osc.garden).
+func TestSRMTextbookAnchors(t *testing.T) {
+	r := SRM([]int64{600, 400}, []float64{0.5, 0.5})
+	approx(t, "χ²", r.ChiSquare, 40, 12)
+	relClose(t, "p 600/400", r.PValue, 2.54e-10, 0.002)
+	approx(t, "p 44000/45000", SRM([]int64{44000, 45000}, []float64{1, 1}).PValue, 0.00080, 5)
+	if d := SRM([]int64{0, 0}, []float64{1, 1}); d.Reason == "" || d.PValue != 1 {
+		t.Errorf("empty SRM: %+v", d)
+	}
 }
 
 // GB-6: GrowthBook bayesian TestBinom. Convention: flat prior on the

@@ -108,10 +108,18 @@ func TestSP5SampleSizeAndPower(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The unpooled closed form gives 448 672 per arm (897 344); Spotify
-	// reports 897 348 (pooled-null variance gives 897 350): rtol 1e-5.
-	approx(t, "binomial total (closed form)", 2*nb, 897344, 0)
+	// The unpooled closed form gives 448 672 per arm (897 344); counting
+	// both rejection regions, as PowerSpec.Power (and statsmodels) do,
+	// 448 671 already reaches 85%. Spotify reports 897 348 (pooled-null
+	// variance gives 897 350): rtol 1e-5.
+	approx(t, "binomial total (two-region power)", 2*nb, 897342, 0)
 	relClose(t, "binomial total vs Spotify", 2*nb, 897348, 1e-5)
+	if p, _ := bin.Power(0.003, nb); p < 0.85 {
+		t.Errorf("power at %v per arm %v < 0.85", nb, p)
+	}
+	if p, _ := bin.Power(0.003, nb-1); p >= 0.85 {
+		t.Errorf("power at %v per arm %v already ≥ 0.85: not the smallest n", nb-1, p)
+	}
 	p, err := PowerSpec{Kind: Mean, Baseline: 1, Variance: 45, Absolute: true}.Power(0.03, 859896)
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +198,7 @@ func TestTT4ProportionTests(t *testing.T) {
 	a := Moments{N: 53, Sum: 19, SumSq: 19}
 	b := Moments{N: 47, Sum: 13, SumSq: 13}
 	cc := CompareMeans(a, b, Proportion, Options{Test: Z, PooledProportionSE: true, PooledProportionCI: true, ContinuityCorrection: true})
+	// For a 2×2 table this is also Pearson's χ² with Yates (row 4 of TT-4).
 	approx(t, "pooled+cc p", cc.PValue, 0.5083166, 7)
 	approxCI(t, "pooled+cc CI", cc.AbsCI, -0.2851524, 0.1213628, 7)
 	nc := CompareMeans(a, b, Proportion, Options{Test: Z, PooledProportionSE: true, PooledProportionCI: true})
@@ -200,12 +209,16 @@ func TestTT4ProportionTests(t *testing.T) {
 	approx(t, "Fisher p", FisherExact(19, 53, 13, 47), 0.3999949, 7)
 	approx(t, "G-test p (Yates)", GTest(19, 53, 13, 47, true), 0.5076295, 7)
 	approx(t, "G-test p", GTest(19, 53, 13, 47, false), 0.3797627, 7)
-	t.Run("Barnard", func(t *testing.T) {
-		t.Skip("Barnard's exact test (0.5306371) maximises over a nuisance parameter; out of scope for signalab")
-	})
-	t.Run("Boschloo", func(t *testing.T) {
-		t.Skip("Boschloo's exact test (0.4000169) maximises over a nuisance parameter; out of scope for signalab")
-	})
+	barnard, err := BarnardExact(19, 53, 13, 47)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx(t, "Barnard p", barnard, 0.5306371, 7)
+	boschloo, err := BoschlooExact(19, 53, 13, 47)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx(t, "Boschloo p", boschloo, 0.4000169, 7)
 }
 
 // TT-5: tea-tasting test_sample_ratio_*: 53 vs 47 at 1:1, and the SampleRatio

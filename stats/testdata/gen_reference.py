@@ -93,6 +93,20 @@ def exact_cases(count):
     return fisher, binom, gtest
 
 
+def unconditional_cases(count):
+    # scipy maximises over the nuisance parameter with shgo (n=32 sampling
+    # points by default); n=200 here for a tighter reference.
+    out = []
+    for _ in range(count):
+        na, nb = int(rng.integers(3, 45)), int(rng.integers(3, 45))
+        xa, xb = int(rng.integers(0, na + 1)), int(rng.integers(0, nb + 1))
+        table = [[xa, xb], [na - xa, nb - xb]]
+        out.append({"xa": xa, "na": na, "xb": xb, "nb": nb,
+                    "barnard": float(st.barnard_exact(table, n=200).pvalue),
+                    "boschloo": float(st.boschloo_exact(table, n=200).pvalue)})
+    return out
+
+
 def srm_cases(count):
     out = []
     for _ in range(count):
@@ -178,6 +192,7 @@ doc = {
     "binomial": binom,
     "gtest": gtest,
     "srm": srm_cases(25),
+    "unconditional": unconditional_cases(12),
     "multiple": multiple_cases(15),
     "power": power_cases(30),
     "t_tail": t_tail_cases(),

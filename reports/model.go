@@ -44,6 +44,7 @@ type page struct {
 	Timelines []timeline
 	Dilution  []dilutionView
 	Segments  []segmentTable
+	SegNote   string
 	Signals   *signalsView
 	Warnings  []string
 
@@ -71,6 +72,7 @@ type headline struct {
 	CILower     valueView
 	CIUpper     valueView
 	PValue      valueView
+	PAdjusted   string // "" when the correction left p unchanged
 	Control     string
 	Treatment   string
 	ChanceToWin string
@@ -214,6 +216,28 @@ type segmentTable struct {
 	Column  string
 	Primary []metricRow
 	Other   []metricRow
+}
+
+// segmentNote warns that segment p-values are raw when no segment row was
+// adjusted: with n comparisons about n·α look significant by chance alone.
+func segmentNote(res *results.Results) string {
+	n := 0
+	for i := range res.Rows {
+		row := &res.Rows[i]
+		if row.Segment == results.SegmentAll || !row.PValue.Valid() {
+			continue
+		}
+		if row.PValueAdjusted.Valid() && math.Abs(float64(row.PValueAdjusted-row.PValue)) > 1e-12 {
+			return ""
+		}
+		n++
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Segment p-values are not adjusted for multiple comparisons: among these %d comparisons about %s "+
+		"would look significant at α = %s by chance alone. Read segments as exploration, not as decisions.",
+		n, strconv.FormatFloat(float64(n)*res.Experiment.Alpha, 'f', 1, 64), Alpha(res.Experiment.Alpha))
 }
 
 type signalsView struct {
@@ -416,6 +440,7 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	p.Tables = buildTables(res, metrics)
 	p.Dilution = buildDilution(res)
 	p.Segments = buildSegments(res, metrics)
+	p.SegNote = segmentNote(res)
 	if res.Signals != nil {
 		p.Signals = buildSignals(res.Signals)
 	}
@@ -534,6 +559,9 @@ func buildHeadlines(res *results.Results, metrics map[string]*results.Metric) []
 		h.CILower = newValue(main.Relative.CILower, SignedPercent)
 		h.CIUpper = newValue(main.Relative.CIUpper, SignedPercent)
 		h.PValue = newValue(main.PValue, PValue)
+		if main.PValue.Valid() && main.PValueAdjusted.Valid() && math.Abs(float64(main.PValueAdjusted-main.PValue)) > 1e-12 {
+			h.PAdjusted = PValue(float64(main.PValueAdjusted))
+		}
 		h.Control = f.value(float64(main.Control.Mean))
 		h.Treatment = f.value(float64(main.Treatment.Mean))
 		if main.Bayesian != nil {

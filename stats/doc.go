@@ -45,6 +45,7 @@
 //     fixed-horizon or sequential.
 //   - GroupSequentialBounds: nominal levels of planned looks under α-spending.
 //   - SRM (χ² goodness of fit), SampleRatioZ, and exact and likelihood-ratio
-//     tests of a 2×2 table (FisherExact, GTest, BinomialTest).
+//     tests of a 2×2 table (FisherExact, BarnardExact, BoschlooExact, GTest,
+//     BinomialTest).
 //   - MomentsFromSummary turns (count, mean, variance) rows into Moments.
 package stats

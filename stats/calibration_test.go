@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -219,5 +220,42 @@ func TestCalibrationClusteredRatio(t *testing.T) {
 	}
 	if naive < 0.15 {
 		t.Errorf("naive per-conversation test rejects %.4f: expected clear inflation (simulation broken?)", naive)
+	}
+}
+
+// TestCalibrationQuantiles: the outer order-statistic interval of the median
+// of an exponential sample (n = 200) covers the true median ln 2 at least
+// 95% of the time (it is conservative by construction), and CompareQuantiles
+// on A/A data rejects at about α.
+func TestCalibrationQuantiles(t *testing.T) {
+	runs := calibrationRuns()
+	rng := rand.New(rand.NewPCG(15, 16))
+	covered, rejected := 0, 0
+	a, b := make([]float64, 200), make([]float64, 200)
+	for range runs {
+		for i := range a {
+			a[i], b[i] = rng.ExpFloat64(), rng.ExpFloat64()
+		}
+		slices.Sort(a)
+		slices.Sort(b)
+		qa, qb := QuantileCI(a, 0.5, 0.05), QuantileCI(b, 0.5, 0.05)
+		if qa.Lower <= math.Ln2 && math.Ln2 <= qa.Upper {
+			covered++
+		}
+		if CompareQuantiles(qa, qb, Options{Test: Z}).PValue < 0.05 {
+			rejected++
+		}
+	}
+	cov, rej := float64(covered)/float64(runs), float64(rejected)/float64(runs)
+	lo, _ := band(runs, 0.95)
+	// The outer interval's width makes the variance it implies (and so the
+	// comparison) slightly conservative; the test only bounds the error rate.
+	_, hiRej := band(runs, 0.05)
+	t.Logf("quantiles: median interval coverage %.4f, A/A rejection %.4f (%d runs)", cov, rej, runs)
+	if cov < lo {
+		t.Errorf("median interval coverage %.4f below %.4f", cov, lo)
+	}
+	if rej > hiRej || rej < 0.01 {
+		t.Errorf("A/A rejection of CompareQuantiles %.4f outside 0.01–%.4f", rej, hiRej)
 	}
 }

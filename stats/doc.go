@@ -33,8 +33,8 @@
 // prior on the relative effect (Options.Bayesian → Result.Bayesian).
 //
 // Every Result is JSON-safe: degenerate inputs (empty arm, n < 2, zero
-// variance, zero control mean) give p = 1 and a Reason instead of NaN; an
-// Interval writes infinite bounds as null.
+// variance, zero control mean, NaN or overflowing moments) give p = 1 and a
+// Reason instead of NaN; an Interval writes infinite bounds as null.
 //
 // # Families, planning and checks
 //

@@ -140,12 +140,12 @@ type Correction string
 
 // Corrections accepted by Adjust.
 const (
-	NoCorrection       Correction = "none"
-	HolmCorrection     Correction = "holm"
-	BHCorrection       Correction = "bh"
-	BonferroniCorrect  Correction = "bonferroni"
-	BYCorrection       Correction = "by"
-	HochbergCorrection Correction = "hochberg"
+	NoCorrection         Correction = "none"
+	HolmCorrection       Correction = "holm"
+	BHCorrection         Correction = "bh"
+	BonferroniCorrection Correction = "bonferroni"
+	BYCorrection         Correction = "by"
+	HochbergCorrection   Correction = "hochberg"
 )
 
 // ParseCorrection reads a correction name (case as written in experiment.yaml:
@@ -159,7 +159,7 @@ func ParseCorrection(s string) (Correction, error) {
 	case "bh", "benjamini-hochberg", "fdr":
 		return BHCorrection, nil
 	case "bonferroni":
-		return BonferroniCorrect, nil
+		return BonferroniCorrection, nil
 	case "by", "benjamini-yekutieli":
 		return BYCorrection, nil
 	case "hochberg":
@@ -175,7 +175,7 @@ func AdjustPValues(p []float64, c Correction) []float64 {
 		return Holm(p)
 	case BHCorrection:
 		return BenjaminiHochberg(p)
-	case BonferroniCorrect:
+	case BonferroniCorrection:
 		return Bonferroni(p)
 	case BYCorrection:
 		return BenjaminiYekutieli(p)

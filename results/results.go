@@ -136,8 +136,8 @@ type Row struct {
 	Absolute Effect `json:"absolute"`
 	Relative Effect `json:"relative"`
 	// PValue is the two-sided p-value of the test; PValueAdjusted applies the
-	// experiment's correction across every all-population, all-segment row
-	// (metrics × variants); other rows carry their raw p-value there too.
+	// experiment's correction across every segment-"all" row (metrics ×
+	// variants × populations); segment rows carry their raw p-value there too.
 	PValue         Num         `json:"p_value"`
 	PValueAdjusted Num         `json:"p_value_adjusted"`
 	Significant    bool        `json:"significant"`

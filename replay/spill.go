@@ -35,7 +35,11 @@ const (
 )
 
 func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
+	if len(s) < 0x80 {
+		b = append(b, byte(len(s)))
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
 	return append(b, s...)
 }
 
@@ -169,6 +173,11 @@ func index(b []byte, keys []recordKey) ([]recordKey, error) {
 }
 
 func (d *spillDecoder) uvarint() uint64 {
+	if d.off < len(d.b) && d.b[d.off] < 0x80 { // one-byte fast path
+		v := uint64(d.b[d.off])
+		d.off++
+		return v
+	}
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.err = errCorruptSpill

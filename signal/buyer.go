@@ -2,6 +2,7 @@ package signal
 
 import (
 	"crypto/sha256"
+	"math"
 	"encoding/hex"
 	"slices"
 
@@ -60,7 +61,8 @@ type state struct {
 	// until Finish or expiry so that one conversation is one row.
 	Convs []*conversation
 
-	seenIdx map[string]int64 // index of Seen once it is large; rebuilt on demand
+	seenIdx map[string]int64 // index of Seen once it is large; rebuilt on restore
+	seenMin int64            // smallest Time in Seen (meaningful when Seen is not empty)
 }
 
 type seenID struct {
@@ -230,30 +232,22 @@ func (b *Buyer) pruneSeen() {
 		return
 	}
 	lo := b.st.Clock - b.p.DedupeWindow.Microseconds()
-	if b.st.Seen[0].Time >= lo && len(b.st.Seen) < 2*seenIndexMin {
-		// Fast path: entries are mostly in time order; a full pass is only
-		// needed when something may have fallen out of the window.
-		ok := true
-		for _, s := range b.st.Seen {
-			if s.Time < lo {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return
-		}
+	if b.st.seenMin >= lo {
+		return // nothing has fallen out of the window
 	}
 	kept := b.st.Seen[:0]
+	m := int64(math.MaxInt64)
 	for _, s := range b.st.Seen {
 		if s.Time >= lo {
 			kept = append(kept, s)
+			m = min(m, s.Time)
 		} else if b.st.seenIdx != nil {
 			delete(b.st.seenIdx, s.ID)
 		}
 	}
 	clear(b.st.Seen[len(kept):])
 	b.st.Seen = kept
+	b.st.seenMin = m
 }
 
 func (b *Buyer) seen(id string) bool {
@@ -272,6 +266,9 @@ func (b *Buyer) seen(id string) bool {
 func (b *Buyer) remember(id string, t int64) {
 	if b.st.HasClock && t < b.st.Clock-b.p.DedupeWindow.Microseconds() {
 		return // already outside the window: would be pruned at once
+	}
+	if len(b.st.Seen) == 0 || t < b.st.seenMin {
+		b.st.seenMin = t
 	}
 	b.st.Seen = append(b.st.Seen, seenID{ID: id, Time: t})
 	if b.st.seenIdx != nil {
@@ -375,11 +372,13 @@ func (b *Buyer) order(e *event.Event, out *Output) DropReason {
 }
 
 func (b *Buyer) pruneOrders() {
-	keep := max(b.p.OrderLookback, b.p.DedupeWindow).Microseconds()
-	if len(b.st.Orders) == 0 || b.st.Orders[0].Time >= b.st.Clock-keep {
-		return
+	lo := b.st.Clock - max(b.p.OrderLookback, b.p.DedupeWindow).Microseconds()
+	for _, o := range b.st.Orders {
+		if o.Time < lo {
+			b.st.Orders = slices.DeleteFunc(b.st.Orders, func(o orderRecord) bool { return o.Time < lo })
+			return
+		}
 	}
-	b.st.Orders = slices.DeleteFunc(b.st.Orders, func(o orderRecord) bool { return o.Time < b.st.Clock-keep })
 }
 
 // ---- conversations ----

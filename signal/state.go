@@ -43,6 +43,11 @@ func (b *Buyer) UnmarshalBinary(data []byte) error {
 	}
 	b.key = event.BuyerKey{ShopID: j.ShopID, BuyerID: j.BuyerID}
 	b.st = state{Clock: j.Clock, HasClock: j.HasClock, Seen: j.Seen, Cart: j.Cart, Orders: j.Orders, Convs: j.Convs}
+	for i, s := range b.st.Seen {
+		if i == 0 || s.Time < b.st.seenMin {
+			b.st.seenMin = s.Time
+		}
+	}
 	if len(b.st.Seen) >= seenIndexMin {
 		b.st.seenIdx = make(map[string]int64, 2*len(b.st.Seen))
 		for _, s := range b.st.Seen {

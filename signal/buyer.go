@@ -2,8 +2,8 @@ package signal
 
 import (
 	"crypto/sha256"
-	"math"
 	"encoding/hex"
+	"math"
 	"slices"
 
 	"github.com/signalab/signalab/event"

@@ -64,6 +64,10 @@ func checkParquetFile(path string, columns []string) (int64, error) {
 
 var parquetMagic = []byte("PAR1")
 
+// readAllocator is the Arrow allocator of every Parquet read: buffers are
+// recycled across batches (see poolAllocator).
+var readAllocator memory.Allocator = new(poolAllocator)
+
 // openParquet opens and checks a Parquet file. Panics in the Parquet library
 // on corrupt input are turned into errors.
 func openParquet(name string, r parquet.ReaderAtSeeker, size int64, columns []string) (pf *file.Reader, fr *pqarrow.FileReader, plan *parquetPlan, err error) {
@@ -93,11 +97,25 @@ func openParquet(name string, r parquet.ReaderAtSeeker, size int64, columns []st
 			err = fmt.Errorf("read events %s: corrupt Parquet file (%v); write it again", name, p)
 		}
 	}()
-	pf, err = file.NewParquetReader(r)
+	pf, err = file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(readAllocator)))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read events %s: corrupt Parquet footer (%v); write it again", name, err)
 	}
-	fr, err = pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	// Low-cardinality string columns are read as Arrow dictionaries: the
+	// decoder then interns each distinct value once per batch instead of
+	// once per row.
+	var props pqarrow.ArrowReadProperties
+	for f := field(0); f < numFields; f++ {
+		if !interned(f) {
+			continue
+		}
+		for _, leaf := range leavesOf(pf, Columns[f]) {
+			if pf.MetaData().Schema.Column(leaf).PhysicalType() == parquet.Types.ByteArray {
+				props.SetReadDict(leaf, true)
+			}
+		}
+	}
+	fr, err = pqarrow.NewFileReader(pf, props, readAllocator)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read events %s: unsupported Parquet schema (%v)", name, err)
 	}
@@ -257,6 +275,7 @@ func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batch
 			return nil, nil, nil, err
 		}
 		fr.Props.BatchSize = int64(opts.BatchSize)
+		fr.Props.PreAllocBinaryData = true
 		return f, fr, plan, nil
 	}
 	f0, fr0, plan, err := open()
@@ -456,6 +475,7 @@ func (in *interner) get(s string) string {
 // of one per value. Low-cardinality columns are interned.
 type colReader struct {
 	arr   arrow.Array
+	nulls bool // the batch has nulls in this column
 	kind  int // 0 absent, 1 offsets32, 2 offsets64, 3 dictionary, 4 int64, 5 int32, 6 timestamp, 7 other int, 8 list
 	off32 []int32
 	off64 []int64
@@ -481,6 +501,7 @@ func (c *colReader) reset(f field, a arrow.Array, in *interner) {
 	if a == nil {
 		return
 	}
+	c.nulls = a.NullN() > 0
 	if f == fProductIDs {
 		c.resetList(a)
 		return
@@ -501,10 +522,13 @@ func (c *colReader) reset(f field, a arrow.Array, in *interner) {
 	case *array.Dictionary:
 		c.kind, c.dict = 3, v
 		var dc colReader
-		dc.reset(fKind, v.Dictionary(), newInterner()) // values are cloned once
+		dc.reset(fKind, v.Dictionary(), in) // values are interned (copied once)
 		c.dvals = make([]string, v.Dictionary().Len())
 		for i := range c.dvals {
 			c.dvals[i], _ = dc.str(i)
+		}
+		if idx, ok := v.Indices().(*array.Int32); ok {
+			c.i32 = idx.Int32Values()
 		}
 	case *array.Int64:
 		c.kind, c.i64 = 4, v.Int64Values()
@@ -534,7 +558,7 @@ func (c *colReader) setStrings(kind int, o32 []int32, o64 []int64, data []byte, 
 }
 
 func (c *colReader) str(i int) (string, bool) {
-	if c.kind == 0 || c.arr.IsNull(i) {
+	if c.kind == 0 || c.nulls && c.arr.IsNull(i) {
 		return "", false
 	}
 	var s string
@@ -544,6 +568,9 @@ func (c *colReader) str(i int) (string, bool) {
 	case 2:
 		s = c.data[c.off64[i]-c.base : c.off64[i+1]-c.base]
 	case 3:
+		if c.i32 != nil {
+			return c.dvals[c.i32[i]], true
+		}
 		return c.dvals[c.dict.GetValueIndex(i)], true
 	default:
 		return "", false
@@ -557,7 +584,7 @@ func (c *colReader) str(i int) (string, bool) {
 // num returns an integer value; timestamps are converted to µs (nanoseconds
 // are floored).
 func (c *colReader) num(i int) (int64, bool) {
-	if c.kind == 0 || c.arr.IsNull(i) {
+	if c.kind == 0 || c.nulls && c.arr.IsNull(i) {
 		return 0, false
 	}
 	switch c.kind {
@@ -647,7 +674,7 @@ func (c *colReader) resetList(a arrow.Array) {
 }
 
 func (c *colReader) list(i int) []string {
-	if c.kind != 8 || c.arr.IsNull(i) {
+	if c.kind != 8 || c.nulls && c.arr.IsNull(i) {
 		return nil
 	}
 	s, e := c.loff[i], c.loff[i+1]

@@ -476,7 +476,7 @@ func (in *interner) get(s string) string {
 type colReader struct {
 	arr   arrow.Array
 	nulls bool // the batch has nulls in this column
-	kind  int // 0 absent, 1 offsets32, 2 offsets64, 3 dictionary, 4 int64, 5 int32, 6 timestamp, 7 other int, 8 list
+	kind  int  // 0 absent, 1 offsets32, 2 offsets64, 3 dictionary, 4 int64, 5 int32, 6 timestamp, 7 other int, 8 list
 	off32 []int32
 	off64 []int64
 	base  int64

@@ -381,7 +381,8 @@ func (p *batchPool) get() *batch {
 }
 
 func (p *batchPool) put(b *batch) {
-	clear(b.events) // drop references to strings of old batches
+	// No clear: every event is overwritten whole before it is read again,
+	// and the pool holds few batches, so stale strings retain little.
 	b.events = b.events[:0]
 	b.quar = b.quar[:0]
 	b.rows = 0

@@ -243,6 +243,9 @@ func (s *shard) gap(median, sigma float64) int64 {
 	return max(int64(s.r.lognormal(median, sigma)*1e6), 1000)
 }
 
+// cartFields fills the cart columns of row it from b's cart: token, item count
+// (units), value (Σ qty × price), product ids in cart order, currency, and the
+// sorted product set the trigger mirror compares.
 func (s *shard) cartFields(it *item, b *buyer) {
 	var items int32
 	var value int64

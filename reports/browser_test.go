@@ -228,7 +228,7 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 		rows[rowID(&res.Rows[i])] = &res.Rows[i]
 	}
 	seenRows := map[string]int{}
-	headlines := 0
+	headlines, dilutions := 0, 0
 	check := func(where string, v pageValue, want results.Num, format func(float64) string) {
 		t.Helper()
 		if !want.Valid() {
@@ -295,6 +295,23 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 			if !found {
 				t.Errorf("arm %q shown but not in results.json", v.Arm)
 			}
+		case v.Field == "dilution-triggered" || v.Field == "dilution-implied":
+			dilutions++
+			var d *results.Dilution
+			for i := range res.Dilution {
+				if DisplayName(res.Dilution[i].Metric) == v.Name && (v.Variant == "" || v.Variant == res.Dilution[i].Variant) {
+					d = &res.Dilution[i]
+				}
+			}
+			if d == nil {
+				t.Errorf("dilution row %q shown but not in results.json", v.Name)
+				continue
+			}
+			want := d.TriggeredRelative
+			if v.Field == "dilution-implied" {
+				want = d.ImpliedAllRelative
+			}
+			check("dilution "+d.Metric+" "+v.Field, v, want, SignedPercent)
 		case v.Field == "srm-p":
 			check("SRM p-value", v, res.Health.SRM.PValue, PValue)
 		case v.Field == "quality":
@@ -303,6 +320,9 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 				"Late": q.Late, "Quarantined": q.Quarantined}[v.Name]
 			check("replay "+v.Name, v, results.Num(want), func(x float64) string { return Count(int64(x)) })
 		}
+	}
+	if dilutions != 2*len(res.Dilution) {
+		t.Errorf("page shows %d dilution values, want %d", dilutions, 2*len(res.Dilution))
 	}
 	want := 0
 	for _, v := range treatments(res.Experiment) {

@@ -1,0 +1,290 @@
+package beamreplay
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+)
+
+// manifest is what a step tells the merge step: counts, and the shards it
+// wrote. Beam delivers each committed bundle's manifest exactly once, so the
+// merge reads exactly the shards of successful work, and ignores files that
+// failed or retried attempts may have left behind.
+type manifest struct {
+	// Split is set for a read manifest (one per split).
+	Split *Split `json:"split,omitempty"`
+	// Input describes the split's whole file (size and SHA-256); only the
+	// first split of each file sets it.
+	Input *replay.InputFile `json:"input,omitempty"`
+	// Counts are the step's tallies: rows read and quarantined for a read
+	// manifest, the logic's counts for a bundle manifest.
+	Counts replay.Counts `json:"counts"`
+	// Shard files, each sorted in its table's output order.
+	Quarantine    []string `json:"quarantine,omitempty"`
+	Signals       []string `json:"signals,omitempty"`
+	Conversations []string `json:"conversations,omitempty"`
+	Orders        []string `json:"orders,omitempty"`
+}
+
+// readSplitFn reads one split with package event's reader (validation and
+// quarantine included) and emits each valid event keyed by buyer, then one
+// manifest with the split's counts and its quarantine shard.
+type readSplitFn struct {
+	Strict  bool   `json:"strict"`
+	WorkDir string `json:"work_dir"`
+}
+
+func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func(string, []byte), emitManifest func(string)) error {
+	sp, err := DecodeSplit(enc)
+	if err != nil {
+		return err
+	}
+	var quar []event.Quarantined
+	r, err := openSplit(sp, event.ReadOptions{Strict: fn.Strict, OnQuarantine: func(q event.Quarantined) error {
+		q.File = sp.File
+		quar = append(quar, q)
+		return nil
+	}})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var buf []byte
+	for {
+		batch, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			e := &batch[i]
+			e.File = sp.File
+			e.Row += sp.FirstRow - 1
+			buf = AppendEvent(buf[:0], e)
+			emit(BuyerKeyString(e.Key()), slices.Clone(buf))
+		}
+	}
+	m := manifest{Split: &sp}
+	if sp.RowGroupStart == 0 {
+		in, err := checksumInput(sp)
+		if err != nil {
+			return err
+		}
+		m.Input = &in
+	}
+	m.Counts.Read = r.RowsRead()
+	for reason, n := range r.QuarantineCounts() {
+		if n > 0 {
+			if m.Counts.Quarantined == nil {
+				m.Counts.Quarantined = map[string]int64{}
+			}
+			m.Counts.Quarantined[string(reason)] += n
+		}
+	}
+	if len(quar) > 0 {
+		for i := range quar {
+			quar[i].Row += sp.FirstRow - 1
+		}
+		path := filepath.Join(fn.WorkDir, "quarantine", fmt.Sprintf("file%06d-rg%06d.jsonl", sp.File, sp.RowGroupStart))
+		if err := writeQuarantineShard(path, quar); err != nil {
+			return err
+		}
+		m.Quarantine = []string{path}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	emitManifest(string(b))
+	return nil
+}
+
+// openSplit opens a reader over one split. A whole-file split reads the file
+// alone; File ordinals are fixed up by the caller.
+func openSplit(sp Split, opts event.ReadOptions) (*event.Reader, error) {
+	if !sp.Whole() {
+		return nil, fmt.Errorf("read events %s: row groups %d..%d: row-group splits are not supported by this build", sp.Path, sp.RowGroupStart, sp.RowGroupEnd)
+	}
+	return event.Open([]string{sp.Path}, opts)
+}
+
+// checksumInput describes a split's file as replay.json's inputs do (as the
+// embedded engine's checksumInputs): path as given, format ("+gzip" when
+// compressed), bytes, SHA-256.
+func checksumInput(sp Split) (replay.InputFile, error) {
+	f, err := os.Open(sp.Path)
+	if err != nil {
+		return replay.InputFile{}, fmt.Errorf("checksum input: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return replay.InputFile{}, fmt.Errorf("checksum input %s: %w", sp.Path, err)
+	}
+	format := string(sp.Format)
+	if sp.Gzip {
+		format += "+gzip"
+	}
+	return replay.InputFile{Path: sp.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// writeQuarantineShard writes quarantined rows, sorted by (file, row), as
+// JSON Lines.
+func writeQuarantineShard(path string, rows []event.Quarantined) error {
+	slices.SortFunc(rows, compareQuarantined)
+	return atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
+		for i := range rows {
+			if err := enc.Encode(&rows[i]); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+}
+
+func compareQuarantined(a, b event.Quarantined) int {
+	if c := cmp.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Row, b.Row)
+}
+
+// readQuarantineShard reads what writeQuarantineShard wrote.
+func readQuarantineShard(path string) ([]event.Quarantined, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read quarantine shard: %w", err)
+	}
+	defer f.Close()
+	var out []event.Quarantined
+	dec := json.NewDecoder(bufio.NewReader(f))
+	for {
+		var q event.Quarantined
+		if err := dec.Decode(&q); errors.Is(err, io.EOF) {
+			return out, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("read quarantine shard %s: %w", path, err)
+		}
+		out = append(out, q)
+	}
+}
+
+// replayBuyersFn runs each buyer's grouped events through replay.ProcessBuyer
+// (which orders them with replay.SortBuyerEvents exactly as the embedded
+// engine does) and buffers the output rows of the bundle. When the buffer
+// holds SpillRows rows, and at the end of the bundle, it writes them as
+// sorted shards; the bundle's manifest lists them with the summed counts.
+type replayBuyersFn struct {
+	Params    string `json:"params"` // signal.Params as JSON
+	Order     int    `json:"order"`
+	WorkDir   string `json:"work_dir"`
+	SpillRows int    `json:"spill_rows"`
+
+	params  signal.Params
+	bundle  string
+	seq     int
+	events  []event.Event
+	signals []signal.Signal
+	convs   []signal.Conversation
+	orders  []signal.Order
+	m       manifest
+}
+
+func (fn *replayBuyersFn) Setup() error {
+	if err := json.Unmarshal([]byte(fn.Params), &fn.params); err != nil {
+		return fmt.Errorf("decode params: %w", err)
+	}
+	return nil
+}
+
+func (fn *replayBuyersFn) StartBundle(_ func(string)) {
+	fn.bundle = newRunID()
+	fn.seq = 0
+	fn.m = manifest{}
+}
+
+func (fn *replayBuyersFn) ProcessElement(key string, values func(*[]byte) bool, _ func(string)) error {
+	fn.events = fn.events[:0]
+	var b []byte
+	for values(&b) {
+		e, err := DecodeEvent(b)
+		if err != nil {
+			return err
+		}
+		fn.events = append(fn.events, e)
+	}
+	res := replay.ProcessBuyer(fn.params, replay.Order(fn.Order), fn.events)
+	clear(fn.events) // drop references to strings
+	fn.signals = append(fn.signals, res.Signals...)
+	fn.convs = append(fn.convs, res.Conversations...)
+	fn.orders = append(fn.orders, res.Orders...)
+	fn.m.Counts.Add(res.Counts)
+	if len(fn.signals)+len(fn.convs)+len(fn.orders) >= fn.SpillRows {
+		return fn.spill()
+	}
+	return nil
+}
+
+// spill writes the buffered rows as one sorted shard per table.
+func (fn *replayBuyersFn) spill() error {
+	base := filepath.Join(fn.WorkDir, "rows", fn.bundle+"-"+strconv.Itoa(fn.seq))
+	fn.seq++
+	if len(fn.signals) > 0 {
+		p := base + "-signals.parquet"
+		if err := writeShard(p, fn.signals, replay.CompareSignals); err != nil {
+			return err
+		}
+		fn.m.Signals = append(fn.m.Signals, p)
+	}
+	if len(fn.convs) > 0 {
+		p := base + "-conversations.parquet"
+		if err := writeShard(p, fn.convs, replay.CompareConversations); err != nil {
+			return err
+		}
+		fn.m.Conversations = append(fn.m.Conversations, p)
+	}
+	if len(fn.orders) > 0 {
+		p := base + "-orders.parquet"
+		if err := writeShard(p, fn.orders, replay.CompareOrders); err != nil {
+			return err
+		}
+		fn.m.Orders = append(fn.m.Orders, p)
+	}
+	clear(fn.signals)
+	clear(fn.convs)
+	clear(fn.orders)
+	fn.signals, fn.convs, fn.orders = fn.signals[:0], fn.convs[:0], fn.orders[:0]
+	return nil
+}
+
+func (fn *replayBuyersFn) FinishBundle(emit func(string)) error {
+	if err := fn.spill(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(fn.m)
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	emit(string(b))
+	return nil
+}

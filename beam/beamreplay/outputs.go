@@ -1,0 +1,160 @@
+package beamreplay
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/replay"
+)
+
+// outputRowGroupRows and the writer options below are those of the embedded
+// engine's output writer (replay's writeParquet): zstd at its fastest level,
+// 128 Ki rows per row group, written 128 Ki rows per call, created_by
+// "signalab". The parity test compares the files byte for byte, so a change
+// there shows up here as a failing test.
+const outputRowGroupRows = 128 * 1024
+
+func outputWriterOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		parquet.MaxRowsPerRowGroup(outputRowGroupRows),
+		parquet.CreatedBy("signalab", "", ""),
+	}
+}
+
+// writeMergedTable k-way merges sorted shards into one Parquet file at path,
+// streaming, and returns the row count.
+func writeMergedTable[T any](path string, shards []string, compare func(a, b T) int) (int, error) {
+	n := 0
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[T](w, outputWriterOptions()...)
+		err := mergeShards(shards, compare, outputRowGroupRows, func(rows []T) error {
+			n += len(rows)
+			_, err := pw.Write(rows)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return pw.Close()
+	})
+	return n, err
+}
+
+// writeTable writes rows (sorted) like the embedded engine: 128 Ki rows per call.
+func writeTable[T any](path string, rows []T) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[T](w, outputWriterOptions()...)
+		for len(rows) > 0 {
+			k := min(len(rows), outputRowGroupRows)
+			if _, err := pw.Write(rows[:k]); err != nil {
+				return err
+			}
+			rows = rows[k:]
+		}
+		return pw.Close()
+	})
+}
+
+// compareQuarantineRows is the order of quarantine.parquet (replay's
+// Outputs.Sort): input path, then row.
+func compareQuarantineRows(a, b replay.QuarantineRow) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Row, b.Row)
+}
+
+// writeOutputs writes the final outputs from the merged manifests into out:
+// every file first into a staging folder, then all renamed into place, as
+// the embedded engine does, so a failed merge leaves the previous outputs.
+func writeOutputs(out string, all *merged, info *runInfo) error {
+	stage, err := os.MkdirTemp(out, ".staging-")
+	if err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	defer os.RemoveAll(stage)
+
+	var rows replay.OutputRowCounts
+	if rows.Signals, err = writeMergedTable(filepath.Join(stage, replay.SignalsFile), all.signals, replay.CompareSignals); err != nil {
+		return err
+	}
+	if rows.Conversations, err = writeMergedTable(filepath.Join(stage, replay.ConversationsFile), all.conversations, replay.CompareConversations); err != nil {
+		return err
+	}
+	if rows.Orders, err = writeMergedTable(filepath.Join(stage, replay.OrdersFile), all.orders, replay.CompareOrders); err != nil {
+		return err
+	}
+	var quar []replay.QuarantineRow
+	for _, p := range all.quarantine {
+		qs, err := readQuarantineShard(p)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			quar = append(quar, replay.QuarantineRowOf(q))
+		}
+	}
+	slices.SortFunc(quar, compareQuarantineRows)
+	rows.Quarantine = len(quar)
+	if err := writeTable(filepath.Join(stage, replay.QuarantineFile), quar); err != nil {
+		return err
+	}
+
+	order, err := replay.ParseOrder(info.Order)
+	if err != nil {
+		return err
+	}
+	sum := replay.NewSummary(info.Params, order, &all.counts, nil)
+	sum.Outputs = rows
+	sum.ToolVersion = info.Meta.ToolVersion
+	sum.Inputs = make([]replay.InputFile, len(info.Files))
+	byPath := map[string]replay.InputFile{}
+	for _, in := range all.inputs {
+		byPath[in.Path] = in
+	}
+	for i, f := range info.Files {
+		in, ok := byPath[f.Path]
+		if !ok {
+			return fmt.Errorf("merge: no checksum for input %s (a read step did not report)", f.Path)
+		}
+		sum.Inputs[i] = in
+	}
+	el := time.Since(time.UnixMicro(info.Meta.StartedAt)).Seconds()
+	sum.ElapsedSeconds = roundTo(el, 3)
+	if el > 0 {
+		sum.EventsPerSecond = roundTo(float64(all.counts.Read)/el, 0)
+	}
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", replay.SummaryFile, err)
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(stage, replay.SummaryFile), append(b, '\n')); err != nil {
+		return err
+	}
+	for _, n := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile, replay.SummaryFile} {
+		if err := os.Rename(filepath.Join(stage, n), filepath.Join(out, n)); err != nil {
+			return fmt.Errorf("move %s into %s: %w", n, out, err)
+		}
+	}
+	return nil
+}
+
+func roundTo(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}

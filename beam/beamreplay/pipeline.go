@@ -1,0 +1,139 @@
+package beamreplay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+)
+
+// Options configure a Beam replay.
+type Options struct {
+	// Events are the input files, folders or globs, as for `signalab replay`.
+	Events []string
+	// Out is the output folder. Workers write shards under it, so it must
+	// be writable from every worker.
+	Out string
+	// Params and Order are the signal logic's parameters and processing
+	// order, as for the embedded engine.
+	Params signal.Params
+	Order  replay.Order
+	// Strict makes the first row that breaks the schema fail the pipeline.
+	Strict bool
+	// SplitRows is the target number of rows per Parquet split (row groups
+	// are never cut). Zero means DefaultSplitRows.
+	SplitRows int64
+	// SpillRows bounds the output rows a worker buffers per bundle before it
+	// writes them as a sorted shard. Zero means DefaultSpillRows.
+	SpillRows int
+	// KeepShards leaves the intermediate shards in Out/_beam for inspection.
+	KeepShards bool
+	// Meta is recorded in replay.json (tool version, experiment file...).
+	Meta RunMeta
+}
+
+// RunMeta is what replay.json records about the run beyond the counts.
+type RunMeta struct {
+	ToolVersion string `json:"tool_version"`
+	Runner      string `json:"runner"`
+	Experiment  string `json:"experiment,omitempty"`
+	// StartedAt is set by Build (µs since epoch), for elapsed time.
+	StartedAt int64 `json:"started_at"`
+}
+
+// Defaults of Options.
+const (
+	DefaultSplitRows = 1 << 20
+	DefaultSpillRows = 256 * 1024
+)
+
+func init() {
+	register.DoFn4x1[context.Context, string, func(string, []byte), func(string), error](&readSplitFn{})
+	register.Emitter2[string, []byte]()
+	register.DoFn3x1[string, func(*[]byte) bool, func(string), error](&replayBuyersFn{})
+	register.Emitter1[string]()
+	register.Iter1[[]byte]()
+	register.DoFn2x1[int, func(*string) bool, error](&mergeFn{})
+	register.Iter1[string]()
+	beam.RegisterType(reflect.TypeOf((*readSplitFn)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*replayBuyersFn)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*mergeFn)(nil)).Elem())
+}
+
+// Build plans the input splits and adds the replay to the pipeline scope s.
+// It reads the Parquet footers of the inputs (on the launching machine).
+func Build(s beam.Scope, opts Options) error {
+	if opts.Out == "" {
+		return fmt.Errorf("no output folder given")
+	}
+	if opts.SplitRows <= 0 {
+		opts.SplitRows = DefaultSplitRows
+	}
+	if opts.SpillRows <= 0 {
+		opts.SpillRows = DefaultSpillRows
+	}
+	if opts.Meta.StartedAt == 0 {
+		opts.Meta.StartedAt = time.Now().UnixMicro()
+	}
+	files, splits, err := PlanSplits(opts.Events, opts.SplitRows, rowGroupSplitsSupported)
+	if err != nil {
+		return err
+	}
+	run := newRunID()
+	work := filepath.Join(opts.Out, "_beam", run)
+	params, err := json.Marshal(opts.Params)
+	if err != nil {
+		return fmt.Errorf("encode params: %w", err)
+	}
+
+	enc := make([]string, len(splits))
+	for i, sp := range splits {
+		enc[i] = EncodeSplit(sp)
+	}
+	s = s.Scope("signalab-replay")
+	in := beam.Reshuffle(s, beam.CreateList(s, enc))
+	events, readManifests := beam.ParDo2(s, &readSplitFn{Strict: opts.Strict, WorkDir: work}, in)
+	grouped := beam.GroupByKey(s, events)
+	bundleManifests := beam.ParDo(s, &replayBuyersFn{Params: string(params), Order: int(opts.Order),
+		WorkDir: work, SpillRows: opts.SpillRows}, grouped)
+	all := beam.Flatten(s, readManifests, bundleManifests)
+	one := beam.GroupByKey(s, beam.AddFixedKey(s, all))
+	meta, err := json.Marshal(runInfo{Meta: opts.Meta, Files: files, Params: opts.Params, Order: opts.Order.String(),
+		Splits: len(splits)})
+	if err != nil {
+		return fmt.Errorf("encode run info: %w", err)
+	}
+	beam.ParDo0(s, &mergeFn{Out: opts.Out, WorkDir: work, Run: string(meta), KeepShards: opts.KeepShards}, one)
+	return nil
+}
+
+// runInfo is shipped to the merge step for replay.json.
+type runInfo struct {
+	Meta   RunMeta          `json:"meta"`
+	Files  []event.FileInfo `json:"files"`
+	Params signal.Params    `json:"params"`
+	Order  string           `json:"order"`
+	Splits int              `json:"splits"`
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// rowGroupSplitsSupported tells PlanSplits whether Parquet files may be cut
+// at row-group boundaries: only when package event can read a row-group
+// range (see readSplit).
+var rowGroupSplitsSupported = false

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/beam/beamreplay"
+	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+
+	// Runners, registered by import. Prism runs in this process.
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/flink"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
+
+	// The reflection-free execution paths and the local file system.
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+)
+
+// runners accepted by --runner.
+var runners = []string{"prism", "dataflow", "flink", "spark", "universal"}
+
+type replayOptions struct {
+	events     []string
+	out        string
+	experiment string
+	order      string
+	strict     bool
+	runner     string
+	splitRows  int64
+	spillRows  int
+	keepShards bool
+	json       bool
+	verbose    bool
+	helpBeam   bool
+}
+
+func newReplayCmd() *cobra.Command {
+	opts := &replayOptions{}
+	c := &cobra.Command{
+		Use:   "replay --events PATH... --out DIR [flags]",
+		Short: "Replay event logs through the signal logic on Apache Beam",
+		Long: `Replay reads event logs (Parquet, JSON Lines, CSV), groups events by buyer
+(shop_id, buyer_id), orders each buyer's events exactly as "signalab replay"
+does, runs the same signal logic, and writes signals.parquet,
+conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
+--out: the same files, byte for byte in the tables, as the embedded engine.`,
+		Example: `  signalab-beam replay --events logs/ --out out/            # Prism, in-process
+  signalab-beam replay --events logs/ --out out/ --runner flink --endpoint localhost:8099 \
+      --environment_type LOOPBACK`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.helpBeam {
+				return nil
+			}
+			return replayRun(opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringSliceVar(&opts.events, "events", nil, "event files, folders or globs (Parquet, JSONL, CSV); repeat or comma-separate")
+	f.StringVar(&opts.out, "out", "", "output folder (created if missing)")
+	f.StringVar(&opts.experiment, "experiment", "", "experiment.yaml whose signals: block sets the logic's parameters")
+	f.StringVar(&opts.order, "order", "arrival", "per-buyer processing order: arrival or event-time")
+	f.BoolVar(&opts.strict, "strict", false, "fail on the first row that breaks the schema instead of quarantining it")
+	f.StringVar(&opts.runner, "runner", "prism", "Beam runner: "+strings.Join(runners, ", "))
+	f.Int64Var(&opts.splitRows, "split-rows", beamreplay.DefaultSplitRows, "target rows per input split")
+	f.IntVar(&opts.spillRows, "spill-rows", beamreplay.DefaultSpillRows, "output rows a worker buffers before writing a shard")
+	f.BoolVar(&opts.keepShards, "keep-shards", false, "keep the intermediate shards in DIR/_beam")
+	f.BoolVar(&opts.json, "json", false, "print replay.json to standard output when done")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show Beam's and the runner's logs on standard error")
+	f.BoolVar(&opts.helpBeam, "help-beam", false, "list every Beam runner flag")
+	ours := pflag.NewFlagSet("ours", pflag.ContinueOnError)
+	ours.AddFlagSet(f)
+	beamNames := addBeamFlags(f)
+	c.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		printReplayHelp(c, ours, beamNames, opts.helpBeam)
+	})
+	c.PreRunE = func(c *cobra.Command, _ []string) error {
+		if opts.helpBeam {
+			printReplayHelp(c, ours, beamNames, true)
+		}
+		return nil
+	}
+	return c
+}
+
+func printReplayHelp(c *cobra.Command, ours *pflag.FlagSet, beamNames []string, all bool) {
+	w := c.OutOrStdout()
+	fmt.Fprintf(w, "%s\n\nUsage:\n  %s\n\nExamples:\n%s\n\nFlags:\n", c.Long, c.UseLine(), c.Example)
+	ours.VisitAll(func(f *pflag.Flag) {})
+	fmt.Fprint(w, ours.FlagUsages())
+	fmt.Fprintln(w, "  -h, --help               help for replay")
+	if all {
+		fmt.Fprintf(w, "\nBeam runner flags (all %d, passed to the Apache Beam SDK):\n", len(beamNames))
+	} else {
+		fmt.Fprintln(w, "\nBeam runner flags (the common ones; --help-beam lists all, docs/scale-out.md explains):")
+	}
+	printBeamFlags(w, c.Flags(), beamNames, all)
+}
+
+func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
+	if len(opts.events) == 0 {
+		return exitcode.Usagef("signalab-beam replay --events logs/ --out out/", "no --events given")
+	}
+	if opts.out == "" {
+		return exitcode.Usagef("signalab-beam replay --events logs/ --out out/", "no --out folder given")
+	}
+	order, err := replay.ParseOrder(opts.order)
+	if err != nil {
+		return exitcode.Usagef("--order arrival or --order event-time", "--order: %v", err)
+	}
+	if !contains(runners, opts.runner) {
+		return exitcode.Usagef("--runner prism (or "+strings.Join(runners[1:], ", ")+")", "--runner: unknown runner %q", opts.runner)
+	}
+	params := signal.DefaultParams()
+	if opts.experiment != "" {
+		spec, err := assign.LoadSpec(opts.experiment)
+		if err != nil {
+			return err
+		}
+		params = spec.Signals.Params()
+	}
+	out, err := filepath.Abs(opts.out)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", opts.out, err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("create output folder %s: %w", out, err)
+	}
+	beam.Init() // sets Beam's default logger: quiet it afterwards
+	if !opts.verbose {
+		quietBeamLogs()
+	}
+	start := time.Now()
+	p, s := beam.NewPipelineWithRoot()
+	err = beamreplay.Build(s, beamreplay.Options{
+		Events: opts.events, Out: out, Params: params, Order: order, Strict: opts.strict,
+		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
+		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), Runner: opts.runner,
+			Experiment: opts.experiment, StartedAt: start.UnixMicro()},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "signalab-beam: running on %s\n", opts.runner)
+	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {
+		return fmt.Errorf("beam pipeline on %s: %w", opts.runner, err)
+	}
+	summary, err := os.ReadFile(filepath.Join(out, "replay.json"))
+	if err != nil {
+		// Remote runners write to --out from workers; the launcher may not see it.
+		fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", time.Since(start).Round(time.Millisecond), opts.out)
+		return nil
+	}
+	if opts.json {
+		_, err := stdout.Write(summary)
+		return err
+	}
+	var head struct {
+		Counts json.RawMessage `json:"counts"`
+	}
+	_ = json.Unmarshal(summary, &head)
+	fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", time.Since(start).Round(time.Millisecond), opts.out)
+	return nil
+}
+
+// quietBeamLogs sends Prism's and Beam's informational logs to the void;
+// warnings and errors still reach standard error.
+func quietBeamLogs() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

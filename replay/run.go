@@ -140,7 +140,17 @@ func Run(cfg Config) (*Summary, error) {
 		}
 		counts.Quarantined[string(k)] = v
 	}
-	outs, logicCounts, err := processPartitions(parts, cfg)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(cfg.Progress)
+		bar = progressbar.NewOptions(len(parts),
+			progressbar.OptionSetWriter(cfg.Progress),
+			progressbar.OptionSetDescription("replay: running the signal logic (partitions)"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionFullWidth())
+	}
+	outs, logicCounts, err := processPartitions(parts, cfg, bar)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +253,7 @@ type partResult struct {
 
 // processPartitions runs the logic over every partition with cfg.Workers
 // goroutines and merges the results.
-func processPartitions(parts []partition, cfg Config) (*Outputs, Counts, error) {
+func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar) (*Outputs, Counts, error) {
 	results := make([]partResult, len(parts))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -255,6 +265,9 @@ func processPartitions(parts []partition, cfg Config) (*Outputs, Counts, error) 
 			for i := range next {
 				processPartition(&parts[i], cfg, &sc, &results[i])
 				parts[i].release()
+				if bar != nil {
+					bar.Add(1) // safe for concurrent use
+				}
 			}
 		}()
 	}

@@ -242,3 +242,21 @@ func TestRunTruthLong(t *testing.T) {
 		t.Errorf("triggered: replay %d, truth %d", c.Triggered, tc.ConversationsTriggered)
 	}
 }
+
+// TestRunProgress draws the progress bars into a buffer (the CLI passes
+// standard error only when it is a terminal).
+func TestRunProgress(t *testing.T) {
+	evs, _ := smallLog(t, 200)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "events.parquet")
+	writeParquetEvents(t, in, evs, 1<<20)
+	var buf bytes.Buffer
+	if _, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Progress: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"replay: reading events", "replay: running the signal logic"} {
+		if !bytes.Contains(buf.Bytes(), []byte(want)) {
+			t.Errorf("progress output lacks %q: %q", want, buf.String())
+		}
+	}
+}

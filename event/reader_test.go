@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -369,5 +370,36 @@ func TestCorruptParquetBody(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestEmptyButValid: a header-only CSV and a Parquet file with no rows are
+// valid logs with no events (unlike 0-byte files).
+func TestEmptyButValid(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := writeFile(t, dir, "h.csv", []byte("event_id,kind,event_time,shop_id,buyer_id\n"))
+	pq := writeFile(t, dir, "z.parquet", writeParquet(t, nil))
+	evs, r, err := ReadAll([]string{csvPath, pq}, ReadOptions{})
+	if err != nil || len(evs) != 0 || r.RowsRead() != 0 {
+		t.Fatalf("events %d, rows %d, err %v", len(evs), r.RowsRead(), err)
+	}
+}
+
+func TestReadGzip(t *testing.T) {
+	evs := sampleEvents(50)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(jsonlBytes(t, evs))
+	zw.Close()
+	dir := t.TempDir()
+	p := writeFile(t, dir, "e.jsonl.gz", buf.Bytes())
+	got, _, err := ReadAll([]string{p}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSame(t, evs, got)
+	bad := writeFile(t, dir, "bad.csv.gz", []byte("not gzip at all"))
+	if _, _, err := ReadAll([]string{bad}, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "bad.csv.gz: not a valid gzip file") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -1,5 +1,6 @@
 // Package signal is the buyer-signal logic: a pure, deterministic state machine
-// per buyer (shop_id, buyer_id). See docs/design.md, "Signal logic".
+// per buyer (shop_id, buyer_id). See docs/design.md, "Signal logic", and
+// docs/signals.md for every rule as implemented and the decisions taken.
 package signal
 
 import (

@@ -2,8 +2,8 @@ package event
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"strconv"
 )
@@ -133,6 +133,10 @@ func rawText(line []byte) string {
 	return string(line)
 }
 
+// JSON is decoded with github.com/goccy/go-json (already in the module graph
+// through arrow-go): about 1.6× the throughput of encoding/json here, see
+// docs/benchmarks/event-io.md.
+
 // ParseJSONEvent parses one JSONL line into e (provenance untouched) and
 // validates it. Strings are JSON strings; timestamps an RFC 3339 string or an
 // integer of µs since the epoch; item_count and money a JSON integer or a
@@ -140,7 +144,13 @@ func rawText(line []byte) string {
 // strings; null or "" means absent; unknown keys are ignored.
 func ParseJSONEvent(line []byte, e *Event) *Problem { return parseJSONEvent(line, e) }
 
-func parseJSONEvent(line []byte, e *Event) *Problem {
+func parseJSONEvent(line []byte, e *Event) (p *Problem) {
+	defer func() {
+		// The JSON decoder must not take the reader down on hostile input.
+		if r := recover(); r != nil {
+			p = problemf("", ReasonMalformedRow, "not a JSON object (decoder failed: %v)", r)
+		}
+	}()
 	var j jsonEvent
 	if err := json.Unmarshal(line, &j); err != nil {
 		return problemf("", ReasonMalformedRow, "not a JSON object: %v", err)

@@ -25,11 +25,33 @@ type accum struct {
 	last, lastIdx int32
 }
 
+// metricKind is a metric type as a small integer for the hot loop.
+type metricKind uint8
+
+const (
+	kMean metricKind = iota
+	kProportion
+	kRatio
+	kQuantile
+)
+
+func kindOf(t string) metricKind {
+	switch t {
+	case Proportion:
+		return kProportion
+	case Ratio:
+		return kRatio
+	case Quantile:
+		return kQuantile
+	}
+	return kMean
+}
+
 // observe adds one row: value y (or numerator), den (ratios; 1 otherwise),
 // covariates x (or numerator) and xd (ratios; 1 otherwise).
-func (a *accum) observe(kind string, clustered bool, cluster int32, y, den, x, xd float64) {
+func (a *accum) observe(kind metricKind, clustered bool, cluster int32, y, den, x, xd float64) {
 	a.units++
-	if kind == Quantile {
+	if kind == kQuantile {
 		a.vals = append(a.vals, y)
 		return
 	}
@@ -57,7 +79,7 @@ func (a *accum) observe(kind string, clustered bool, cluster int32, y, den, x, x
 		s.v += xd
 		return
 	}
-	if kind == Ratio {
+	if kind == kRatio {
 		a.rm.Observe(y, den, x, xd)
 		return
 	}

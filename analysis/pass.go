@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/signalab/signalab/results"
 )
@@ -29,7 +30,25 @@ type state struct {
 	warnings         []string
 }
 
-// pass reads the table once and accumulates every cell.
+// metricCols are the positions of one metric's columns among the scanned
+// names (−1 when absent).
+type metricCols struct{ v, d, x, xd int }
+
+// rowKeys are the per-row keys of one batch, computed once and shared by
+// the metrics: variant, cluster, trigger flag, segment ids and day.
+type rowKeys struct {
+	vi     []int32
+	cl     []int32
+	trig   []bool
+	segs   [][]int32 // per segment column
+	day    []int64
+	hasDay []bool
+}
+
+// pass reads the table once and accumulates every cell. Per record batch it
+// first computes the row keys, then accumulates each metric in its own
+// goroutine (metrics touch disjoint accumulators, and each sees the rows in
+// table order, so the sums do not depend on scheduling).
 func (s *state) pass(t Table) error {
 	cfg := s.cfg
 	// Column layout: variant, [cluster], [triggered], [time], segments..., metric columns..., covariates...
@@ -51,10 +70,9 @@ func (s *state) pass(t Table) error {
 	for k, sg := range cfg.Segments {
 		iSeg[k] = at(sg)
 	}
-	type mcols struct{ v, d, x, xd int }
-	mc := make([]mcols, len(cfg.Metrics))
+	mc := make([]metricCols, len(cfg.Metrics))
 	for i, m := range cfg.Metrics {
-		c := mcols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1}
+		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1}
 		if m.Type == Ratio {
 			c.d = at(m.Columns[1])
 		}
@@ -66,53 +84,49 @@ func (s *state) pass(t Table) error {
 		}
 		mc[i] = c
 	}
-	segIDs := make([]int, 0, 1+len(cfg.Segments))
 	path := t.Path()
 	// Caches of the previous row's string lookups: units.parquet is sorted
 	// by shop and buyer, so consecutive rows mostly repeat them.
-	lastV, lastVI := "", -1
+	lastV, lastVI := "", int32(-1)
 	lastC, lastCI := "", int32(-1)
 	lastSeg := make([]string, len(cfg.Segments))
-	lastSegID := make([]int, len(cfg.Segments))
+	lastSegID := make([]int32, len(cfg.Segments))
 	for k := range lastSegID {
 		lastSegID[k] = -1
 	}
-	fast := make([][]float64, len(names))
+	var keys rowKeys
+	keys.segs = make([][]int32, len(cfg.Segments))
+	errs := make([]error, len(cfg.Metrics))
 	return t.Scan(names, optional, func(cols []Col, rows int, first int64) error {
-		for i, c := range cols {
-			fast[i] = nil
-			if fs, ok := c.(interface{ Float64s() []float64 }); ok && c != nil {
-				fast[i] = fs.Float64s()
-			}
-		}
-		float := func(i, r int) (float64, bool) {
-			if f := fast[i]; f != nil {
-				return f[r], true
-			}
-			return cols[i].Float(r)
+		keys.vi = resize(keys.vi, rows)
+		keys.cl = resize(keys.cl, rows)
+		keys.trig = resize(keys.trig, rows)
+		keys.day = resize(keys.day, rows)
+		keys.hasDay = resize(keys.hasDay, rows)
+		for k := range keys.segs {
+			keys.segs[k] = resize(keys.segs[k], rows)
 		}
 		for r := 0; r < rows; r++ {
-			row := first + int64(r)
 			vname := cols[0].String(r)
 			vi := lastVI
 			if vname != lastV || vi < 0 {
+				row := first + int64(r)
 				if vname == "" {
 					return fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", path, row, cfg.VariantCol)
 				}
-				var ok bool
-				vi, ok = s.vidx[vname]
+				v, ok := s.vidx[vname]
 				if !ok {
 					if len(cfg.Variants) > 0 {
 						return fmt.Errorf("%s: row %d: column %s: %q is not a variant of the experiment (%v)", path, row, cfg.VariantCol, vname, s.variants)
 					}
-					vi = s.addVariant(vname)
+					v = s.addVariant(vname)
 				}
+				vi = int32(v)
 				lastV, lastVI = vname, vi
 				lastCI = -1 // a cluster's arm is recorded per (cluster, variant)
 			}
-			var cluster int32
-			clustered := iCluster >= 0
-			if clustered {
+			keys.vi[r] = vi
+			if iCluster >= 0 {
 				id := cols[iCluster].String(r)
 				if id != lastC || lastCI < 0 {
 					c, ok := s.clusters[id]
@@ -123,77 +137,150 @@ func (s *state) pass(t Table) error {
 					s.armClusters[int64(c)<<8|int64(vi)] = struct{}{}
 					lastC, lastCI = id, c
 				}
-				cluster = lastCI
+				keys.cl[r] = lastCI
 			}
 			trig := false
 			if iTrig >= 0 {
 				b, ok := cols[iTrig].Bool(r)
 				if !ok && !cols[iTrig].Null(r) {
-					return rowError(path, row, cfg.TriggeredCol, cols[iTrig].String(r))
+					return rowError(path, first+int64(r), cfg.TriggeredCol, cols[iTrig].String(r))
 				}
 				trig = b
 			}
+			keys.trig[r] = trig
 			s.units[vi]++
 			if trig {
 				s.triggered[vi]++
 			}
-			segIDs = append(segIDs[:0], 0)
 			for k, ci := range iSeg {
 				v := cols[ci].String(r)
 				if v != lastSeg[k] || lastSegID[k] < 0 {
-					lastSeg[k], lastSegID[k] = v, s.segID(k, v)
+					lastSeg[k], lastSegID[k] = v, int32(s.segID(k, v))
 				}
-				segIDs = append(segIDs, lastSegID[k])
+				keys.segs[k][r] = lastSegID[k]
+				s.cell(int(lastSegID[k]), int(vi))
 			}
-			var day int64
-			hasDay := false
+			s.cell(0, int(vi))
+			keys.hasDay[r] = false
 			if iTime >= 0 && cols[iTime] != nil {
 				if us, ok := cols[iTime].Micros(r); ok {
-					day, hasDay = floorDiv(us, microsPerDay), true
+					keys.day[r], keys.hasDay[r] = floorDiv(us, microsPerDay), true
 				}
 			}
-			for i, m := range cfg.Metrics {
-				c := mc[i]
-				y, ok := float(c.v, r)
-				if !ok {
-					if m.Type == Quantile && cols[c.v].Null(r) {
-						continue // no value (e.g. no reply): not in the sample
-					}
-					return rowError(path, row, m.Columns[0], cols[c.v].String(r))
-				}
-				den, x, xd := 1.0, 0.0, 1.0
-				if c.d >= 0 {
-					if den, ok = float(c.d, r); !ok {
-						return rowError(path, row, m.Columns[1], cols[c.d].String(r))
-					}
-				}
-				if c.x >= 0 {
-					if x, ok = float(c.x, r); !ok {
-						return rowError(path, row, m.Covariates[0], cols[c.x].String(r))
-					}
-				}
-				if c.xd >= 0 {
-					if xd, ok = float(c.xd, r); !ok {
-						return rowError(path, row, m.Covariates[1], cols[c.xd].String(r))
-					}
-				}
-				for _, sg := range segIDs {
-					pc := s.cell(sg, vi)
-					pc[0][i].observe(m.Type, clustered, cluster, y, den, x, xd)
-					if trig {
-						pc[1][i].observe(m.Type, clustered, cluster, y, den, x, xd)
-					}
-				}
-				if i == s.primary && hasDay && m.Type != Quantile {
-					s.series(vi, 0).observe(clustered, cluster, day, y, den)
-					if trig {
-						s.series(vi, 1).observe(clustered, cluster, day, y, den)
-					}
-				}
+		}
+		// Every (segment, variant) cell of this batch exists now; the
+		// metrics only write into their own accumulators.
+		var wg sync.WaitGroup
+		for i := range cfg.Metrics {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				errs[i] = s.accumulate(i, mc[i], &keys, cols, rows, first, path, iCluster >= 0)
+			}(i)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// floats returns column i's values as float64 when it is a float64 column
+// without nulls, else nil.
+func floats(c Col) []float64 {
+	if fs, ok := c.(interface{ Float64s() []float64 }); ok {
+		return fs.Float64s()
+	}
+	return nil
+}
+
+// accumulate adds one batch of metric i to its accumulators.
+func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int, first int64, path string, clustered bool) error {
+	m := s.cfg.Metrics[i]
+	kind := kindOf(m.Type)
+	fv, fd, fx, fxd := floats(cols[c.v]), []float64(nil), []float64(nil), []float64(nil)
+	if c.d >= 0 {
+		fd = floats(cols[c.d])
+	}
+	if c.x >= 0 {
+		fx = floats(cols[c.x])
+	}
+	if c.xd >= 0 {
+		fxd = floats(cols[c.xd])
+	}
+	get := func(f []float64, ci, r int, name string) (float64, error) {
+		if f != nil {
+			return f[r], nil
+		}
+		v, ok := cols[ci].Float(r)
+		if !ok {
+			return 0, rowError(path, first+int64(r), name, cols[ci].String(r))
+		}
+		return v, nil
+	}
+	primary := i == s.primary && kind != kQuantile
+	nseg := len(k.segs)
+	for r := 0; r < rows; r++ {
+		var y float64
+		if fv != nil {
+			y = fv[r]
+		} else {
+			v, ok := cols[c.v].Float(r)
+			if !ok {
+				if kind == kQuantile && cols[c.v].Null(r) {
+					continue // no value (e.g. no reply): not in the sample
+				}
+				return rowError(path, first+int64(r), m.Columns[0], cols[c.v].String(r))
+			}
+			y = v
+		}
+		den, x, xd := 1.0, 0.0, 1.0
+		var err error
+		if c.d >= 0 {
+			if den, err = get(fd, c.d, r, m.Columns[1]); err != nil {
+				return err
+			}
+		}
+		if c.x >= 0 {
+			if x, err = get(fx, c.x, r, m.Covariates[0]); err != nil {
+				return err
+			}
+		}
+		if c.xd >= 0 {
+			if xd, err = get(fxd, c.xd, r, m.Covariates[1]); err != nil {
+				return err
+			}
+		}
+		vi, cl, trig := int(k.vi[r]), k.cl[r], k.trig[r]
+		for sg := -1; sg < nseg; sg++ {
+			seg := 0
+			if sg >= 0 {
+				seg = int(k.segs[sg][r])
+			}
+			pc := &s.cells[seg][vi]
+			pc[0][i].observe(kind, clustered, cl, y, den, x, xd)
+			if trig {
+				pc[1][i].observe(kind, clustered, cl, y, den, x, xd)
+			}
+		}
+		if primary && k.hasDay[r] {
+			s.series(vi, 0).observe(clustered, cl, k.day[r], y, den)
+			if trig {
+				s.series(vi, 1).observe(clustered, cl, k.day[r], y, den)
+			}
+		}
+	}
+	return nil
 }
 
 func floorDiv(a int64, b float64) int64 {

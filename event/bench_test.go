@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -62,6 +63,7 @@ func benchRead(b *testing.B, name string, opts ReadOptions) {
 	p := filepath.Join(dir, name)
 	b.ReportAllocs()
 	cpu0 := cpuTime()
+	var peak uint64
 	b.ResetTimer()
 	for b.Loop() {
 		r, err := Open([]string{p}, opts)
@@ -78,6 +80,11 @@ func benchRead(b *testing.B, name string, opts ReadOptions) {
 				b.Fatal(err)
 			}
 			got += len(evs)
+			if got%(1<<18) < len(evs) { // sample the heap every ~256k events
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
 		}
 		r.Close()
 		if got != n {
@@ -86,6 +93,7 @@ func benchRead(b *testing.B, name string, opts ReadOptions) {
 	}
 	b.StopTimer()
 	reportRates(b, n, cpu0)
+	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
 }
 
 // reportRates reports events/s of wall time and CPU ns per event (user+sys

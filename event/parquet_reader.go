@@ -285,6 +285,9 @@ func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batch
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &parquetSource{path: path, plan: plan, cancel: cancel}
 	nw := min(opts.Workers, max(1, len(plan.rgRows)))
+	// Fewer row groups than workers (a 1M-event file is one row group):
+	// decode the columns of each batch in parallel instead.
+	colParallel := opts.Workers > 1 && len(plan.rgRows) < opts.Workers
 	starts := make([]int64, len(plan.rgRows))
 	for i := 1; i < len(starts); i++ {
 		starts[i] = starts[i-1] + plan.rgRows[i-1]
@@ -299,6 +302,7 @@ func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batch
 				return nil, err
 			}
 		}
+		fr.Props.Parallel = colParallel
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

@@ -303,14 +303,17 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 
 // partScratch are the reusable buffers of a worker.
 type partScratch struct {
-	keys  []recordKey
-	evs   []event.Event
-	order []*event.Event
+	keys, bkeys []recordKey
+	buf         []byte
+	evs         []event.Event
+	order       []*event.Event
 }
 
-// processPartition groups one partition's records by buyer (sorting small
-// (hash, offset) keys, so that each buyer's records stay in input order),
-// decodes each buyer's events and runs them through the logic.
+// processPartition groups one partition's records by buyer and runs each
+// buyer's events through the logic: the records are moved into 256 small
+// buckets by a second hash byte (bucketRecords), each bucket's (hash,
+// offset) keys are sorted, so that each buyer's records are adjacent and
+// stay in input order, and each buyer is decoded and processed in turn.
 func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {
 	data, err := p.load()
 	if err != nil {
@@ -322,17 +325,33 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 		res.err = fmt.Errorf("read spilled events: %w", err)
 		return
 	}
-	slices.SortFunc(sc.keys, func(a, b recordKey) int {
-		if a.hash != b.hash {
-			if a.hash < b.hash {
-				return -1
+	var bounds [numBuckets + 1]int
+	sc.buf, sc.bkeys, bounds = bucketRecords(data, sc.keys, sc.buf, sc.bkeys)
+	p.release() // the records now live in sc.buf
+	d := spillDecoder{b: sc.buf}
+	for bi := range numBuckets {
+		keys := sc.bkeys[bounds[bi]:bounds[bi+1]]
+		slices.SortFunc(keys, func(a, b recordKey) int {
+			if a.hash != b.hash {
+				if a.hash < b.hash {
+					return -1
+				}
+				return 1
 			}
-			return 1
+			return a.off - b.off
+		})
+		if err := processBucket(&d, keys, cfg, sc, res); err != nil {
+			res.err = err
+			return
 		}
-		return a.off - b.off
-	})
-	d := spillDecoder{b: data}
-	keys := sc.keys
+	}
+	// Output strings point into sc.buf, which the next partition reuses:
+	// copy them.
+	cloneRows(&res.out)
+}
+
+// processBucket decodes and processes the buyers of one sorted bucket.
+func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratch, res *partResult) error {
 	for lo := 0; lo < len(keys); {
 		hi := lo + 1
 		for hi < len(keys) && keys[hi].hash == keys[lo].hash {
@@ -343,14 +362,13 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 			d.off = k.off
 			evs = append(evs, event.Event{})
 			if !d.next(&evs[len(evs)-1]) {
-				res.err = fmt.Errorf("read spilled events: %w", cmpErr(d.err))
-				return
+				return fmt.Errorf("read spilled events: %w", cmpErr(d.err))
 			}
 		}
 		sc.evs = evs
 		// Distinct buyers with the same 64-bit hash: split them (stable,
 		// so each buyer's events keep their input order).
-		if evs[0].ShopID != evs[len(evs)-1].ShopID || evs[0].BuyerID != evs[len(evs)-1].BuyerID || !sameBuyer(evs) {
+		if !sameBuyer(evs) {
 			slices.SortStableFunc(evs, func(a, b event.Event) int {
 				if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
 					return c
@@ -370,8 +388,7 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 		d.arena = d.arena[:0]
 		lo = hi
 	}
-	// Output strings may point into the partition's buffer: copy them.
-	cloneRows(&res.out)
+	return nil
 }
 
 func cmpErr(err error) error {

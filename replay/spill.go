@@ -153,10 +153,12 @@ type spillDecoder struct {
 	arena []string // backing store of ProductIDs slices
 }
 
-// recordKey locates one record: its buyer hash and its offset.
+// recordKey locates one record: its buyer hash, offset and length (with
+// the length prefix).
 type recordKey struct {
 	hash uint64
 	off  int
+	size int
 }
 
 // index returns the key of every record of b, in buffer order.
@@ -166,7 +168,7 @@ func index(b []byte, keys []recordKey) ([]recordKey, error) {
 		if w <= 0 || n < 10 || uint64(len(b)-off-w) < n {
 			return keys, errCorruptSpill
 		}
-		keys = append(keys, recordKey{hash: binary.LittleEndian.Uint64(b[off+w:]), off: off})
+		keys = append(keys, recordKey{hash: binary.LittleEndian.Uint64(b[off+w:]), off: off, size: w + int(n)})
 		off += w + int(n)
 	}
 	return keys, nil
@@ -283,6 +285,44 @@ func (d *spillDecoder) next(e *event.Event) bool {
 
 // chunkSize is the size of the in-memory buffers of a partition.
 const chunkSize = 1 << 20
+
+// numBuckets is the number of sub-partitions bucketRecords makes.
+const numBuckets = 256
+
+// bucketRecords moves the records of data (indexed in data order by keys)
+// into dst grouped by a second hash byte (bits 8-15; the partition used the
+// low bits), keeping their order within each bucket: a stable counting sort.
+// It returns dst and the records' keys in dst order, and the bucket bounds:
+// bucket i holds keys[bounds[i]:bounds[i+1]]. Each bucket is small and
+// contiguous, so sorting and decoding it stays in the CPU cache.
+func bucketRecords(data []byte, keys []recordKey, dst []byte, out []recordKey) ([]byte, []recordKey, [numBuckets + 1]int) {
+	var counts, bytes [numBuckets]int
+	for _, k := range keys {
+		b := (k.hash >> 8) & (numBuckets - 1)
+		counts[b]++
+		bytes[b] += k.size
+	}
+	var bounds [numBuckets + 1]int
+	var at [numBuckets]int // next key index per bucket
+	var boff [numBuckets]int
+	off := 0
+	for i := range numBuckets {
+		bounds[i+1] = bounds[i] + counts[i]
+		at[i] = bounds[i]
+		boff[i] = off
+		off += bytes[i]
+	}
+	dst = slices.Grow(dst[:0], len(data))[:len(data)]
+	out = slices.Grow(out[:0], len(keys))[:len(keys)]
+	for _, k := range keys {
+		b := (k.hash >> 8) & (numBuckets - 1)
+		copy(dst[boff[b]:], data[k.off:k.off+k.size])
+		out[at[b]] = recordKey{hash: k.hash, off: boff[b], size: k.size}
+		at[b]++
+		boff[b] += k.size
+	}
+	return dst, out, bounds
+}
 
 // partition holds the events of one buyer-hash partition: a temporary file
 // (possibly none) followed by in-memory chunks. Records never span chunks.

@@ -102,3 +102,34 @@ func TestGenericCSVNonNumberNamesRowAndColumn(t *testing.T) {
 		t.Fatalf("want an error naming row 3 and column y, got %v", err)
 	}
 }
+
+// TestAnalyzeDeterministic: the metrics are accumulated concurrently; the
+// output bytes must not depend on scheduling.
+func TestAnalyzeDeterministic(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "units.parquet")
+	if err := writeBenchUnits(p, 200_000); err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	for i := 0; i < 3; i++ {
+		tbl, _ := OpenTable(p)
+		cfg := benchConfig()
+		cfg.Sequential, cfg.Bayesian = true, true
+		res, err := Analyze(cfg, tbl, Context{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := results.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = b
+			if len(res.Rows) != 3*4*2 || len(res.TimeSeries) != 2 || len(res.TimeSeries[0].Points) != 28 {
+				t.Fatalf("rows %d, series %d", len(res.Rows), len(res.TimeSeries))
+			}
+		} else if string(b) != string(first) {
+			t.Fatalf("run %d differs from run 0", i)
+		}
+	}
+}

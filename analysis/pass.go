@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-
-	"github.com/signalab/signalab/results"
 )
 
 const microsPerDay = 86400 * 1e6
@@ -354,5 +352,3 @@ func (s *state) segmentOrder() []int {
 	}
 	return out
 }
-
-var _ = results.SegmentAll

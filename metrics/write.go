@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -309,4 +308,3 @@ func signalKinds(path string) ([]results.KindCount, error) {
 	return out, nil
 }
 
-var _ = fmt.Sprint

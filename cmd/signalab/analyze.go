@@ -21,6 +21,7 @@ func init() { register(newAnalyzeCmd) }
 type analyzeOptions struct {
 	Experiment string
 	Units      string
+	In         []string
 	Out        string
 	JSON       bool
 	// Generic table.
@@ -48,8 +49,8 @@ variant × segment × population, runs the statistics engine, corrects for
 multiple testing, and writes results.json and results.parquet to --out.
 
 With --experiment, the table is the metrics stage's units.parquet and the spec
-says everything; metrics.json, assign.json and replay.json beside the table feed
-the health section.
+says everything; metrics.json, assign.json and replay.json beside the table (or
+in the --in folders) feed the health section.
 
 Without it, any Parquet or CSV table works: name the variant column, the control
 and each metric as
@@ -69,6 +70,7 @@ delta-method ratio of per-cluster sums).`,
 	f := c.Flags()
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment spec (experiment.yaml) of a units.parquet from signalab metrics")
 	f.StringVar(&opts.Units, "units", "", "per-unit table (.parquet or .csv)")
+	f.StringArrayVar(&opts.In, "in", nil, "with --experiment: folders with metrics.json, assign.json, replay.json (default: the table's folder; repeatable)")
 	f.StringVar(&opts.Out, "out", "", "folder to write results.json and results.parquet to")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
 	f.StringVar(&opts.Variant, "variant", "", "generic table: the variant column")
@@ -109,7 +111,7 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 		if cfg, err = analysis.FromSpec(spec); err != nil {
 			return err
 		}
-		if ctx, err = analysis.LoadContext(filepath.Dir(opts.Units)); err != nil {
+		if ctx, err = analysis.LoadContext(append(opts.In, filepath.Dir(opts.Units))...); err != nil {
 			return err
 		}
 	} else {

@@ -136,3 +136,20 @@ func BenchmarkWriteParquet(b *testing.B) {
 	b.StopTimer()
 	reportRates(b, n, cpu0)
 }
+
+// BenchmarkReadParquetRowGroups reads the same 1M events written as 8 row
+// groups of 128k rows, where the two workers decode row groups in parallel.
+func BenchmarkReadParquetRowGroups(b *testing.B) {
+	dir, _ := benchInputs(b)
+	p := filepath.Join(dir, "e-rg8.parquet")
+	if _, err := os.Stat(p); err != nil {
+		f, _ := os.Create(p)
+		w, _ := NewParquetWriter(f, WithRowGroupRows(1<<17))
+		if err := w.Write(benchEvents(1 << 20)); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+		f.Close()
+	}
+	benchRead(b, "e-rg8.parquet", ReadOptions{})
+}

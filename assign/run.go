@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/signal"
@@ -114,8 +115,11 @@ func NewSpecAssigner(s *Spec) (*Assigner, error) {
 type unitState struct {
 	inWindow bool     // at least one conversation in the window
 	passed   int64    // conversations in the window that passed the filters
-	segs     []string // distinct "column\x00value" of passed conversations
+	segs     []segKey // distinct segment values of passed conversations
 }
+
+// segKey is one segment value, e.g. {channel, messenger}.
+type segKey struct{ col, val string }
 
 // Runner assigns the units of a stream of conversations. Add every
 // conversation, then call Result. Memory grows with the number of distinct
@@ -172,7 +176,7 @@ func (r *Runner) Add(c *signal.Conversation) {
 	u.passed++
 	for _, col := range r.segments {
 		v, _ := ConversationColumn(col, c)
-		key := col + "\x00" + v
+		key := segKey{col, v}
 		if !slices.Contains(u.segs, key) {
 			u.segs = append(u.segs, key)
 		}
@@ -207,8 +211,8 @@ func (r *Runner) Result() *Result {
 	}
 	sum := r.newSummary()
 	observed := make([]int64, len(arms))
-	segObserved := map[string][]int64{}
-	var segKeys []string
+	segObserved := map[segKey][]int64{}
+	var segKeys []segKey
 	out := make([]Assignment, 0, len(ids))
 	for _, id := range ids {
 		u := r.units[id]
@@ -263,26 +267,21 @@ func (r *Runner) Result() *Result {
 	}
 	alpha := r.spec.Analysis.SRMAlpha
 	sum.SRM = newSRMCheck(observed, weights, alpha, 1)
-	sort.Strings(segKeys)
+	slices.SortFunc(segKeys, func(a, b segKey) int {
+		if a.col != b.col {
+			return strings.Compare(a.col, b.col)
+		}
+		return strings.Compare(a.val, b.val)
+	})
 	for _, k := range segKeys {
-		col, val, _ := cut0(k)
-		sum.Segments = append(sum.Segments, SegmentSRM{Column: col, Value: val, Units: total(segObserved[k])})
+		sum.Segments = append(sum.Segments, SegmentSRM{Column: k.col, Value: k.val, Units: total(segObserved[k])})
 	}
 	m := len(sum.Segments)
 	for i := range sum.Segments {
 		s := &sum.Segments[i]
-		s.SRMCheck = newSRMCheck(segObserved[s.Column+"\x00"+s.Value], weights, alpha, m)
+		s.SRMCheck = newSRMCheck(segObserved[segKey{s.Column, s.Value}], weights, alpha, m)
 	}
 	return &Result{Assignments: out, Summary: *sum}
-}
-
-func cut0(k string) (string, string, bool) {
-	for i := 0; i < len(k); i++ {
-		if k[i] == 0 {
-			return k[:i], k[i+1:], true
-		}
-	}
-	return k, "", false
 }
 
 func total(xs []int64) int64 {

@@ -18,7 +18,9 @@ var badFixtures = []struct {
 	make func(t *testing.T) []byte
 	want string
 }{
-	{"not_parquet.parquet", func(*testing.T) []byte { return []byte("event_id,kind,event_time,shop_id,buyer_id\ne1,page_view,2026-03-01T10:00:00Z,s,b\n") },
+	{"not_parquet.parquet", func(*testing.T) []byte {
+		return []byte("event_id,kind,event_time,shop_id,buyer_id\ne1,page_view,2026-03-01T10:00:00Z,s,b\n")
+	},
 		"not a Parquet file (no PAR1 magic at the start)"},
 	{"empty.parquet", func(*testing.T) []byte { return nil }, "file is empty (0 bytes)"},
 	{"truncated.parquet", func(t *testing.T) []byte {

@@ -166,6 +166,7 @@ func (s *series) observe(clustered bool, cluster int32, day int64, y, den float6
 		c := ds.at(day)
 		c.m += y
 		c.d += den
+		c.v++ // rows, for the point's unit counts
 		return
 	}
 	m := s.lastMom

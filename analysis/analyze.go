@@ -654,7 +654,7 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 			r.m += add.m
 			r.d += add.d
 			r.u++
-			c.units += int64(add.d)
+			c.units += int64(add.v)
 		}
 		if r.u > 0 {
 			rm.Observe(r.m, r.d)

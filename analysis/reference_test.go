@@ -128,6 +128,16 @@ func TestAnalyzeDeterministic(t *testing.T) {
 			if len(res.Rows) != 3*4*2 || len(res.TimeSeries) != 2 || len(res.TimeSeries[0].Points) != 28 {
 				t.Fatalf("rows %d, series %d", len(res.Rows), len(res.TimeSeries))
 			}
+			// The series is cumulative: its last point counts every row of
+			// the all-population, all-segment comparison.
+			pts := res.TimeSeries[0].Points
+			last, row := pts[len(pts)-1], res.Rows[0]
+			if last.ControlUnits != row.Control.Units || last.TreatmentUnits != row.Treatment.Units {
+				t.Errorf("last point units %d/%d, row units %d/%d", last.ControlUnits, last.TreatmentUnits, row.Control.Units, row.Treatment.Units)
+			}
+			if pts[0].ControlUnits >= last.ControlUnits {
+				t.Errorf("series not cumulative: first %d, last %d", pts[0].ControlUnits, last.ControlUnits)
+			}
 		} else if string(b) != string(first) {
 			t.Fatalf("run %d differs from run 0", i)
 		}

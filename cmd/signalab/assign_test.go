@@ -185,3 +185,32 @@ func TestAssignCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAssignExposures: --exposures uses the logged cohorts and reports the
+// disagreements on standard error; --in may name the file itself.
+func TestAssignExposures(t *testing.T) {
+	spec, in := assignFixture(t, 3, 3)
+	exp := filepath.Join(t.TempDir(), "exp.csv")
+	// shop-0 logged under both variants; every other shop is missing from the log.
+	if err := os.WriteFile(exp, []byte("unit_id,variant,first_exposure_time\nshop-0,control,2026-03-02T00:00:00Z\nshop-0,treatment,2026-03-03T00:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"assign", "--experiment", spec, "--in", filepath.Join(in, "conversations.parquet"), "--out", out,
+		"--exposures", exp, "--json"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var sum assign.Summary
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Source != "exposures" || sum.Exposures == nil || sum.Exposures.MultipleVariants != 1 || sum.Exposures.NotExposed != 5 ||
+		sum.Units.InExperiment != 0 {
+		t.Errorf("summary: source %s exposures %+v units %+v", sum.Source, sum.Exposures, sum.Units)
+	}
+	if !strings.Contains(stderr.String(), "1 logged under several variants (excluded)") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+}

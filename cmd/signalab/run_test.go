@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/synth"
 )
 
@@ -117,5 +118,28 @@ func TestDemoSmall(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(out, "report.html"))
 	if err != nil || !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) {
 		t.Errorf("report.html: %v", err)
+	}
+}
+
+// TestDemoSpecMatchesTestdata: the demo's spec is testdata/experiment.yaml,
+// and both describe the experiment the generator plants by default.
+func TestDemoSpecMatchesTestdata(t *testing.T) {
+	spec, err := assign.ParseSpec([]byte(demoSpec))
+	if err != nil {
+		t.Fatalf("demo spec: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "experiment.yaml"))
+	if err != nil {
+		t.Skipf("testdata/experiment.yaml: %v", err)
+	}
+	if string(b) != demoSpec {
+		t.Errorf("demoSpec differs from testdata/experiment.yaml; copy the file into cmd/signalab/demo.go")
+	}
+	cfg := synth.DefaultConfig()
+	if spec.Unit != cfg.Unit || spec.Salt != cfg.Salt || spec.Hash != cfg.Hash ||
+		!spec.Window.Start.Equal(cfg.WindowStart) || !spec.Window.End.Equal(cfg.WindowStart.AddDate(0, 0, cfg.Days)) ||
+		time.Duration(spec.PrePeriod) != time.Duration(cfg.PreDays)*24*time.Hour ||
+		spec.Variants[1].Weight != cfg.TreatmentWeight {
+		t.Errorf("demo spec %+v does not match the generator's defaults %+v", spec, cfg)
 	}
 }

@@ -286,3 +286,18 @@ func TestBoundaryThirds(t *testing.T) {
 		t.Errorf("boundary(NaN) = %d, want 0", got)
 	}
 }
+
+// TestNamespaceIntegerMatchesFloat: on every v1 bucket 0..999 the
+// Assigner's integer namespace bounds agree with GrowthBook's float test
+// lo ≤ b/1000 < hi.
+func TestNamespaceIntegerMatchesFloat(t *testing.T) {
+	for _, r := range [][2]float64{{0, 0.4}, {0.4, 1}, {1.0 / 3, 2.0 / 3}, {0.0005, 0.9995}, {0.123456, 0.5}, {0, 1}} {
+		lo, hi := boundary(r[0], 1000), boundary(r[1], 1000)
+		for b := 0; b < 1000; b++ {
+			n := float64(b) / 1000
+			if want, got := n >= r[0] && n < r[1], b >= lo && b < hi; got != want {
+				t.Fatalf("range %v bucket %d: integer %v, float %v", r, b, got, want)
+			}
+		}
+	}
+}

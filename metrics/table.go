@@ -41,10 +41,12 @@ func ScanParquet(path string, names []string, optional map[string]bool, fn func(
 	defer pf.Close()
 	sc := pf.MetaData().Schema
 	props := pqarrow.ArrowReadProperties{BatchSize: BatchRows, Parallel: true}
-	// Read string columns as dictionaries: decoding skips materialising
-	// every value, and Column.String indexes the dictionary.
+	// Read dictionary-encoded string columns as dictionaries: decoding
+	// skips materialising every value, and Column.String indexes the
+	// dictionary. (Plain-encoded ones stay plain: building a dictionary of
+	// unique ids would cost a hash lookup per value.)
 	for _, n := range names {
-		if j := sc.ColumnIndexByName(n); j >= 0 && sc.Column(j).PhysicalType() == parquet.Types.ByteArray {
+		if j := sc.ColumnIndexByName(n); j >= 0 && sc.Column(j).PhysicalType() == parquet.Types.ByteArray && dictEncoded(pf, j) {
 			props.SetReadDict(j, true)
 		}
 	}
@@ -98,6 +100,16 @@ func ScanParquet(path string, names []string, optional map[string]bool, fn func(
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
+}
+
+// dictEncoded reports whether column j is dictionary-encoded in the first
+// row group.
+func dictEncoded(pf *file.Reader, j int) bool {
+	if pf.NumRowGroups() == 0 {
+		return false
+	}
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(j)
+	return err == nil && cc.HasDictionaryPage()
 }
 
 func columnNames(pf *file.Reader) []string {

@@ -99,7 +99,12 @@ func (b *builder) write(path string) (*Summary, error) {
 		}
 	}
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1<<20))
+		parquet.WithMaxRowGroupLength(1<<20),
+		// Dictionaries only for the repetitive string columns: for ids and
+		// numbers they would only cost a hash lookup per value.
+		parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryFor(ColShopID, true), parquet.WithDictionaryFor(ColUnitID, true),
+		parquet.WithDictionaryFor(ColVariant, true), parquet.WithDictionaryFor(ColChannel, true))
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		// Hide w's Close: the file writer closes a Closer sink, and atomicfile
 		// must sync and rename it afterwards.
@@ -307,4 +312,3 @@ func signalKinds(path string) ([]results.KindCount, error) {
 	})
 	return out, nil
 }
-

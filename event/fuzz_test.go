@@ -2,8 +2,11 @@ package event
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -71,4 +74,63 @@ func FuzzParquetSchema(f *testing.F) {
 		}
 		fuzzRead(t, "f.parquet", data)
 	})
+}
+
+// FuzzJSONScanDifferential checks the hand-written JSON scanner against
+// encoding/json: the same lines are valid JSON objects, and the v1 keys get
+// the same values (compared after decoding both with encoding/json).
+func FuzzJSONScanDifferential(f *testing.F) {
+	f.Add([]byte(`{"event_id":"e\u00e91","kind":"page_view","product_ids":["a","b\n"],"x":{"y":[1,2.5e-3,true,null]}}`))
+	f.Add([]byte(` {"event_id" : "e1" , "event_id":"e2"} `))
+	f.Add([]byte(`{"a":01}`))
+	f.Add([]byte(`{"a":"\ud800"}`))
+	f.Add([]byte("{\"event_id\":\"\xff\"}"))
+	f.Add([]byte(`{"a":[1,]}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		vals, err := scanJSONObject(line)
+		var std map[string]json.RawMessage
+		stdErr := json.Unmarshal(line, &std)
+		if stdErr == nil && std == nil {
+			stdErr = errors.New("null is not an object")
+		}
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("%q: scanner err %v, encoding/json err %v", line, err, stdErr)
+		}
+		if err != nil {
+			return
+		}
+		for fi, col := range Columns {
+			want, ok := std[col]
+			// encoding/json matches keys case-insensitively and decodes
+			// escaped keys; the scanner matches exact keys only. Compare
+			// only when the line has the key written plainly.
+			if !bytes.Contains(line, []byte(`"`+col+`"`)) {
+				continue
+			}
+			if !ok || vals[fi] == nil {
+				continue
+			}
+			var a, b any
+			if json.Unmarshal(vals[fi], &a) != nil || json.Unmarshal(want, &b) != nil {
+				t.Fatalf("%q: key %s: raw values do not decode: %q vs %q", line, col, vals[fi], want)
+			}
+			if !reflect.DeepEqual(a, b) && !caseVariantKey(line, col) {
+				t.Fatalf("%q: key %s: scanner %q, encoding/json %q", line, col, vals[fi], want)
+			}
+		}
+		if raw := vals[fProductIDs]; raw != nil && raw[0] == '[' {
+			got, ok := stringArray(raw, string(raw))
+			var want []string
+			if stdOK := json.Unmarshal(raw, &want) == nil; ok != stdOK || ok && !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Fatalf("product_ids %q: scanner %q %v, encoding/json %q %v", raw, got, ok, want, stdOK)
+			}
+		}
+	})
+}
+
+// caseVariantKey reports whether line may hold another spelling of key
+// (encoding/json folds case and decodes escapes in keys, so its last match
+// can differ from the scanner's exact one).
+func caseVariantKey(line []byte, key string) bool {
+	return bytes.Contains(bytes.ToLower(line), []byte(key)) && bytes.Count(bytes.ToLower(line), []byte(key)) != bytes.Count(line, []byte(`"`+key+`"`)) || bytes.Contains(line, []byte(`\`))
 }

@@ -2,10 +2,11 @@ package event
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // maxLine bounds one JSONL line, so a file without newlines cannot exhaust memory.
@@ -13,35 +14,6 @@ const maxLine = 64 << 20
 
 // maxRaw bounds Quarantined.Raw.
 const maxRaw = 64 << 10
-
-// jsonEvent holds the raw JSON value of each v1 key of one JSONL object.
-// Other keys are ignored.
-type jsonEvent struct {
-	EventID         json.RawMessage `json:"event_id"`
-	Kind            json.RawMessage `json:"kind"`
-	EventTime       json.RawMessage `json:"event_time"`
-	IngestTime      json.RawMessage `json:"ingest_time"`
-	ShopID          json.RawMessage `json:"shop_id"`
-	BuyerID         json.RawMessage `json:"buyer_id"`
-	ConversationID  json.RawMessage `json:"conversation_id"`
-	Channel         json.RawMessage `json:"channel"`
-	Sender          json.RawMessage `json:"sender"`
-	CartToken       json.RawMessage `json:"cart_token"`
-	ItemCount       json.RawMessage `json:"item_count"`
-	CartValueCents  json.RawMessage `json:"cart_value_cents"`
-	ProductIDs      json.RawMessage `json:"product_ids"`
-	OrderID         json.RawMessage `json:"order_id"`
-	OrderValueCents json.RawMessage `json:"order_value_cents"`
-	Currency        json.RawMessage `json:"currency"`
-}
-
-func (j *jsonEvent) values() [numFields]json.RawMessage {
-	return [numFields]json.RawMessage{
-		j.EventID, j.Kind, j.EventTime, j.IngestTime, j.ShopID, j.BuyerID,
-		j.ConversationID, j.Channel, j.Sender, j.CartToken, j.ItemCount,
-		j.CartValueCents, j.ProductIDs, j.OrderID, j.OrderValueCents, j.Currency,
-	}
-}
 
 type jsonlSource struct {
 	fi   FileInfo
@@ -133,12 +105,9 @@ func rawText(line []byte) string {
 	return string(line)
 }
 
-// JSON is decoded with github.com/goccy/go-json (already in the module graph
-// through arrow-go): about 1.6× the throughput of encoding/json here, see
-// docs/benchmarks/event-io.md.
-
 // ParseJSONEvent parses one JSONL line into e (provenance untouched) and
-// validates it. Strings are JSON strings; timestamps an RFC 3339 string or an
+// validates it. The line must be one JSON object; keys match exactly
+// (case-sensitive). Strings are JSON strings; timestamps an RFC 3339 string or an
 // integer of µs since the epoch; item_count and money a JSON integer or a
 // string holding one (as BigQuery exports INT64); product_ids an array of
 // strings; null or "" means absent; unknown keys are ignored.
@@ -146,16 +115,18 @@ func ParseJSONEvent(line []byte, e *Event) *Problem { return parseJSONEvent(line
 
 func parseJSONEvent(line []byte, e *Event) (p *Problem) {
 	defer func() {
-		// The JSON decoder must not take the reader down on hostile input.
+		// Parsing must not take the reader down on hostile input.
 		if r := recover(); r != nil {
-			p = problemf("", ReasonMalformedRow, "not a JSON object (decoder failed: %v)", r)
+			p = problemf("", ReasonMalformedRow, "not a JSON object (parser failed: %v)", r)
 		}
 	}()
-	var j jsonEvent
-	if err := json.Unmarshal(line, &j); err != nil {
+	vals, err := scanJSONObject(line)
+	if err != nil {
 		return problemf("", ReasonMalformedRow, "not a JSON object: %v", err)
 	}
-	vals := j.values()
+	// One copy of the line per event: string values are substrings of it
+	// (a value's offset in line is cap(line) - cap(value)).
+	text := string(line)
 	for f := field(0); f < numFields; f++ {
 		raw := vals[f]
 		if len(raw) == 0 || string(raw) == "null" {
@@ -164,19 +135,22 @@ func parseJSONEvent(line []byte, e *Event) (p *Problem) {
 			}
 			continue
 		}
-		if p := setJSON(e, f, raw); p != nil {
+		off := cap(line) - cap(raw)
+		if p := setJSON(e, f, raw, text[off:off+len(raw)]); p != nil {
 			return p
 		}
 	}
 	return Validate(e)
 }
 
-func setJSON(e *Event, f field, raw json.RawMessage) *Problem {
+// setJSON sets field f from its raw JSON value; str is the same bytes as a
+// string sharing the event's line copy.
+func setJSON(e *Event, f field, raw []byte, str string) *Problem {
 	col := Columns[f]
 	switch f {
 	case fProductIDs:
-		var ids []string
-		if err := json.Unmarshal(raw, &ids); err != nil {
+		ids, ok := stringArray(raw, str)
+		if !ok {
 			return problemf(col, ReasonBadValue, "product_ids must be a JSON array of strings, got %s", truncate(string(raw)))
 		}
 		e.ProductIDs = ids
@@ -184,14 +158,14 @@ func setJSON(e *Event, f field, raw json.RawMessage) *Problem {
 	case fEventTime, fIngestTime, fItemCount, fCartValue, fOrderValue:
 		if raw[0] != '"' {
 			if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
-				if _, err := strconv.ParseInt(string(raw), 10, 64); err != nil {
+				if _, err := strconv.ParseInt(str, 10, 64); err != nil {
 					r := ReasonBadValue
 					if f == fEventTime || f == fIngestTime {
 						r = ReasonBadTimestamp
 					}
 					return problemf(col, r, "%s %s is not an integer", col, truncate(string(raw)))
 				}
-				return setText(e, f, string(raw))
+				return setText(e, f, str)
 			}
 			if f == fEventTime || f == fIngestTime {
 				return problemf(col, ReasonBadTimestamp, "%s must be an RFC 3339 string or integer microseconds, got %s", col, truncate(string(raw)))
@@ -203,7 +177,7 @@ func setJSON(e *Event, f field, raw json.RawMessage) *Problem {
 			return problemf(col, ReasonBadValue, "%s must be a JSON string, got %s", col, truncate(string(raw)))
 		}
 	}
-	s, err := jsonString(raw)
+	s, err := jsonString(raw, str)
 	if err != nil {
 		return problemf(col, ReasonBadValue, "%s: %v", col, err)
 	}
@@ -216,11 +190,11 @@ func setJSON(e *Event, f field, raw json.RawMessage) *Problem {
 	return setText(e, f, s)
 }
 
-// jsonString decodes a JSON string literal, without reflection when it has
-// no escapes.
-func jsonString(raw []byte) (string, error) {
-	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
+// jsonString decodes the JSON string literal raw (str: the same bytes as a
+// string), without copying when it has no escapes.
+func jsonString(raw []byte, str string) (string, error) {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return str[1 : len(str)-1], nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)

@@ -25,9 +25,32 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultPartitions   = 64
+	DefaultPartitions   = 64   // the minimum; see partitionsFor
+	MaxPartitions       = 1024 // the maximum partitionsFor picks
 	DefaultMemoryBudget = 128 << 20
+	partitionRows       = 150_000 // target events per partition
 )
+
+// partitionsFor picks the partition count for the inputs of r: a power of
+// two giving about partitionRows events per partition (so that a worker's
+// memory for the logic stays near 40 MB whatever the input size), between
+// DefaultPartitions and MaxPartitions. Rows are counted from Parquet
+// metadata, or estimated at 150 bytes per row of text input.
+func partitionsFor(r *event.Reader) int {
+	var rows int64
+	for _, f := range r.Files() {
+		if f.Rows >= 0 {
+			rows += f.Rows
+		} else {
+			rows += f.Size / 150
+		}
+	}
+	n := DefaultPartitions
+	for n < MaxPartitions && int64(n)*partitionRows < rows {
+		n *= 2
+	}
+	return n
+}
 
 // Config configures Run.
 type Config struct {
@@ -52,9 +75,9 @@ type Config struct {
 	// MemoryBudget is the size in bytes of encoded events kept in memory
 	// before partitions spill to disk (default DefaultMemoryBudget).
 	MemoryBudget int64
-	// Partitions is the number of buyer-hash partitions (default
-	// DefaultPartitions). Peak memory for the logic is about one partition
-	// per worker.
+	// Partitions is the number of buyer-hash partitions (default: from
+	// the input size, see partitionsFor). Peak memory for the logic is
+	// about one partition per worker. The output does not depend on it.
 	Partitions int
 }
 
@@ -83,9 +106,6 @@ func Run(cfg Config) (*Summary, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
-	}
-	if cfg.Partitions <= 0 {
-		cfg.Partitions = DefaultPartitions
 	}
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = DefaultMemoryBudget
@@ -120,6 +140,9 @@ func Run(cfg Config) (*Summary, error) {
 	}
 	defer os.RemoveAll(spillDir)
 
+	if cfg.Partitions <= 0 {
+		cfg.Partitions = partitionsFor(r)
+	}
 	parts := make([]partition, cfg.Partitions)
 	defer func() {
 		for i := range parts {
@@ -216,6 +239,7 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 	var pool [][]byte
 	spilled := false
 	np := uint64(len(parts))
+	chunk := chunkSizeFor(cfg.MemoryBudget, len(parts))
 	for {
 		batch, err := r.Next()
 		if err == io.EOF {
@@ -227,11 +251,11 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 		for i := range batch {
 			e := &batch[i]
 			h := buyerHash(e.ShopID, e.BuyerID)
-			buffered += parts[h%np].add(e, h, &pool)
+			buffered += parts[h%np].add(e, h, chunk, &pool)
 		}
 		if buffered > cfg.MemoryBudget {
 			for i := range parts {
-				if err := parts[i].flush(spillDir, i, &pool); err != nil {
+				if err := parts[i].flush(spillDir, i, chunk, &pool); err != nil {
 					return spilled, err
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"unsafe"
@@ -283,58 +284,32 @@ func (d *spillDecoder) next(e *event.Event) bool {
 	return true
 }
 
-// chunkSize is the size of the in-memory buffers of a partition.
-const chunkSize = 1 << 20
+// Chunk sizes of the in-memory buffers of a partition (see chunkSizeFor).
+const (
+	minChunkSize = 64 << 10
+	maxChunkSize = 1 << 20
+)
 
-// numBuckets is the number of sub-partitions bucketRecords makes.
-const numBuckets = 256
-
-// bucketRecords moves the records of data (indexed in data order by keys)
-// into dst grouped by a second hash byte (bits 8-15; the partition used the
-// low bits), keeping their order within each bucket: a stable counting sort.
-// It returns dst and the records' keys in dst order, and the bucket bounds:
-// bucket i holds keys[bounds[i]:bounds[i+1]]. Each bucket is small and
-// contiguous, so sorting and decoding it stays in the CPU cache.
-func bucketRecords(data []byte, keys []recordKey, dst []byte, out []recordKey) ([]byte, []recordKey, [numBuckets + 1]int) {
-	var counts, bytes [numBuckets]int
-	for _, k := range keys {
-		b := (k.hash >> 8) & (numBuckets - 1)
-		counts[b]++
-		bytes[b] += k.size
-	}
-	var bounds [numBuckets + 1]int
-	var at [numBuckets]int // next key index per bucket
-	var boff [numBuckets]int
-	off := 0
-	for i := range numBuckets {
-		bounds[i+1] = bounds[i] + counts[i]
-		at[i] = bounds[i]
-		boff[i] = off
-		off += bytes[i]
-	}
-	dst = slices.Grow(dst[:0], len(data))[:len(data)]
-	out = slices.Grow(out[:0], len(keys))[:len(keys)]
-	for _, k := range keys {
-		b := (k.hash >> 8) & (numBuckets - 1)
-		copy(dst[boff[b]:], data[k.off:k.off+k.size])
-		out[at[b]] = recordKey{hash: k.hash, off: boff[b], size: k.size}
-		at[b]++
-		boff[b] += k.size
-	}
-	return dst, out, bounds
+// chunkSizeFor returns the chunk size for n partitions sharing budget
+// bytes: about half the budget spread over the partitions' open chunks.
+func chunkSizeFor(budget int64, n int) int {
+	return int(min(max(budget/int64(2*n), minChunkSize), maxChunkSize))
 }
 
 // partition holds the events of one buyer-hash partition: a temporary file
-// (possibly none) followed by in-memory chunks. Records never span chunks.
+// (possibly none; closed between flushes, so that a thousand partitions do
+// not hold a thousand descriptors) followed by in-memory chunks. Records
+// never span chunks.
 type partition struct {
 	chunks [][]byte
-	file   *os.File
-	size   int64 // bytes in file
+	path   string // spill file, "" before the first flush
+	size   int64  // bytes in the file
 	count  int64
 }
 
 // add appends e's record and returns the bytes newly allocated for chunks.
-func (p *partition) add(e *event.Event, h uint64, pool *[][]byte) int64 {
+// Chunks of chunkSize come from and go back to pool.
+func (p *partition) add(e *event.Event, h uint64, chunkSize int, pool *[][]byte) int64 {
 	var alloc int64
 	var rec [recordHeaderMax]byte
 	r, n, flags := recordHeader(rec[:], e, h)
@@ -357,22 +332,32 @@ func (p *partition) add(e *event.Event, h uint64, pool *[][]byte) int64 {
 	return alloc
 }
 
-// flush writes the in-memory chunks to the partition's file and returns
-// them to pool for reuse.
-func (p *partition) flush(dir string, idx int, pool *[][]byte) error {
+// flush appends the in-memory chunks to the partition's file and returns
+// chunks of chunkSize to pool for reuse.
+func (p *partition) flush(dir string, idx int, chunkSize int, pool *[][]byte) (err error) {
 	if len(p.chunks) == 0 {
 		return nil
 	}
-	if p.file == nil {
-		f, err := os.CreateTemp(dir, fmt.Sprintf("part-%03d-*.bin", idx))
-		if err != nil {
-			return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", dir, err)
+	var f *os.File
+	if p.path == "" {
+		f, err = os.CreateTemp(dir, fmt.Sprintf("part-%04d-*.bin", idx))
+		if err == nil {
+			p.path = f.Name()
 		}
-		p.file = f
+	} else {
+		f, err = os.OpenFile(p.path, os.O_WRONLY|os.O_APPEND, 0)
 	}
+	if err != nil {
+		return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", dir, err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("spill events to %s: %w", p.path, cerr)
+		}
+	}()
 	for _, c := range p.chunks {
-		if _, err := p.file.Write(c); err != nil {
-			return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", p.file.Name(), err)
+		if _, err := f.Write(c); err != nil {
+			return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", p.path, err)
 		}
 		p.size += int64(len(c))
 		if cap(c) == chunkSize {
@@ -386,7 +371,7 @@ func (p *partition) flush(dir string, idx int, pool *[][]byte) error {
 // load returns the partition's records as one buffer: the file's contents
 // then the chunks.
 func (p *partition) load() ([]byte, error) {
-	if p.file == nil && len(p.chunks) == 1 {
+	if p.path == "" && len(p.chunks) == 1 {
 		return p.chunks[0], nil
 	}
 	total := p.size
@@ -394,9 +379,15 @@ func (p *partition) load() ([]byte, error) {
 		total += int64(len(c))
 	}
 	b := make([]byte, total)
-	if p.file != nil {
-		if _, err := p.file.ReadAt(b[:p.size], 0); err != nil {
-			return nil, fmt.Errorf("read spilled events %s: %w", p.file.Name(), err)
+	if p.path != "" {
+		f, err := os.Open(p.path)
+		if err != nil {
+			return nil, fmt.Errorf("read spilled events: %w", err)
+		}
+		_, err = io.ReadFull(f, b[:p.size])
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read spilled events %s: %w", p.path, err)
 		}
 	}
 	off := p.size
@@ -407,11 +398,9 @@ func (p *partition) load() ([]byte, error) {
 }
 
 func (p *partition) release() {
-	if p.file != nil {
-		name := p.file.Name()
-		p.file.Close()
-		os.Remove(name)
-		p.file = nil
+	if p.path != "" {
+		os.Remove(p.path)
+		p.path = ""
 	}
 	p.chunks = nil
 }
@@ -434,4 +423,41 @@ func buyerHash(shop, buyer string) uint64 {
 		h *= prime
 	}
 	return h
+}
+
+// numBuckets is the number of sub-partitions bucketRecords makes.
+const numBuckets = 256
+
+// bucketRecords moves the records of data (indexed in data order by keys)
+// into dst grouped by a third hash byte (bits 16-23; the partition used at
+// most the low 10 bits), keeping their order within each bucket: a stable
+// counting sort. It returns dst, the records' keys in dst order, and the
+// bucket bounds: bucket i holds keys[bounds[i]:bounds[i+1]]. Each bucket is
+// small and contiguous, so sorting and decoding it stays in the CPU cache.
+func bucketRecords(data []byte, keys []recordKey, dst []byte, out []recordKey) ([]byte, []recordKey, [numBuckets + 1]int) {
+	var counts, sizes [numBuckets]int
+	for _, k := range keys {
+		b := (k.hash >> 16) & (numBuckets - 1)
+		counts[b]++
+		sizes[b] += k.size
+	}
+	var bounds [numBuckets + 1]int
+	var at, boff [numBuckets]int // next key index and byte offset per bucket
+	off := 0
+	for i := range numBuckets {
+		bounds[i+1] = bounds[i] + counts[i]
+		at[i] = bounds[i]
+		boff[i] = off
+		off += sizes[i]
+	}
+	dst = slices.Grow(dst[:0], len(data))[:len(data)]
+	out = slices.Grow(out[:0], len(keys))[:len(keys)]
+	for _, k := range keys {
+		b := (k.hash >> 16) & (numBuckets - 1)
+		copy(dst[boff[b]:], data[k.off:k.off+k.size])
+		out[at[b]] = recordKey{hash: k.hash, off: boff[b], size: k.size}
+		at[b]++
+		boff[b] += k.size
+	}
+	return dst, out, bounds
 }

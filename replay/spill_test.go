@@ -53,7 +53,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	var want []event.Event
 	for range 20000 {
 		e := randomEvent(r)
-		p.add(&e, buyerHash(e.ShopID, e.BuyerID), &pool)
+		p.add(&e, buyerHash(e.ShopID, e.BuyerID), minChunkSize, &pool)
 		want = append(want, e)
 	}
 	data, err := p.load()

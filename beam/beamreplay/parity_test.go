@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,6 +32,8 @@ import (
 
 func TestMain(m *testing.M) {
 	beam.Init()
+	// Prism logs every job at INFO level; keep test output readable.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }
 
@@ -78,18 +81,8 @@ func runEmbedded(t testing.TB, events []string, out string, params signal.Params
 // the comment at the top of this file). It returns the embedded summary.
 func compareOutputs(t *testing.T, embedded, beamOut string) replay.Summary {
 	t.Helper()
-	for _, name := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile} {
-		a, err := os.ReadFile(filepath.Join(embedded, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(beamOut, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs: embedded %d bytes, beam %d bytes", name, len(a), len(b))
-		}
+	for _, d := range diffOutputs(t, embedded, beamOut) {
+		t.Error(d)
 	}
 	if t.Failed() {
 		// Say which rows differ, not just that bytes do.
@@ -101,22 +94,41 @@ func compareOutputs(t *testing.T, embedded, beamOut string) replay.Summary {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := replay.Compare(ea, eb)
-		t.Logf("row-level diff (embedded → beam): %+v", d)
+		t.Logf("row-level diff (embedded → beam): %+v", replay.Compare(ea, eb))
+	}
+	return readSummary(t, embedded)
+}
+
+// diffOutputs lists the differences between two output folders.
+func diffOutputs(t *testing.T, embedded, beamOut string) []string {
+	t.Helper()
+	var diffs []string
+	for _, name := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile} {
+		a, err := os.ReadFile(filepath.Join(embedded, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(beamOut, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			diffs = append(diffs, fmt.Sprintf("%s differs: embedded %d bytes, beam %d bytes", name, len(a), len(b)))
+		}
 	}
 	sa, sb := readSummary(t, embedded), readSummary(t, beamOut)
 	if !reflect.DeepEqual(sa.Inputs, sb.Inputs) {
-		t.Errorf("replay.json inputs differ:\nembedded %+v\nbeam     %+v", sa.Inputs, sb.Inputs)
+		diffs = append(diffs, fmt.Sprintf("replay.json inputs differ:\nembedded %+v\nbeam     %+v", sa.Inputs, sb.Inputs))
 	}
 	ja, _ := json.MarshalIndent(sa.Deterministic(), "", " ")
 	jb, _ := json.MarshalIndent(sb.Deterministic(), "", " ")
 	if !bytes.Equal(ja, jb) {
-		t.Errorf("replay.json differs:\nembedded %s\nbeam     %s", ja, jb)
+		diffs = append(diffs, fmt.Sprintf("replay.json differs:\nembedded %s\nbeam     %s", ja, jb))
 	}
 	if left, _ := filepath.Glob(filepath.Join(beamOut, "_beam", "*")); len(left) > 0 {
-		t.Errorf("shards left behind: %v", left)
+		diffs = append(diffs, fmt.Sprintf("shards left behind: %v", left))
 	}
-	return sa
+	return diffs
 }
 
 func readSummary(t *testing.T, dir string) replay.Summary {
@@ -290,5 +302,29 @@ func TestParityQuarantine(t *testing.T) {
 	sum := compareOutputs(t, emb, bo)
 	if sum.Counts.Quarantined != 3 || sum.Outputs.Quarantine != 3 {
 		t.Errorf("quarantined %d rows (%d in the file), want 3", sum.Counts.Quarantined, sum.Outputs.Quarantine)
+	}
+}
+
+// TestParityDetectsDifference guards the parity tests against passing
+// vacuously: the committed log replayed in event-time order by Beam and in
+// arrival order by the embedded engine must differ (the log has out-of-order
+// arrivals, so signals' order and counts change), and the comparison must
+// say so.
+func TestParityDetectsDifference(t *testing.T) {
+	log := filepath.Join(repoRoot(t), "testdata", "events", "events.parquet")
+	if _, err := os.Stat(log); err != nil {
+		t.Skipf("committed log not present: %v", err)
+	}
+	dir := t.TempDir()
+	emb, bo := filepath.Join(dir, "embedded"), filepath.Join(dir, "beam")
+	runEmbedded(t, []string{log}, emb, signal.DefaultParams(), replay.OrderArrival)
+	runBeam(t, Options{Events: []string{log}, Out: bo, Params: signal.DefaultParams(), Order: replay.OrderEventTime})
+	diffs := diffOutputs(t, emb, bo)
+	if len(diffs) == 0 {
+		t.Fatal("arrival vs event-time outputs compare equal: the comparison cannot see differences")
+	}
+	joined := strings.Join(diffs, "\n")
+	if !strings.Contains(joined, replay.SignalsFile) || !strings.Contains(joined, "replay.json differs") {
+		t.Errorf("expected signals.parquet and replay.json to differ, got:\n%s", joined)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -137,3 +138,36 @@ func newRunID() string {
 // at row-group boundaries: only when package event can read a row-group
 // range (see readSplit).
 var rowGroupSplitsSupported = false
+
+// Cause digs the user-facing error out of a failed pipeline's error. Runners
+// wrap a DoFn's error in the execution plan, bundle and job (a dozen lines
+// naming stages and coders); the DoFn's own message, which names the file,
+// row and column, follows the last "failed:" line.
+func Cause(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	i := strings.LastIndex(msg, "] failed:\n")
+	if i < 0 {
+		return err
+	}
+	cause := strings.TrimSpace(msg[i+len("] failed:\n"):])
+	cause = strings.TrimRight(cause, "\"")
+	if j := strings.Index(cause, "\n"); j >= 0 {
+		cause = cause[:j]
+	}
+	if cause == "" {
+		return err
+	}
+	return causeError{cause: cause, full: err}
+}
+
+// causeError prints as its cause and unwraps to the full runner error.
+type causeError struct {
+	cause string
+	full  error
+}
+
+func (e causeError) Error() string { return e.cause }
+func (e causeError) Unwrap() error { return e.full }

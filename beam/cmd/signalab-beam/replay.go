@@ -86,6 +86,7 @@ conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
 	f.BoolVar(&opts.json, "json", false, "print replay.json to standard output when done")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show Beam's and the runner's logs on standard error")
 	f.BoolVar(&opts.helpBeam, "help-beam", false, "list every Beam runner flag")
+	f.BoolP("help", "h", false, "help for replay")
 	ours := pflag.NewFlagSet("ours", pflag.ContinueOnError)
 	ours.AddFlagSet(f)
 	beamNames := addBeamFlags(f)
@@ -104,9 +105,7 @@ conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
 func printReplayHelp(c *cobra.Command, ours *pflag.FlagSet, beamNames []string, all bool) {
 	w := c.OutOrStdout()
 	fmt.Fprintf(w, "%s\n\nUsage:\n  %s\n\nExamples:\n%s\n\nFlags:\n", c.Long, c.UseLine(), c.Example)
-	ours.VisitAll(func(f *pflag.Flag) {})
 	fmt.Fprint(w, ours.FlagUsages())
-	fmt.Fprintln(w, "  -h, --help               help for replay")
 	if all {
 		fmt.Fprintf(w, "\nBeam runner flags (all %d, passed to the Apache Beam SDK):\n", len(beamNames))
 	} else {
@@ -161,7 +160,7 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "signalab-beam: running on %s\n", opts.runner)
 	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {
-		return fmt.Errorf("beam pipeline on %s: %w", opts.runner, err)
+		return fmt.Errorf("beam pipeline on %s failed: %w", opts.runner, beamreplay.Cause(err))
 	}
 	summary, err := os.ReadFile(filepath.Join(out, "replay.json"))
 	if err != nil {
@@ -181,10 +180,11 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// quietBeamLogs sends Prism's and Beam's informational logs to the void;
-// warnings and errors still reach standard error.
+// quietBeamLogs silences Prism's and Beam's logs: a failure reaches the
+// user as the returned error (its cause, see beamreplay.Cause), and
+// --verbose shows everything.
 func quietBeamLogs() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func contains(list []string, s string) bool {

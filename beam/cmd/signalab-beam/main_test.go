@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+func TestMain(m *testing.M) {
+	beam.Init()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	os.Exit(m.Run())
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// committedLog is testdata/events/events.parquet of the main module.
+func committedLog(t *testing.T) string {
+	p := filepath.Join("..", "..", "..", "testdata", "events", "events.parquet")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("committed log not present: %v", err)
+	}
+	return p
+}
+
+func TestHelpListsOurFlagsThenBeams(t *testing.T) {
+	code, out, _ := runCLI("replay", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	out = out[strings.Index(out, "\nFlags:"):] // skip the examples
+	ours := strings.Index(out, "--events")
+	beamSection := strings.Index(out, "Beam runner flags")
+	for _, want := range []string{"--out", "--experiment", "--order", "--runner", "--strict"} {
+		if i := strings.Index(out, want); i < 0 || i > beamSection {
+			t.Errorf("help: %s missing or not among our flags", want)
+		}
+	}
+	if ours < 0 || beamSection < ours {
+		t.Fatalf("help: want our flags before the Beam section:\n%s", out)
+	}
+	for _, want := range []string{"--endpoint", "--project", "--region", "--temp_location", "--worker_binary", "--environment_type"} {
+		if i := strings.Index(out, want); i < beamSection {
+			t.Errorf("help: Beam flag %s missing from the Beam section", want)
+		}
+	}
+	// Beam's own --runner must not appear twice, nor the harness flags.
+	if strings.Count(out, "--runner ") != 1 || strings.Contains(out, "--control_endpoint") {
+		t.Errorf("help: duplicate --runner or harness flags shown:\n%s", out)
+	}
+	code, all, _ := runCLI("replay", "--help-beam")
+	if code != 0 || !strings.Contains(all, "Beam runner flags (all") || len(all) <= len(out) {
+		t.Errorf("--help-beam: exit %d, want the full Beam flag list:\n%s", code, all)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay", "--out", "x"}, "no --events given"},
+		{[]string{"replay", "--events", "x.parquet"}, "no --out folder given"},
+		{[]string{"replay", "--events", "x.parquet", "--out", "o", "--order", "sideways"}, "--order"},
+		{[]string{"replay", "--events", "x.parquet", "--out", "o", "--runner", "mapreduce"}, "unknown runner"},
+		{[]string{"replay", "--no-such-flag"}, "unknown flag"},
+		{[]string{"bogus"}, "unknown command"},
+	} {
+		code, _, stderr := runCLI(tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "Try:") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with %q and a Try: line", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestMissingInputIsAnError(t *testing.T) {
+	code, _, stderr := runCLI("replay", "--events", filepath.Join(t.TempDir(), "nope.parquet"), "--out", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, "nope.parquet") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the file", code, stderr)
+	}
+}
+
+func TestReplayOnPrism(t *testing.T) {
+	log := committedLog(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI("replay", "--events", log, "--out", out, "--json", "--order", "event-time")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"schema": "signalab.replay/v1"`) || !strings.Contains(stdout, `"order": "event-time"`) {
+		t.Errorf("--json: stdout is not replay.json:\n%s", stdout)
+	}
+	for _, f := range []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "replay.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output: %v", err)
+		}
+	}
+	if strings.Contains(stderr, "level=INFO") {
+		t.Errorf("Beam's INFO logs shown without --verbose:\n%s", stderr)
+	}
+}
+
+func TestStrictNamesTheRow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.jsonl")
+	row := `{"event_id":"e1","kind":"teleport","event_time":"2026-03-01T00:00:00Z","shop_id":"s","buyer_id":"b"}` + "\n"
+	if err := os.WriteFile(path, []byte(row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("replay", "--events", path, "--out", filepath.Join(dir, "out"), "--strict")
+	if code != 2 || !strings.Contains(stderr, "bad.jsonl: row 1: column kind") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming file, row and column", code, stderr)
+	}
+	if lines := strings.Count(strings.TrimSpace(stderr), "\n"); lines > 3 {
+		t.Errorf("error is %d lines; want the cause, not the runner's stack:\n%s", lines+1, stderr)
+	}
+}
+
+func TestWorkerMode(t *testing.T) {
+	for args, want := range map[string]bool{
+		"--worker": true, "-worker": true, "--worker=true": true, "--events x": false, "worker": false,
+	} {
+		if got := workerMode(strings.Fields(args)); got != want {
+			t.Errorf("workerMode(%q) = %v, want %v", args, got, want)
+		}
+	}
+}

@@ -12,11 +12,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/metrics"
 )
 
 // writeBenchUnits writes a units.parquet-like table of n rows sorted by shop:
@@ -39,8 +38,7 @@ func writeBenchUnits(path string, n int) error {
 	perShop := n / shops
 	start := int64(1772323200000000) // 2026-03-01
 	return atomicfile.Write(path, func(w io.Writer) error {
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(1<<20))
-		fw, err := pqarrow.NewFileWriter(sc, struct{ io.Writer }{w}, props, pqarrow.DefaultWriterProps())
+		fw, err := pqarrow.NewFileWriter(sc, struct{ io.Writer }{w}, metrics.WriterProperties(), pqarrow.DefaultWriterProps())
 		if err != nil {
 			return err
 		}
@@ -107,9 +105,10 @@ func benchConfig() Config {
 }
 
 // benchUnits returns a cached bench table of n rows in the OS temp folder
-// (written once; regenerate by deleting signalab-bench-units-N.parquet).
+// (written once with metrics.WriterProperties; regenerate by deleting
+// signalab-bench-units-v2-N.parquet).
 func benchUnits(b *testing.B, n int) string {
-	p := filepath.Join(os.TempDir(), fmt.Sprintf("signalab-bench-units-%d.parquet", n))
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("signalab-bench-units-v2-%d.parquet", n))
 	if _, err := os.Stat(p); err != nil {
 		if err := writeBenchUnits(p, n); err != nil {
 			b.Fatal(err)

@@ -75,29 +75,60 @@ func ScanParquet(path string, names []string, optional map[string]bool, fn func(
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	defer rr.Release()
+	// Decode the next batch while fn works on the current one: a producer
+	// goroutine owns the reader and hands over retained batches.
+	batches := make(chan arrow.RecordBatch, 1)
+	done := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(batches)
+		for rr.Next() {
+			rec := rr.RecordBatch()
+			rec.Retain()
+			select {
+			case batches <- rec:
+			case <-done:
+				rec.Release()
+				return
+			}
+		}
+		readErr = rr.Err()
+	}()
+	defer func() {
+		close(done)
+		for rec := range batches { // drain so the producer exits
+			rec.Release()
+		}
+	}()
 	cols := make([]*Column, len(names))
 	var first int64 = 1
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		for i, n := range names {
-			cols[i] = nil
-			if !present[i] {
-				continue
+	for rec := range batches {
+		err := func() error {
+			defer rec.Release()
+			for i, n := range names {
+				cols[i] = nil
+				if !present[i] {
+					continue
+				}
+				k := rec.Schema().FieldIndices(n)
+				if len(k) == 0 {
+					return fmt.Errorf("read %s: column %q not decoded", path, n)
+				}
+				cols[i] = &Column{Name: n, arr: rec.Column(k[0])}
 			}
-			k := rec.Schema().FieldIndices(n)
-			if len(k) == 0 {
-				return fmt.Errorf("read %s: column %q not decoded", path, n)
+			rows := int(rec.NumRows())
+			if err := fn(cols, rows, first); err != nil {
+				return err
 			}
-			cols[i] = &Column{Name: n, arr: rec.Column(k[0])}
-		}
-		rows := int(rec.NumRows())
-		if err := fn(cols, rows, first); err != nil {
+			first += int64(rows)
+			return nil
+		}()
+		if err != nil {
 			return err
 		}
-		first += int64(rows)
 	}
-	if err := rr.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+	if readErr != nil {
+		return fmt.Errorf("read %s: %w", path, readErr)
 	}
 	return nil
 }

@@ -59,6 +59,16 @@ func (b *builder) schema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
+// WriterProperties are the Parquet settings of units.parquet: Snappy, row
+// groups of up to 2^20 rows, and dictionaries only for the repetitive string
+// columns (for ids and numbers they would only cost a hash lookup per value).
+func WriterProperties() *parquet.WriterProperties {
+	return parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(1<<20), parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryFor(ColShopID, true), parquet.WithDictionaryFor(ColUnitID, true),
+		parquet.WithDictionaryFor(ColVariant, true), parquet.WithDictionaryFor(ColChannel, true))
+}
+
 // write runs the final pass: it caps, writes units.parquet in row groups of
 // BatchRows, and gathers the summary.
 func (b *builder) write(path string) (*Summary, error) {
@@ -98,13 +108,7 @@ func (b *builder) write(path string) (*Summary, error) {
 			firstCol = append(firstCol, j == 0)
 		}
 	}
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(1<<20),
-		// Dictionaries only for the repetitive string columns: for ids and
-		// numbers they would only cost a hash lookup per value.
-		parquet.WithDictionaryDefault(false),
-		parquet.WithDictionaryFor(ColShopID, true), parquet.WithDictionaryFor(ColUnitID, true),
-		parquet.WithDictionaryFor(ColVariant, true), parquet.WithDictionaryFor(ColChannel, true))
+	props := WriterProperties()
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		// Hide w's Close: the file writer closes a Closer sink, and atomicfile
 		// must sync and rename it afterwards.

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeFile(t testing.TB, dir, name string, data []byte) string {
@@ -401,5 +403,30 @@ func TestReadGzip(t *testing.T) {
 	bad := writeFile(t, dir, "bad.csv.gz", []byte("not gzip at all"))
 	if _, _, err := ReadAll([]string{bad}, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "bad.csv.gz: not a valid gzip file") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestCloseEarly stops reading after one batch: Close must stop the
+// decoding goroutines (none left behind) and later calls must fail cleanly.
+func TestCloseEarly(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "a.parquet", writeParquet(t, sampleEvents(5000), WithRowGroupRows(500)))
+	before := runtime.NumGoroutine()
+	r, err := Open([]string{p}, ReadOptions{BatchSize: 100, Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r.Close()
+	if _, err := r.Next(); err == nil || err == io.EOF {
+		t.Errorf("Next after Close: err = %v, want an error", err)
+	}
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
 	}
 }

@@ -133,7 +133,7 @@ func (s *csvSource) parse(rec []string, e *Event) *Problem {
 		}
 	}
 	if !hasTime {
-		return missing("event_time")
+		return missingTime(e)
 	}
 	return Validate(e)
 }

@@ -131,7 +131,7 @@ func parseJSONEvent(line []byte, e *Event) (p *Problem) {
 		raw := vals[f]
 		if len(raw) == 0 || string(raw) == "null" {
 			if f == fEventTime {
-				return missing("event_time")
+				return missingTime(e)
 			}
 			continue
 		}
@@ -183,7 +183,7 @@ func setJSON(e *Event, f field, raw []byte, str string) *Problem {
 	}
 	if s == "" {
 		if f == fEventTime {
-			return missing("event_time")
+			return missingTime(e)
 		}
 		return nil
 	}

@@ -35,3 +35,24 @@ func otherParquet(t testing.TB, wrongType bool) []byte {
 	}
 	return buf.Bytes()
 }
+
+// writeParquetNoTime writes events with a nullable event_time column that is
+// null in every row.
+func writeParquetNoTime(t testing.TB, evs []Event) []byte {
+	type row struct {
+		EventID   string `parquet:"event_id"`
+		Kind      string `parquet:"kind"`
+		EventTime *int64 `parquet:"event_time,timestamp(microsecond)"`
+		ShopID    string `parquet:"shop_id"`
+		BuyerID   string `parquet:"buyer_id"`
+	}
+	rows := make([]row, len(evs))
+	for i, e := range evs {
+		rows[i] = row{EventID: e.EventID, Kind: string(e.Kind), ShopID: e.ShopID, BuyerID: e.BuyerID}
+	}
+	var buf bytes.Buffer
+	if err := parquet.Write(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

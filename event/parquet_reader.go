@@ -435,10 +435,7 @@ func (d *pqDecoder) convert(rec arrow.RecordBatch, start int64, b *batch) {
 		case hasIC && (ic > 1<<31-1 || ic < -1<<31):
 			p = problemf("item_count", ReasonBadValue, "item_count %d does not fit in 32 bits", ic)
 		case !hasTime:
-			p = validate(e, d.plan.unread)
-			if p == nil || p.Column != "event_id" && p.Column != "kind" {
-				p = missing("event_time")
-			}
+			p = missingTime(e)
 		default:
 			e.ItemCount, e.HasItemCount = int32(ic), hasIC
 			p = validate(e, d.plan.unread)

@@ -430,3 +430,23 @@ func TestCloseEarly(t *testing.T) {
 		t.Errorf("%d goroutines after Close, %d before", n, before)
 	}
 }
+
+// TestMissingTimePrecedence: a row missing both event_id and event_time is
+// reported for event_id (column order) in every format.
+func TestMissingTimePrecedence(t *testing.T) {
+	dir := t.TempDir()
+	evs := sampleEvents(1)
+	evs[0].EventID = ""
+	pq := writeFile(t, dir, "a.parquet", writeParquetNoTime(t, evs))
+	js := writeFile(t, dir, "a.jsonl", []byte(`{"kind":"page_view","shop_id":"s","buyer_id":"b"}`+"\n"))
+	cs := writeFile(t, dir, "a.csv", []byte("event_id,kind,event_time,shop_id,buyer_id\n,page_view,,s,b\n"))
+	for _, p := range []string{pq, js, cs} {
+		_, r, err := ReadAll([]string{p}, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := r.Quarantined(); len(q) != 1 || q[0].Column != "event_id" {
+			t.Errorf("%s: quarantined %+v, want event_id", filepath.Base(p), q)
+		}
+	}
+}

@@ -74,13 +74,10 @@ func Validate(e *Event) *Problem { return validate(e, nil) }
 // validate is Validate that skips the per-kind checks of columns marked in
 // unread (columns left out of a Parquet column selection).
 func validate(e *Event, unread *[numFields]bool) *Problem {
+	if p := checkIDKind(e); p != nil {
+		return p
+	}
 	switch {
-	case e.EventID == "":
-		return missing("event_id")
-	case e.Kind == "":
-		return missing("kind")
-	case !e.Kind.Valid():
-		return problemf("kind", ReasonUnknownKind, "kind %q is not one of page_view, cart_update, checkout_started, order_placed, conversation_started, message, conversation_closed", truncate(string(e.Kind)))
 	case e.ShopID == "":
 		return missing("shop_id")
 	case e.BuyerID == "":
@@ -136,6 +133,28 @@ func validate(e *Event, unread *[numFields]bool) *Problem {
 		return problemf("sender", ReasonBadValue, "sender %q is neither buyer nor merchant", truncate(e.Sender))
 	}
 	return nil
+}
+
+// checkIDKind checks the columns before event_time: event_id and kind.
+func checkIDKind(e *Event) *Problem {
+	switch {
+	case e.EventID == "":
+		return missing("event_id")
+	case e.Kind == "":
+		return missing("kind")
+	case !e.Kind.Valid():
+		return problemf("kind", ReasonUnknownKind, "kind %q is not one of page_view, cart_update, checkout_started, order_placed, conversation_started, message, conversation_closed", truncate(string(e.Kind)))
+	}
+	return nil
+}
+
+// missingTime is the problem of a row without event_time: problems of the
+// columns before it (event_id, kind) win, as in Validate's column order.
+func missingTime(e *Event) *Problem {
+	if p := checkIDKind(e); p != nil {
+		return p
+	}
+	return missing("event_time")
 }
 
 func missing(col string) *Problem {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -126,6 +127,72 @@ func TestParseMetricFlag(t *testing.T) {
 	for _, s := range []string{"x", ":mean", "x:quantile", "x:quantile:2", "x:mean:3", "a/:ratio"} {
 		if _, err := parseMetricFlag(s); err == nil {
 			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+// momentsColumn returns n values whose Σy and Σy² equal sum and sumSq (up to
+// rounding): a fixed pattern standardised, then scaled to the target mean
+// and sample variance.
+func momentsColumn(n int, sum, sumSq float64) []float64 {
+	x := make([]float64, n)
+	var m, ss float64
+	for i := range x {
+		x[i] = float64((i*7919)%101) + float64(i%3) // any non-constant pattern
+		m += x[i]
+	}
+	m /= float64(n)
+	for _, v := range x {
+		ss += (v - m) * (v - m)
+	}
+	mean := sum / float64(n)
+	targetSS := sumSq - sum*sum/float64(n)
+	scale := math.Sqrt(targetSS / ss)
+	for i := range x {
+		x[i] = mean + (x[i]-m)*scale
+	}
+	return x
+}
+
+// GB-1 (REFERENCES.md; GrowthBook test_tests.py::TestTwoSidedTTest): a CSV
+// with A: Σy=1396.87, Σy²=52377.9767, n=3407 and B: Σy=2422.7,
+// Σy²=134698.29, n=3461 gives absolute 0.29, CI (0.04538, 0.53462), p 0.02016
+// and relative 0.70732, CI (−0.03526, 1.44989) (5 decimals upstream).
+func TestAnalyzeGenericCSVMatchesGB1(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("arm,y\n")
+	for _, arm := range []struct {
+		name       string
+		n          int
+		sum, sumSq float64
+	}{{"A", 3407, 1396.87, 52377.9767}, {"B", 3461, 2422.7, 134698.29}} {
+		for _, v := range momentsColumn(arm.n, arm.sum, arm.sumSq) {
+			fmt.Fprintf(&b, "%s,%.17g\n", arm.name, v)
+		}
+	}
+	csv := filepath.Join(t.TempDir(), "gb1.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	r, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := r.Rows[0]
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"abs", float64(row.Absolute.Estimate), 0.29}, {"abs lower", float64(row.Absolute.CILower), 0.04538},
+		{"abs upper", float64(row.Absolute.CIUpper), 0.53462}, {"p", float64(row.PValue), 0.02016},
+		{"rel", float64(row.Relative.Estimate), 0.70732}, {"rel lower", float64(row.Relative.CILower), -0.03526},
+		{"rel upper", float64(row.Relative.CIUpper), 1.44989},
+	} {
+		if math.Abs(c.got-c.want) > 1e-5 {
+			t.Errorf("%s = %.6f, want %.5f ± 1e-5", c.name, c.got, c.want)
 		}
 	}
 }

@@ -232,8 +232,10 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 }
 
 // partitionEvents reads every event and appends it to its buyer's
-// partition, spilling all partitions to disk whenever the buffered bytes
-// exceed the budget. It reports whether anything was spilled.
+// partition, spilling all partitions to disk whenever the records held in
+// memory exceed the budget (their chunks are then reused, so chunk memory
+// stays near the budget plus one open chunk per partition). It reports
+// whether anything was spilled.
 func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar) (bool, error) {
 	var buffered int64
 	var pool [][]byte
@@ -259,7 +261,6 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 					return spilled, err
 				}
 			}
-			// Chunks in the pool are reused; only new ones count.
 			buffered, spilled = 0, true
 		}
 		if bar != nil {

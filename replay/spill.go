@@ -307,10 +307,9 @@ type partition struct {
 	count  int64
 }
 
-// add appends e's record and returns the bytes newly allocated for chunks.
-// Chunks of chunkSize come from and go back to pool.
+// add appends e's record and returns its size in bytes. Chunks of
+// chunkSize come from and go back to pool.
 func (p *partition) add(e *event.Event, h uint64, chunkSize int, pool *[][]byte) int64 {
-	var alloc int64
 	var rec [recordHeaderMax]byte
 	r, n, flags := recordHeader(rec[:], e, h)
 	need := uvarintLen(uint64(n)) + n
@@ -322,14 +321,13 @@ func (p *partition) add(e *event.Event, h uint64, chunkSize int, pool *[][]byte)
 			*pool = (*pool)[:len(*pool)-1]
 		} else {
 			c = make([]byte, 0, max(chunkSize, need))
-			alloc = int64(cap(c))
 		}
 		p.chunks = append(p.chunks, c)
 		last++
 	}
 	p.chunks[last] = appendRecord(p.chunks[last], e, r, n, flags)
 	p.count++
-	return alloc
+	return int64(need)
 }
 
 // flush appends the in-memory chunks to the partition's file and returns

@@ -80,45 +80,60 @@ func smallConfig(seed uint64, unit string, lift float64, buyers int) synth.Confi
 }
 
 // TestTruthRecoveryPlantedLift plants a 30 % lift on triggered conversations
-// (conversation-level randomization, so the test has power), and checks that
-// the triggered-population CI covers the truth (truth.json's
-// expected_triggered_over_baseline − 1: the planted lift after probability
-// capping), that the all-conversations CI covers the diluted truth
-// (expected_all_conversations), and that the all-conversations lift is
-// diluted: smaller than the triggered one, by about the triggered share.
+// (conversation-level randomization, so the test has power) and checks, on
+// each of three seeds, that the triggered-population CI covers the truth
+// (truth.json's expected_triggered_over_baseline − 1: the planted lift after
+// probability capping), that the all-conversations CI covers the diluted
+// truth (expected_all_conversations), and that the implied diluted lift of
+// the dilution section (triggered effect × triggered share) is within the
+// all-population CI half-width of that truth. Each check may miss on one
+// seed of three (a 95 % interval misses 5 % of the time: two misses in three
+// has probability 0.7 %), so a change of the generator does not break the
+// test by chance while a biased analysis does.
 func TestTruthRecoveryPlantedLift(t *testing.T) {
-	res, truth, _ := simulate(t, smallConfig(11, "conversation_id", 0.3, 30000), false)
-	trig := findRow(t, res, "conversion", results.PopulationTriggered)
-	all := findRow(t, res, "conversion", results.PopulationAll)
-	want := truth.Lift.ExpectedTriggeredOverBaseline - 1
-	t.Logf("triggered: %.4f [%.4f, %.4f] truth %.4f; all: %.4f [%.4f, %.4f] truth %.4f; n=%d+%d",
-		trig.Relative.Estimate, trig.Relative.CILower, trig.Relative.CIUpper, want,
-		all.Relative.Estimate, all.Relative.CILower, all.Relative.CIUpper, truth.Lift.ExpectedAllConversations,
-		all.Control.Units, all.Treatment.Units)
-	if float64(trig.Relative.CILower) > want || float64(trig.Relative.CIUpper) < want {
-		t.Errorf("triggered lift CI [%.4f, %.4f] misses the planted truth %.4f", trig.Relative.CILower, trig.Relative.CIUpper, want)
-	}
-	if e := truth.Lift.ExpectedAllConversations; float64(all.Relative.CILower) > e || float64(all.Relative.CIUpper) < e {
-		t.Errorf("all-conversations CI [%.4f, %.4f] misses the diluted truth %.4f", all.Relative.CILower, all.Relative.CIUpper, e)
-	}
-	var d *results.Dilution
-	for i := range res.Dilution {
-		if res.Dilution[i].Metric == "conversion" {
-			d = &res.Dilution[i]
+	const seeds = 3
+	var missTrig, missAll, missImplied int
+	for s := 0; s < seeds; s++ {
+		res, truth, _ := simulate(t, smallConfig(uint64(11+s), "conversation_id", 0.3, 20000), false)
+		trig := findRow(t, res, "conversion", results.PopulationTriggered)
+		all := findRow(t, res, "conversion", results.PopulationAll)
+		want := truth.Lift.ExpectedTriggeredOverBaseline - 1
+		wantAll := truth.Lift.ExpectedAllConversations
+		var d *results.Dilution
+		for i := range res.Dilution {
+			if res.Dilution[i].Metric == "conversion" {
+				d = &res.Dilution[i]
+			}
+		}
+		if d == nil {
+			t.Fatal("no dilution entry for conversion")
+		}
+		t.Logf("seed %d: triggered %.4f [%.4f, %.4f] truth %.4f; all %.4f [%.4f, %.4f] truth %.4f; implied %.4f; share %.3f (truth %.3f); n=%d+%d",
+			11+s, trig.Relative.Estimate, trig.Relative.CILower, trig.Relative.CIUpper, want,
+			all.Relative.Estimate, all.Relative.CILower, all.Relative.CIUpper, wantAll, d.ImpliedAllRelative,
+			d.TriggeredShareTreatment, truth.Lift.TriggeredShare, all.Control.Units, all.Treatment.Units)
+		if float64(trig.Relative.CILower) > want || float64(trig.Relative.CIUpper) < want {
+			missTrig++
+		}
+		if float64(all.Relative.CILower) > wantAll || float64(all.Relative.CIUpper) < wantAll {
+			missAll++
+		}
+		half := (float64(all.Relative.CIUpper) - float64(all.Relative.CILower)) / 2
+		if math.Abs(float64(d.ImpliedAllRelative)-wantAll) > half {
+			missImplied++
+		}
+		if share := float64(d.TriggeredShareTreatment); math.Abs(share-truth.Lift.TriggeredShare) > 0.05 {
+			t.Errorf("seed %d: triggered share %.3f, generator says %.3f", 11+s, share, truth.Lift.TriggeredShare)
 		}
 	}
-	if d == nil {
-		t.Fatal("no dilution entry for conversion")
+	if missTrig > 1 {
+		t.Errorf("the triggered-population CI missed the planted lift on %d of %d seeds", missTrig, seeds)
 	}
-	// The implied diluted lift (triggered effect × share) estimates the
-	// same quantity as truth's expected_all_conversations; both are far
-	// below the triggered lift. Tolerance: the all-population CI half-width.
-	half := (float64(all.Relative.CIUpper) - float64(all.Relative.CILower)) / 2
-	if math.Abs(float64(d.ImpliedAllRelative)-truth.Lift.ExpectedAllConversations) > half {
-		t.Errorf("implied all-conversations lift %.4f is not within %.4f of the truth %.4f", d.ImpliedAllRelative, half, truth.Lift.ExpectedAllConversations)
+	if missAll > 1 {
+		t.Errorf("the all-conversations CI missed the diluted truth on %d of %d seeds", missAll, seeds)
 	}
-	if share := float64(d.TriggeredShareTreatment); math.Abs(share-truth.Lift.TriggeredShare) > 0.05 {
-		t.Errorf("triggered share %.3f, generator says %.3f", share, truth.Lift.TriggeredShare)
+	if missImplied > 1 {
+		t.Errorf("the implied diluted lift missed the truth on %d of %d seeds", missImplied, seeds)
 	}
 }
 

@@ -66,6 +66,7 @@ type Reader struct {
 	files []FileInfo
 	cur   int // index of the file being read
 	src   source
+	ahead *prefetched // the next Parquet file, opened while the current one is read
 	last  *batch
 	pool  *batchPool
 
@@ -74,6 +75,14 @@ type Reader struct {
 	counts      map[Reason]int64
 	quarantined []Quarantined
 	err         error
+}
+
+// prefetched is a source opened ahead of its turn (or the error opening it,
+// reported only when the read reaches that file, to keep errors in order).
+type prefetched struct {
+	idx int
+	src source
+	err error
 }
 
 // batch is a unit of work passed from a decoder to Next.
@@ -279,12 +288,20 @@ func (r *Reader) Next() ([]Event, error) {
 				r.err = io.EOF
 				return nil, io.EOF
 			}
-			src, err := r.openSource(r.cur)
+			var src source
+			var err error
+			if r.ahead != nil && r.ahead.idx == r.cur {
+				src, err = r.ahead.src, r.ahead.err
+				r.ahead = nil
+			} else {
+				src, err = r.openSource(r.cur)
+			}
 			if err != nil {
-				r.err = err
+				r.fail(err)
 				return nil, err
 			}
 			r.src = src
+			r.prefetch(r.cur + 1)
 		}
 		b, err := r.src.next()
 		if err == io.EOF {
@@ -327,22 +344,41 @@ func (r *Reader) Next() ([]Event, error) {
 	}
 }
 
-func (r *Reader) fail(err error) {
-	r.err = err
-	if r.src != nil {
-		r.src.close()
-		r.src = nil
+// prefetch opens file i ahead of its turn when it is Parquet, so its
+// workers decode its first batches while the current file is consumed: at
+// most two files are open at a time.
+func (r *Reader) prefetch(i int) {
+	if i >= len(r.files) || r.files[i].Format != FormatParquet {
+		return
 	}
+	src, err := r.openSource(i)
+	r.ahead = &prefetched{idx: i, src: src, err: err}
 }
 
-// Close stops any background decoding and releases files. It is safe to call
-// more than once and after an error.
-func (r *Reader) Close() error {
+func (r *Reader) fail(err error) {
+	r.err = err
+	r.closeSources()
+}
+
+func (r *Reader) closeSources() error {
 	var err error
 	if r.src != nil {
 		err = r.src.close()
 		r.src = nil
 	}
+	if r.ahead != nil {
+		if r.ahead.src != nil {
+			r.ahead.src.close()
+		}
+		r.ahead = nil
+	}
+	return err
+}
+
+// Close stops any background decoding and releases files. It is safe to call
+// more than once and after an error.
+func (r *Reader) Close() error {
+	err := r.closeSources()
 	if r.err == nil {
 		r.err = errors.New("read events: reader is closed")
 	}

@@ -450,3 +450,60 @@ func TestMissingTimePrecedence(t *testing.T) {
 		}
 	}
 }
+
+// TestReadManyParquetFiles reads several Parquet files (the next one is
+// opened ahead while the current one is read): order and provenance must
+// hold, errors must come in file order, and Close must stop everything.
+func TestReadManyParquetFiles(t *testing.T) {
+	dir := t.TempDir()
+	evs := sampleEvents(900)
+	var paths []string
+	for i := 0; i < 3; i++ {
+		paths = append(paths, writeFile(t, dir, "p"+itoa(int64(i))+".parquet", writeParquet(t, evs[i*300:(i+1)*300], WithRowGroupRows(70))))
+	}
+	got, r, err := ReadAll(paths, ReadOptions{BatchSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSame(t, evs, got)
+	if got[300].File != 1 || got[300].Row != 1 || got[899].File != 2 || got[899].Row != 300 {
+		t.Errorf("provenance: %d/%d %d/%d", got[300].File, got[300].Row, got[899].File, got[899].Row)
+	}
+	if r.TotalRows() != 900 {
+		t.Errorf("TotalRows = %d", r.TotalRows())
+	}
+
+	// A bad row in file 0 (strict) is reported before a corrupt file 1,
+	// although file 1 is opened ahead.
+	bad := sampleEvents(10)
+	bad[4].BuyerID = ""
+	first := writeFile(t, dir, "q0.parquet", writeParquet(t, bad))
+	good := writeParquet(t, sampleEvents(50), WithRowGroupRows(10))
+	corrupt := bytes.Clone(good)
+	for i := 50; i < len(corrupt)/2; i += 5 {
+		corrupt[i] ^= 0xff
+	}
+	second := writeFile(t, dir, "q1.parquet", corrupt)
+	if _, _, err := ReadAll([]string{second}, ReadOptions{}); err == nil {
+		t.Fatal("the corrupted file reads without error; the test needs a corrupt file")
+	}
+	_, _, err = ReadAll([]string{first, second}, ReadOptions{Strict: true})
+	var re *RowError
+	if !errors.As(err, &re) || re.Q.Path != first || re.Q.Row != 5 {
+		t.Fatalf("err = %v, want the strict error of %s row 5", err, first)
+	}
+
+	before := runtime.NumGoroutine()
+	r2, err := Open(paths, ReadOptions{BatchSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Next()
+	r2.Close()
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
+	}
+}

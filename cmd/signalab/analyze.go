@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,6 +30,7 @@ type analyzeOptions struct {
 	Control    string
 	Metrics    []string
 	Cluster    string
+	Covariates []string
 	Segments   []string
 	Triggered  string
 	Time       string
@@ -55,7 +57,8 @@ in the --in folders) feed the health section.
 Without it, any Parquet or CSV table works: name the variant column, the control
 and each metric as
   COL:proportion | COL:mean | NUM/DEN:ratio | COL:quantile:Q    (optionally NAME=...)
-Values 0/1, true/false and True/False read as numbers; anything else that is not
+--cuped NAME=COL adds a pre-period covariate to metric NAME (NUM/DEN for a
+ratio). Values 0/1, true/false and True/False read as numbers; anything else that is not
 a number is an error naming the row and column. --cluster names the
 randomization unit when it is coarser than a row (the analysis is then the
 delta-method ratio of per-cluster sums).`,
@@ -77,6 +80,7 @@ delta-method ratio of per-cluster sums).`,
 	f.StringVar(&opts.Control, "control", "", "generic table: the control variant (default: the first seen)")
 	f.StringArrayVar(&opts.Metrics, "metric", nil, "generic table: metric as [NAME=]COL:TYPE, NUM/DEN:ratio or COL:quantile:Q (repeatable)")
 	f.StringVar(&opts.Cluster, "cluster", "", "generic table: randomization unit column when coarser than a row")
+	f.StringArrayVar(&opts.Covariates, "cuped", nil, "generic table: CUPED covariate of a metric as NAME=COL (ratio: NAME=NUM/DEN) (repeatable)")
 	f.StringArrayVar(&opts.Segments, "segment", nil, "generic table: segment column (repeatable)")
 	f.StringVar(&opts.Triggered, "triggered", "", "generic table: boolean column of the triggered population")
 	f.StringVar(&opts.Time, "time", "", "generic table: timestamp column for the daily series")
@@ -158,6 +162,19 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 			return cfg, exitcode.Usagef(analyzeHint, "analyze: --metric %q: %v", s, err)
 		}
 		cfg.Metrics = append(cfg.Metrics, m)
+	}
+	for _, c := range opts.Covariates {
+		name, cols, ok := strings.Cut(c, "=")
+		i := slices.IndexFunc(cfg.Metrics, func(m analysis.Metric) bool { return m.Name == name })
+		if !ok || i < 0 {
+			return cfg, exitcode.Usagef(analyzeHint, "analyze: --cuped %q: want NAME=COL with NAME one of the --metric names", c)
+		}
+		m := &cfg.Metrics[i]
+		m.Covariates = strings.Split(cols, "/")
+		if len(m.Covariates) != len(m.Columns) || slices.Contains(m.Covariates, "") || m.Type == analysis.Quantile {
+			return cfg, exitcode.Usagef(analyzeHint, "analyze: --cuped %q: a %s metric takes %d covariate column(s)", c, m.Type, len(m.Columns))
+		}
+		cfg.CUPED = true
 	}
 	return cfg, nil
 }

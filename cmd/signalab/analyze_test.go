@@ -196,3 +196,39 @@ func TestAnalyzeGenericCSVMatchesGB1(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeGenericCUPEDFlag: --cuped on a table built as y = 0.8·x +
+// bounded noise (+0.5 in treatment) must estimate θ near 0.8 with a large
+// variance reduction (the reference values of CUPED itself are stats' GB-9
+// and GB-10 tests); malformed --cuped values are usage errors.
+func TestAnalyzeGenericCUPEDFlag(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("arm,y,x\n")
+	for i := 0; i < 400; i++ {
+		x := float64(i % 17)
+		y := 0.8*x + float64((i*31)%7)
+		arm := "c"
+		if i%2 == 1 {
+			arm, y = "t", y+0.5
+		}
+		fmt.Fprintf(&b, "%s,%g,%g\n", arm, y, x)
+	}
+	csv := filepath.Join(t.TempDir(), "cuped.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--cuped", "y=x", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	r, _ := results.Read(filepath.Join(out, "results.json"))
+	row := r.Rows[0]
+	if row.CUPED == nil || float64(row.CUPED.VarianceReduction) < 0.5 || math.Abs(float64(row.CUPED.Theta)-0.8) > 0.2 {
+		t.Errorf("CUPED %+v: y = 0.8x + noise should give θ ≈ 0.8 and a large variance reduction", row.CUPED)
+	}
+	for _, bad := range []string{"nosuch=x", "y", "y=x/z"} {
+		stderr.Reset()
+		if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--cuped", bad, "--out", out}, &stdout, &stderr); code != 2 {
+			t.Errorf("--cuped %s: exit %d", bad, code)
+		}
+	}
+}

@@ -342,6 +342,9 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 		if cfg.CUPED && !s.cuped(i) && m.Type != Quantile {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: no pre-period covariate, analysed without CUPED", m.Name))
 		}
+		if i == s.primary && m.Type == Quantile {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("primary metric %s is a quantile: no daily series", m.Name))
+		}
 		if m.Type == Quantile && cfg.ClusterCol != "" {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: quantile intervals treat conversations as independent although %s is randomized", m.Name, cfg.Unit))
 		}

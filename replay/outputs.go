@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,12 +66,7 @@ func (o *Outputs) Sort() {
 	go func() { defer wg.Done(); SortSignals(o.Signals) }()
 	go func() { defer wg.Done(); SortConversations(o.Conversations) }()
 	go func() { defer wg.Done(); SortOrders(o.Orders) }()
-	slices.SortFunc(o.Quarantine, func(a, b QuarantineRow) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		return int(a.Row - b.Row)
-	})
+	sortQuarantine(o.Quarantine)
 	wg.Wait()
 }
 
@@ -81,25 +77,25 @@ func (o *Outputs) Sort() {
 // are they renamed into place, so a failed run leaves the previous outputs
 // (or none) rather than a mix.
 func WriteOutputs(dir string, o *Outputs, sum *Summary) error {
-	if sum == nil {
-		return writeOutputs(dir, o, nil)
-	}
-	return writeOutputs(dir, o, func() *Summary { return sum })
+	return writeStaged(dir, memoryTables(o), func() *Summary { return sum })
 }
 
 // writeParquet writes rows (already sorted) as a zstd Parquet file.
 func writeParquet[T any](path string, rows []T) error {
+	return writeParquetFrom(path, sliceBatches(rows))
+}
+
+// writeOutputFile creates an output Parquet file atomically with the
+// output options (zstd, outputRowGroupRows rows per row group); fill writes
+// the rows.
+func writeOutputFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[T](w,
 			parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 			parquet.MaxRowsPerRowGroup(outputRowGroupRows),
 			parquet.CreatedBy("signalab", "", ""))
-		for len(rows) > 0 {
-			n := min(len(rows), outputRowGroupRows)
-			if _, err := pw.Write(rows[:n]); err != nil {
-				return err
-			}
-			rows = rows[n:]
+		if err := fill(pw); err != nil {
+			return err
 		}
 		return pw.Close()
 	})
@@ -207,4 +203,14 @@ func ReadOutputs(dir string) (*Outputs, error) {
 	}
 	o.Sort()
 	return o, nil
+}
+
+// sortQuarantine sorts quarantined rows by file, then row.
+func sortQuarantine(q []QuarantineRow) {
+	slices.SortFunc(q, func(a, b QuarantineRow) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Row, b.Row)
+	})
 }

@@ -75,6 +75,9 @@ type Config struct {
 	// MemoryBudget is the size in bytes of encoded events kept in memory
 	// before partitions spill to disk (default DefaultMemoryBudget).
 	MemoryBudget int64
+	// OutputRows is the number of output rows held in memory before they
+	// are sorted and spilled as a run (default DefaultOutputRows).
+	OutputRows int
 	// Partitions is the number of buyer-hash partitions (default: from
 	// the input size, see partitionsFor). Peak memory for the logic is
 	// about one partition per worker. The output does not depend on it.
@@ -109,6 +112,9 @@ func Run(cfg Config) (*Summary, error) {
 	}
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	if cfg.OutputRows <= 0 {
+		cfg.OutputRows = DefaultOutputRows
 	}
 	var quarantine []QuarantineRow
 	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns,
@@ -173,12 +179,12 @@ func Run(cfg Config) (*Summary, error) {
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionFullWidth())
 	}
-	outs, logicCounts, err := processPartitions(parts, cfg, bar)
+	runs := &outputRuns{dir: spillDir, limit: cfg.OutputRows}
+	logicCounts, err := processPartitions(parts, cfg, bar, runs)
 	if err != nil {
 		return nil, err
 	}
 	counts.Add(logicCounts)
-	outs.Quarantine = quarantine
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(cfg.Progress)
@@ -187,12 +193,32 @@ func Run(cfg Config) (*Summary, error) {
 		return nil, err
 	}
 
+	outs := &Outputs{Quarantine: quarantine}
+	var tables []tableJob
+	if runs.runs == 0 {
+		outs.Signals, outs.Conversations, outs.Orders = runs.held.Signals, runs.held.Conversations, runs.held.Orders
+		runs.held = signal.Output{}
+		tables = memoryTables(outs)
+	} else {
+		if err := runs.spill(); err != nil {
+			return nil, err
+		}
+		tables = []tableJob{
+			{SignalsFile, func(p string) error { return mergeRuns(p, runs.paths("signals"), CompareSignals) }},
+			{ConversationsFile, func(p string) error { return mergeRuns(p, runs.paths("conversations"), CompareConversations) }},
+			{OrdersFile, func(p string) error { return mergeRuns(p, runs.paths("orders"), CompareOrders) }},
+			{QuarantineFile, func(p string) error { sortQuarantine(outs.Quarantine); return writeParquet(p, outs.Quarantine) }},
+		}
+	}
+
 	sum := NewSummary(cfg.Params, cfg.Order, &counts, outs)
+	sum.Outputs = OutputRowCounts{Signals: int(counts.Signal.SignalTotal()), Conversations: int(counts.Signal.Conversations),
+		Orders: int(counts.Signal.Orders), Quarantine: len(quarantine)}
 	sum.ToolVersion = buildinfo.Version()
 	sum.Inputs = inputs
 	sum.Workers = cfg.Workers
-	sum.Spilled = spilled
-	err = writeOutputs(cfg.Out, outs, func() *Summary {
+	sum.Spilled = spilled || runs.runs > 0
+	err = writeStaged(cfg.Out, tables, func() *Summary {
 		el := time.Since(start).Seconds()
 		sum.ElapsedSeconds = roundTo(el, 3)
 		if el > 0 {
@@ -277,8 +303,9 @@ type partResult struct {
 }
 
 // processPartitions runs the logic over every partition with cfg.Workers
-// goroutines and merges the results.
-func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar) (*Outputs, Counts, error) {
+// goroutines, hands each partition's rows to runs and returns the merged
+// counts.
+func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (Counts, error) {
 	results := make([]partResult, len(parts))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -290,6 +317,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 			for i := range next {
 				processPartition(&parts[i], cfg, &sc, &results[i])
 				parts[i].release()
+				runs.add(&results[i].out)
 				if bar != nil {
 					bar.Add(1) // safe for concurrent use
 				}
@@ -303,27 +331,13 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 	wg.Wait()
 
 	var counts Counts
-	o := &Outputs{}
-	ns, nc, no := 0, 0, 0
 	for i := range results {
 		if results[i].err != nil {
-			return nil, counts, results[i].err
+			return counts, results[i].err
 		}
-		ns += len(results[i].out.Signals)
-		nc += len(results[i].out.Conversations)
-		no += len(results[i].out.Orders)
-	}
-	o.Signals = make([]signal.Signal, 0, ns)
-	o.Conversations = make([]signal.Conversation, 0, nc)
-	o.Orders = make([]signal.Order, 0, no)
-	for i := range results {
-		o.Signals = append(o.Signals, results[i].out.Signals...)
-		o.Conversations = append(o.Conversations, results[i].out.Conversations...)
-		o.Orders = append(o.Orders, results[i].out.Orders...)
 		counts.Add(results[i].counts)
-		results[i] = partResult{}
 	}
-	return o, counts, nil
+	return counts, runs.err
 }
 
 // partScratch are the reusable buffers of a worker.
@@ -493,10 +507,28 @@ func checksumInputs(files []event.FileInfo, inputs []InputFile) error {
 	return nil
 }
 
-// writeOutputs is WriteOutputs with the summary computed last (after the
-// tables are written, so that the elapsed time includes writing them).
-func writeOutputs(dir string, o *Outputs, summary func() *Summary) error {
+// tableJob writes one output table to a path.
+type tableJob struct {
+	name  string
+	write func(path string) error
+}
+
+// memoryTables are the jobs writing the tables of o (sorted first).
+func memoryTables(o *Outputs) []tableJob {
 	o.Sort()
+	return []tableJob{
+		{SignalsFile, func(p string) error { return writeParquet(p, o.Signals) }},
+		{ConversationsFile, func(p string) error { return writeParquet(p, o.Conversations) }},
+		{OrdersFile, func(p string) error { return writeParquet(p, o.Orders) }},
+		{QuarantineFile, func(p string) error { return writeParquet(p, o.Quarantine) }},
+	}
+}
+
+// writeStaged runs the table jobs into a staging folder inside dir (in
+// parallel), then writes the summary (computed last, so that the elapsed
+// time includes writing), then renames everything into dir. A failure
+// leaves dir as it was.
+func writeStaged(dir string, tables []tableJob, summary func() *Summary) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
@@ -505,23 +537,20 @@ func writeOutputs(dir string, o *Outputs, summary func() *Summary) error {
 		return fmt.Errorf("create output folder: %w", err)
 	}
 	defer os.RemoveAll(stage)
-	jobs := []func() error{
-		func() error { return writeParquet(filepath.Join(stage, SignalsFile), o.Signals) },
-		func() error { return writeParquet(filepath.Join(stage, ConversationsFile), o.Conversations) },
-		func() error { return writeParquet(filepath.Join(stage, OrdersFile), o.Orders) },
-		func() error { return writeParquet(filepath.Join(stage, QuarantineFile), o.Quarantine) },
-	}
-	errs := make([]error, len(jobs))
+	errs := make([]error, len(tables))
 	var wg sync.WaitGroup
-	for i, job := range jobs {
+	for i, t := range tables {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = job() }()
+		go func() { defer wg.Done(); errs[i] = t.write(filepath.Join(stage, t.name)) }()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	names := []string{SignalsFile, ConversationsFile, OrdersFile, QuarantineFile}
+	var names []string
+	for _, t := range tables {
+		names = append(names, t.name)
+	}
 	if summary != nil {
 		if sum := summary(); sum != nil {
 			b, err := json.MarshalIndent(sum, "", "  ")

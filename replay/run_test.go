@@ -68,7 +68,8 @@ func readSummary(t *testing.T, dir string) Summary {
 // TestRunDeterminism replays the same log (a) as one Parquet file with one
 // worker and (b) shuffled, split into a Parquet file with small row groups
 // and two JSON Lines files, listed in another order, with two workers, 7
-// partitions and a tiny memory budget that forces spilling; the output
+// partitions, a tiny memory budget that forces spilling events and a small
+// output budget that forces sorted output runs merged at the end; the output
 // files must be byte-identical and the summaries equal but for run-specific
 // fields. The rows must also equal an independent in-memory replay (group
 // by buyer with a map, ProcessBuyer, sort).
@@ -96,7 +97,7 @@ func TestRunDeterminism(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb, err := Run(Config{Events: []string{filepath.Join(split, "b.jsonl"), filepath.Join(split, "a.parquet"), filepath.Join(split, "c.jsonl")},
-		Out: outB, Params: p, Workers: 2, Partitions: 7, MemoryBudget: 4096})
+		Out: outB, Params: p, Workers: 2, Partitions: 7, MemoryBudget: 4096, OutputRows: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,15 +116,6 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 	return nil
 }
 
-// openSplit opens a reader over one split. A whole-file split reads the file
-// alone; File ordinals are fixed up by the caller.
-func openSplit(sp Split, opts event.ReadOptions) (*event.Reader, error) {
-	if !sp.Whole() {
-		return nil, fmt.Errorf("read events %s: row groups %d..%d: row-group splits are not supported by this build", sp.Path, sp.RowGroupStart, sp.RowGroupEnd)
-	}
-	return event.Open([]string{sp.Path}, opts)
-}
-
 // checksumInput describes a split's file as replay.json's inputs do (as the
 // embedded engine's checksumInputs): path as given, format ("+gzip" when
 // compressed), bytes, SHA-256.

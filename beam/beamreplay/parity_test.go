@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,7 +256,8 @@ func generate(t testing.TB, buyers, shops int) []event.Event {
 
 // TestParityGenerated: a generated log of at least 100,000 events, cut into
 // Parquet files (several row groups each) and JSON Lines files, with a small
-// spill threshold so workers write many shards and the merge has work to do.
+// spill threshold so workers write many shards and the merge has work to do,
+// and Parquet files cut into row-group splits.
 func TestParityGenerated(t *testing.T) {
 	events := generate(t, 9000, 300)
 	if len(events) < 100_000 {
@@ -266,8 +268,13 @@ func TestParityGenerated(t *testing.T) {
 	emb, bo := filepath.Join(dir, "embedded"), filepath.Join(dir, "beam")
 	params := signal.DefaultParams()
 	runEmbedded(t, []string{dir + "/*"}, emb, params, replay.OrderArrival)
-	runBeam(t, Options{Events: []string{dir + "/*"}, Out: bo, Params: params, Order: replay.OrderArrival, SpillRows: 5000})
+	// Row groups of 5,000 rows, splits of about 12,000: two row groups per split.
+	runBeam(t, Options{Events: []string{dir + "/*"}, Out: bo, Params: params, Order: replay.OrderArrival,
+		SpillRows: 5000, SplitRows: 12000})
 	sum := compareOutputs(t, emb, bo)
+	if _, splits, err := PlanSplits([]string{dir + "/*"}, 12000, true); err != nil || len(splits) <= len(paths) {
+		t.Errorf("%d splits for %d files (%v): the test no longer exercises row-group splits", len(splits), len(paths), err)
+	}
 	if sum.Counts.Read != int64(len(events)) || len(sum.Inputs) != len(paths) {
 		t.Errorf("read %d rows from %d inputs, want %d from %d", sum.Counts.Read, len(sum.Inputs), len(events), len(paths))
 	}
@@ -296,12 +303,35 @@ func TestParityQuarantine(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same events as Parquet in row groups of 50, two of them with
+	// negative money in later row groups: quarantined rows of a row-group
+	// split must name the original file and its row numbers.
+	bad := slices.Clone(events)
+	for _, i := range []int{120, 333} {
+		bad[i].Kind, bad[i].OrderID, bad[i].OrderValueCents, bad[i].HasOrderValue = event.KindOrderPlaced, "o-bad", -1, true
+	}
+	pq := filepath.Join(dir, "events.parquet")
+	writeParquet(t, pq, bad, 50)
 	emb, bo := filepath.Join(dir, "embedded"), filepath.Join(dir, "beam")
-	runEmbedded(t, []string{path}, emb, signal.DefaultParams(), replay.OrderArrival)
-	runBeam(t, Options{Events: []string{path}, Out: bo, Params: signal.DefaultParams()})
+	in := []string{path, pq}
+	runEmbedded(t, in, emb, signal.DefaultParams(), replay.OrderArrival)
+	runBeam(t, Options{Events: in, Out: bo, Params: signal.DefaultParams(), SplitRows: 100})
 	sum := compareOutputs(t, emb, bo)
-	if sum.Counts.Quarantined != 3 || sum.Outputs.Quarantine != 3 {
-		t.Errorf("quarantined %d rows (%d in the file), want 3", sum.Counts.Quarantined, sum.Outputs.Quarantine)
+
+	// --strict on a row-group split names the original file and row.
+	p, sc := beam.NewPipelineWithRoot()
+	if err := Build(sc, Options{Events: []string{pq}, Out: filepath.Join(dir, "strict"), Params: signal.DefaultParams(),
+		SplitRows: 100, Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := beam.Run(context.Background(), "prism", p)
+	want := pq + ": row 121: column order_value_cents"
+	if err == nil || !strings.HasPrefix(Cause(err).Error(), "read events "+want) {
+		t.Errorf("strict run: error %v\nwant the cause to start with %q", Cause(err), "read events "+want)
+	}
+
+	if sum.Counts.Quarantined != 5 || sum.Outputs.Quarantine != 5 {
+		t.Errorf("quarantined %d rows (%d in the file), want 5", sum.Counts.Quarantined, sum.Outputs.Quarantine)
 	}
 }
 

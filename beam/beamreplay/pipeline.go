@@ -33,7 +33,8 @@ type Options struct {
 	// Strict makes the first row that breaks the schema fail the pipeline.
 	Strict bool
 	// SplitRows is the target number of rows per Parquet split (row groups
-	// are never cut). Zero means DefaultSplitRows.
+	// are never cut). Zero means DefaultSplitRows; a negative value keeps
+	// every file whole.
 	SplitRows int64
 	// SpillRows bounds the output rows a worker buffers per bundle before it
 	// writes them as a sorted shard. Zero means DefaultSpillRows.
@@ -78,7 +79,7 @@ func Build(s beam.Scope, opts Options) error {
 	if opts.Out == "" {
 		return fmt.Errorf("no output folder given")
 	}
-	if opts.SplitRows <= 0 {
+	if opts.SplitRows == 0 {
 		opts.SplitRows = DefaultSplitRows
 	}
 	if opts.SpillRows <= 0 {
@@ -87,7 +88,7 @@ func Build(s beam.Scope, opts Options) error {
 	if opts.Meta.StartedAt == 0 {
 		opts.Meta.StartedAt = time.Now().UnixMicro()
 	}
-	files, splits, err := PlanSplits(opts.Events, opts.SplitRows, rowGroupSplitsSupported)
+	files, splits, err := PlanSplits(opts.Events, opts.SplitRows, opts.SplitRows > 0)
 	if err != nil {
 		return err
 	}
@@ -133,11 +134,6 @@ func newRunID() string {
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
-
-// rowGroupSplitsSupported tells PlanSplits whether Parquet files may be cut
-// at row-group boundaries: only when package event can read a row-group
-// range (see readSplit).
-var rowGroupSplitsSupported = false
 
 // Cause digs the user-facing error out of a failed pipeline's error. Runners
 // wrap a DoFn's error in the execution plan, bundle and job (a dozen lines

@@ -7,8 +7,11 @@ import (
 )
 
 // clusterSum is one randomization unit's sums within a cell: M, D of the
-// metric and U, V of its covariate.
-type clusterSum struct{ m, d, u, v float64 }
+// metric and U, V of its covariate; id is the unit.
+type clusterSum struct {
+	m, d, u, v float64
+	id         int32
+}
 
 // accum holds one metric's sufficient statistics in one cell (variant ×
 // segment value × population).
@@ -68,7 +71,7 @@ func (a *accum) observe(kind metricKind, clustered bool, cluster int32, y, den, 
 			if !ok {
 				k = int32(len(a.cs))
 				a.cl[cluster] = k
-				a.cs = append(a.cs, clusterSum{})
+				a.cs = append(a.cs, clusterSum{id: cluster})
 			}
 			a.last, a.lastIdx = cluster, k
 		}
@@ -84,6 +87,30 @@ func (a *accum) observe(kind metricKind, clustered bool, cluster int32, y, den, 
 		return
 	}
 	a.cm.Observe(y, x)
+}
+
+// merge adds the statistics of o (rows disjoint from a's) to a.
+func (a *accum) merge(o *accum) {
+	a.units += o.units
+	a.cm = a.cm.Add(o.cm)
+	a.rm = a.rm.Add(o.rm)
+	a.vals = append(a.vals, o.vals...)
+	for _, c := range o.cs {
+		if a.cl == nil {
+			a.cl = map[int32]int32{}
+		}
+		k, ok := a.cl[c.id]
+		if !ok {
+			k = int32(len(a.cs))
+			a.cl[c.id] = k
+			a.cs = append(a.cs, clusterSum{id: c.id})
+		}
+		s := &a.cs[k]
+		s.m += c.m
+		s.d += c.d
+		s.u += c.u
+		s.v += c.v
+	}
 }
 
 // clusters returns the number of randomization units in the cell.

@@ -51,9 +51,11 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 		s.segs[k] = map[string]int{}
 	}
 	s.segNames = [][2]string{{results.SegmentAll, ""}}
+	s.combos = map[[2]int32]int32{}
 	if err := s.pass(t); err != nil {
 		return nil, err
 	}
+	s.buildCells()
 	if len(s.variants) == 0 {
 		return nil, fmt.Errorf("%s: no rows", t.Path())
 	}

@@ -17,9 +17,12 @@ type state struct {
 	// gives each id's (column, value); id 0 is "all".
 	segs     []map[string]int
 	segNames [][2]string
-	// cells[seg][variant][population]
-	cells    [][][2]cell
-	clusters map[string]int32
+	// cells[seg][variant][population], summed from atoms after the pass
+	cells     [][][2]cell
+	atoms     []atom
+	combos    map[[2]int32]int32 // (combination so far, segment id) → combination
+	atomTable [][]int32          // [combination][variant·2 + trigger] → atom id, −1 unset
+	clusters  map[string]int32
 	// per variant: units, triggered units, distinct clusters
 	units, triggered []int64
 	armClusters      map[int64]struct{}
@@ -35,6 +38,7 @@ type metricCols struct{ v, d, x, xd int }
 // rowKeys are the per-row keys of one batch, computed once and shared by
 // the metrics: variant, cluster, trigger flag, segment ids and day.
 type rowKeys struct {
+	atom   []int32 // the row's atom: variant × trigger × segment values
 	vi     []int32
 	cl     []int32
 	trig   []bool
@@ -96,6 +100,7 @@ func (s *state) pass(t Table) error {
 	keys.segs = make([][]int32, len(cfg.Segments))
 	errs := make([]error, len(cfg.Metrics))
 	return t.Scan(names, optional, func(cols []Col, rows int, first int64) error {
+		keys.atom = resize(keys.atom, rows)
 		keys.vi = resize(keys.vi, rows)
 		keys.cl = resize(keys.cl, rows)
 		keys.trig = resize(keys.trig, rows)
@@ -156,9 +161,8 @@ func (s *state) pass(t Table) error {
 					lastSeg[k], lastSegID[k] = v, int32(s.segID(k, v))
 				}
 				keys.segs[k][r] = lastSegID[k]
-				s.cell(int(lastSegID[k]), int(vi))
 			}
-			s.cell(0, int(vi))
+			keys.atom[r] = s.atomOf(int(vi), trig, &keys, r)
 			keys.hasDay[r] = false
 			if iTime >= 0 && cols[iTime] != nil {
 				if us, ok := cols[iTime].Micros(r); ok {
@@ -166,8 +170,8 @@ func (s *state) pass(t Table) error {
 				}
 			}
 		}
-		// Every (segment, variant) cell of this batch exists now; the
-		// metrics only write into their own accumulators.
+		// Every atom of this batch exists now; the metrics only write into
+		// their own accumulators.
 		var wg sync.WaitGroup
 		for i := range cfg.Metrics {
 			wg.Add(1)
@@ -227,7 +231,6 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 		return v, nil
 	}
 	primary := i == s.primary && kind != kQuantile
-	nseg := len(k.segs)
 	for r := 0; r < rows; r++ {
 		var y float64
 		if fv != nil {
@@ -260,17 +263,7 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 			}
 		}
 		vi, cl, trig := int(k.vi[r]), k.cl[r], k.trig[r]
-		for sg := -1; sg < nseg; sg++ {
-			seg := 0
-			if sg >= 0 {
-				seg = int(k.segs[sg][r])
-			}
-			pc := &s.cells[seg][vi]
-			pc[0][i].observe(kind, clustered, cl, y, den, x, xd)
-			if trig {
-				pc[1][i].observe(kind, clustered, cl, y, den, x, xd)
-			}
-		}
+		s.atoms[k.atom[r]].accs[i].observe(kind, clustered, cl, y, den, x, xd)
 		if primary && k.hasDay[r] {
 			s.series(vi, 0).observe(clustered, cl, k.day[r], y, den)
 			if trig {
@@ -324,6 +317,79 @@ func (s *state) cell(sg, vi int) *[2]cell {
 		s.cells[sg] = append(s.cells[sg], [2]cell{make(cell, nm), make(cell, nm)})
 	}
 	return &s.cells[sg][vi]
+}
+
+// atom is the finest cell: one variant, one trigger value and one value of
+// every segment column. Rows accumulate into their atom only; the reported
+// cells (segment "all" or one segment value, population all or triggered)
+// are sums of atoms (sufficient statistics add), built by buildCells.
+type atom struct {
+	vi   int
+	trig bool
+	segs []int32 // segment cell id per segment column
+	accs cell
+}
+
+// atomOf returns the atom id of row r with variant vi and trigger trig,
+// creating it on first sight. Segment value combinations get dense ids
+// through s.combos; the atom table is indexed by combination, variant and
+// trigger, so a lookup is a few slice indexings.
+func (s *state) atomOf(vi int, trig bool, k *rowKeys, r int) int32 {
+	combo := int32(0)
+	for j := range k.segs {
+		key := [2]int32{combo, k.segs[j][r]}
+		c, ok := s.combos[key]
+		if !ok {
+			c = int32(len(s.combos)) + 1
+			s.combos[key] = c
+		}
+		combo = c
+	}
+	for int(combo) >= len(s.atomTable) {
+		s.atomTable = append(s.atomTable, nil)
+	}
+	slot := vi*2 + b2i(trig)
+	row := s.atomTable[combo]
+	for len(row) <= slot {
+		row = append(row, -1)
+	}
+	s.atomTable[combo] = row
+	if id := row[slot]; id >= 0 {
+		return id
+	}
+	a := atom{vi: vi, trig: trig, segs: make([]int32, len(k.segs)), accs: make(cell, len(s.cfg.Metrics))}
+	for j := range k.segs {
+		a.segs[j] = k.segs[j][r]
+	}
+	id := int32(len(s.atoms))
+	s.atoms = append(s.atoms, a)
+	row[slot] = id
+	return id
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// buildCells sums the atoms into the reported cells, in atom order (so the
+// floating-point sums are reproducible).
+func (s *state) buildCells() {
+	for ai := range s.atoms {
+		a := &s.atoms[ai]
+		targets := append([]int32{0}, a.segs...)
+		for _, sg := range targets {
+			pc := s.cell(int(sg), a.vi)
+			for i := range a.accs {
+				pc[0][i].merge(&a.accs[i])
+				if a.trig {
+					pc[1][i].merge(&a.accs[i])
+				}
+			}
+		}
+	}
 }
 
 func (s *state) series(vi, pop int) *series {

@@ -51,7 +51,6 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 		s.segs[k] = map[string]int{}
 	}
 	s.segNames = [][2]string{{results.SegmentAll, ""}}
-	s.combos = map[[2]int32]int32{}
 	if err := s.pass(t); err != nil {
 		return nil, err
 	}

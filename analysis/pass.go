@@ -20,8 +20,9 @@ type state struct {
 	// cells[seg][variant][population], summed from atoms after the pass
 	cells     [][][2]cell
 	atoms     []atom
-	combos    map[[2]int32]int32 // (combination so far, segment id) → combination
-	atomTable [][]int32          // [combination][variant·2 + trigger] → atom id, −1 unset
+	combos    [][]int32 // [combination so far][segment id] → combination (0 unset)
+	nCombos   int32
+	atomTable [][]int32 // [combination][variant·2 + trigger] → atom id, −1 unset
 	clusters  map[string]int32
 	// per variant: units, triggered units, distinct clusters
 	units, triggered []int64
@@ -93,6 +94,7 @@ func (s *state) pass(t Table) error {
 	lastC, lastCI := "", int32(-1)
 	lastSeg := make([]string, len(cfg.Segments))
 	lastSegID := make([]int32, len(cfg.Segments))
+	lastSegCode := make([]int32, len(cfg.Segments))
 	for k := range lastSegID {
 		lastSegID[k] = -1
 	}
@@ -109,10 +111,30 @@ func (s *state) pass(t Table) error {
 		for k := range keys.segs {
 			keys.segs[k] = resize(keys.segs[k], rows)
 		}
+		// Dictionary codes, when the columns have them, replace string
+		// comparisons with integer ones; codes are per batch.
+		vCodes, cCodes := codes(cols[0]), []int32(nil)
+		if iCluster >= 0 {
+			cCodes = codes(cols[iCluster])
+		}
+		sCodes := make([][]int32, len(iSeg))
+		for k, ci := range iSeg {
+			sCodes[k] = codes(cols[ci])
+			lastSegCode[k] = -1
+		}
+		lastVCode, lastCCode := int32(-1), int32(-1)
 		for r := 0; r < rows; r++ {
-			vname := cols[0].String(r)
 			vi := lastVI
-			if vname != lastV || vi < 0 {
+			var vname string
+			same := false
+			if vCodes != nil {
+				same = vCodes[r] == lastVCode && vi >= 0
+				lastVCode = vCodes[r]
+			}
+			if !same {
+				vname = cols[0].String(r)
+			}
+			if !same && (vname != lastV || vi < 0) {
 				row := first + int64(r)
 				if vname == "" {
 					return fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", path, row, cfg.VariantCol)
@@ -130,8 +152,16 @@ func (s *state) pass(t Table) error {
 			}
 			keys.vi[r] = vi
 			if iCluster >= 0 {
-				id := cols[iCluster].String(r)
-				if id != lastC || lastCI < 0 {
+				same := false
+				if cCodes != nil {
+					same = cCodes[r] == lastCCode && lastCI >= 0
+					lastCCode = cCodes[r]
+				}
+				var id string
+				if !same {
+					id = cols[iCluster].String(r)
+				}
+				if !same && (id != lastC || lastCI < 0) {
 					c, ok := s.clusters[id]
 					if !ok {
 						c = int32(len(s.clusters))
@@ -156,6 +186,12 @@ func (s *state) pass(t Table) error {
 				s.triggered[vi]++
 			}
 			for k, ci := range iSeg {
+				if sc := sCodes[k]; sc != nil && sc[r] == lastSegCode[k] && lastSegID[k] >= 0 {
+					keys.segs[k][r] = lastSegID[k]
+					continue
+				} else if sc != nil {
+					lastSegCode[k] = sc[r]
+				}
 				v := cols[ci].String(r)
 				if v != lastSeg[k] || lastSegID[k] < 0 {
 					lastSeg[k], lastSegID[k] = v, int32(s.segID(k, v))
@@ -195,6 +231,14 @@ func resize[T any](b []T, n int) []T {
 		return make([]T, n)
 	}
 	return b[:n]
+}
+
+// codes returns a column's dictionary codes when it has them, else nil.
+func codes(c Col) []int32 {
+	if dc, ok := c.(interface{ DictCodes() []int32 }); ok && c != nil {
+		return dc.DictCodes()
+	}
+	return nil
 }
 
 // floats returns column i's values as float64 when it is a float64 column
@@ -337,13 +381,20 @@ type atom struct {
 func (s *state) atomOf(vi int, trig bool, k *rowKeys, r int) int32 {
 	combo := int32(0)
 	for j := range k.segs {
-		key := [2]int32{combo, k.segs[j][r]}
-		c, ok := s.combos[key]
-		if !ok {
-			c = int32(len(s.combos)) + 1
-			s.combos[key] = c
+		sg := int(k.segs[j][r])
+		for int(combo) >= len(s.combos) {
+			s.combos = append(s.combos, nil)
 		}
-		combo = c
+		next := s.combos[combo]
+		for len(next) <= sg {
+			next = append(next, 0)
+		}
+		s.combos[combo] = next
+		if next[sg] == 0 {
+			s.nCombos++
+			next[sg] = s.nCombos
+		}
+		combo = next[sg]
 	}
 	for int(combo) >= len(s.atomTable) {
 		s.atomTable = append(s.atomTable, nil)

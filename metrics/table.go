@@ -304,3 +304,15 @@ func (c *Column) Float64s() []float64 {
 	}
 	return nil
 }
+
+// DictCodes returns the dictionary indices of a dictionary-encoded column
+// with int32 indices and no nulls (a fast path: equal codes within one batch
+// mean equal strings), else nil.
+func (c *Column) DictCodes() []int32 {
+	if a, ok := c.arr.(*array.Dictionary); ok && a.NullN() == 0 {
+		if ix, ok := a.Indices().(*array.Int32); ok {
+			return ix.Int32Values()
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -140,6 +141,17 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--out %s: %w", opts.out, err)
 	}
+	events := opts.events
+	if opts.runner != "prism" {
+		// Remote workers do not share the launcher's working folder.
+		events, err = absPaths(events)
+		if err != nil {
+			return err
+		}
+		if *jobopts.WorkerBinary == "" && *jobopts.EnvironmentType != "LOOPBACK" {
+			fmt.Fprintln(stderr, "signalab-beam: no --worker_binary: Beam will try to cross-compile this program for linux/amd64 from source (needs the Go toolchain and this repository); see docs/scale-out.md")
+		}
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output folder %s: %w", out, err)
 	}
@@ -150,7 +162,7 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()
 	err = beamreplay.Build(s, beamreplay.Options{
-		Events: opts.events, Out: out, Params: params, Order: order, Strict: opts.strict,
+		Events: events, Out: out, Params: params, Order: order, Strict: opts.strict,
 		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
 		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), Runner: opts.runner,
 			Experiment: opts.experiment, StartedAt: start.UnixMicro()},
@@ -185,6 +197,19 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 // --verbose shows everything.
 func quietBeamLogs() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// absPaths makes file, folder and glob paths absolute.
+func absPaths(paths []string) ([]string, error) {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("--events %s: %w", p, err)
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 func contains(list []string, s string) bool {

@@ -289,6 +289,10 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 			}
 			y = v
 		}
+		if kind == kProportion && y != 0 && y != 1 {
+			return fmt.Errorf("%s: row %d: column %s: %v is not 0 or 1 (a proportion metric; use :mean for other values)",
+				path, first+int64(r), m.Columns[0], y)
+		}
 		den, x, xd := 1.0, 0.0, 1.0
 		var err error
 		if c.d >= 0 {

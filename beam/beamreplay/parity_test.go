@@ -62,7 +62,7 @@ func repoRoot(t testing.TB) string {
 func runBeam(t testing.TB, opts Options) {
 	t.Helper()
 	p, s := beam.NewPipelineWithRoot()
-	if err := Build(s, opts); err != nil {
+	if _, err := Build(s, opts); err != nil {
 		t.Fatalf("build pipeline: %v", err)
 	}
 	if _, err := beam.Run(context.Background(), "prism", p); err != nil {
@@ -320,7 +320,7 @@ func TestParityQuarantine(t *testing.T) {
 
 	// --strict on a row-group split names the original file and row.
 	p, sc := beam.NewPipelineWithRoot()
-	if err := Build(sc, Options{Events: []string{pq}, Out: filepath.Join(dir, "strict"), Params: signal.DefaultParams(),
+	if _, err := Build(sc, Options{Events: []string{pq}, Out: filepath.Join(dir, "strict"), Params: signal.DefaultParams(),
 		SplitRows: 100, Strict: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -73,11 +73,20 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*mergeFn)(nil)).Elem())
 }
 
+// Plan is what Build planned.
+type Plan struct {
+	// Files and Splits are the numbers of input files and of splits.
+	Files, Splits int
+	// WorkDir holds the run's shards (Out/_beam/<run id>); the merge removes
+	// it, and a caller whose run failed may remove it too.
+	WorkDir string
+}
+
 // Build plans the input splits and adds the replay to the pipeline scope s.
 // It reads the Parquet footers of the inputs (on the launching machine).
-func Build(s beam.Scope, opts Options) error {
+func Build(s beam.Scope, opts Options) (Plan, error) {
 	if opts.Out == "" {
-		return fmt.Errorf("no output folder given")
+		return Plan{}, fmt.Errorf("no output folder given")
 	}
 	if opts.SplitRows == 0 {
 		opts.SplitRows = DefaultSplitRows
@@ -90,13 +99,14 @@ func Build(s beam.Scope, opts Options) error {
 	}
 	files, splits, err := PlanSplits(opts.Events, opts.SplitRows, opts.SplitRows > 0)
 	if err != nil {
-		return err
+		return Plan{}, err
 	}
 	run := newRunID()
 	work := filepath.Join(opts.Out, "_beam", run)
+	plan := Plan{Files: len(files), Splits: len(splits), WorkDir: work}
 	params, err := json.Marshal(opts.Params)
 	if err != nil {
-		return fmt.Errorf("encode params: %w", err)
+		return Plan{}, fmt.Errorf("encode params: %w", err)
 	}
 
 	enc := make([]string, len(splits))
@@ -114,10 +124,10 @@ func Build(s beam.Scope, opts Options) error {
 	meta, err := json.Marshal(runInfo{Meta: opts.Meta, Files: files, Params: opts.Params, Order: opts.Order.String(),
 		Splits: len(splits)})
 	if err != nil {
-		return fmt.Errorf("encode run info: %w", err)
+		return Plan{}, fmt.Errorf("encode run info: %w", err)
 	}
 	beam.ParDo0(s, &mergeFn{Out: opts.Out, WorkDir: work, Run: string(meta), KeepShards: opts.KeepShards}, one)
-	return nil
+	return plan, nil
 }
 
 // runInfo is shipped to the merge step for replay.json.

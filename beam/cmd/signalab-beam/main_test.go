@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -117,6 +118,9 @@ func TestStrictNamesTheRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCLI("replay", "--events", path, "--out", filepath.Join(dir, "out"), "--strict")
+	if _, err := os.Stat(filepath.Join(dir, "out", "_beam")); err == nil {
+		t.Error("a failed run left its shard folder behind")
+	}
 	if code != 2 || !strings.Contains(stderr, "bad.jsonl: row 1: column kind") {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming file, row and column", code, stderr)
 	}
@@ -132,5 +136,20 @@ func TestWorkerMode(t *testing.T) {
 		if got := workerMode(strings.Fields(args)); got != want {
 			t.Errorf("workerMode(%q) = %v, want %v", args, got, want)
 		}
+	}
+}
+
+// TestBeamFlagsReachBeam: a Beam option given on our command line must be
+// set in Go's flag set the way flag.Parse would set it, because Beam's
+// runners read some options with flag.Visit (which sees only set flags).
+func TestBeamFlagsReachBeam(t *testing.T) {
+	code, _, _ := runCLI("replay", "--job_name", "nightly-replay", "--num_workers=3", "--out", t.TempDir())
+	if code != 2 { // no --events: stops before running anything
+		t.Fatalf("exit %d, want 2", code)
+	}
+	seen := map[string]string{}
+	flag.Visit(func(f *flag.Flag) { seen[f.Name] = f.Value.String() })
+	if seen["job_name"] != "nightly-replay" || seen["num_workers"] != "3" {
+		t.Errorf("flag.Visit saw %v; want job_name=nightly-replay and num_workers=3", seen)
 	}
 }

@@ -161,7 +161,7 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()
-	err = beamreplay.Build(s, beamreplay.Options{
+	plan, err := beamreplay.Build(s, beamreplay.Options{
 		Events: events, Out: out, Params: params, Order: order, Strict: opts.strict,
 		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
 		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), Runner: opts.runner,
@@ -170,8 +170,12 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "signalab-beam: running on %s\n", opts.runner)
+	fmt.Fprintf(stderr, "signalab-beam: running on %s: %d input files in %d splits\n", opts.runner, plan.Files, plan.Splits)
 	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {
+		if !opts.keepShards {
+			os.RemoveAll(plan.WorkDir)
+			os.Remove(filepath.Dir(plan.WorkDir)) // only if no other run uses it
+		}
 		return fmt.Errorf("beam pipeline on %s failed: %w", opts.runner, beamreplay.Cause(err))
 	}
 	summary, err := os.ReadFile(filepath.Join(out, "replay.json"))

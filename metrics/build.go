@@ -8,7 +8,9 @@ import (
 	"iter"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sort"
 	"time"
 
@@ -73,6 +75,11 @@ func Build(opts Options) (*Summary, error) {
 	arms := make([]string, len(spec.Variants))
 	for i, v := range spec.Variants {
 		arms[i] = v.Name
+	}
+	for _, name := range []string{ConversationsFile, OrdersFile} {
+		if err := checkSingleFile(opts.In, name); err != nil {
+			return nil, err
+		}
 	}
 	amap, err := readAssignments(find(opts.In, AssignmentsFile), arms)
 	if err != nil {
@@ -139,6 +146,24 @@ func Build(opts Options) (*Summary, error) {
 		fmt.Fprintf(opts.Log, "metrics: %d of %d conversations in the unit table (%.2fs)\n", sum.Units, sum.Conversations, sum.Seconds)
 	}
 	return sum, nil
+}
+
+// checkSingleFile reports a missing replay table, naming sharded outputs
+// (name-*.parquet, from a distributed engine) when that is what the folders
+// hold: the streaming join needs one file in sorted order.
+func checkSingleFile(dirs []string, name string) error {
+	p := find(dirs, name)
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	base := strings.TrimSuffix(name, ".parquet")
+	for _, d := range dirs {
+		if shards, _ := filepath.Glob(filepath.Join(d, base+"-*.parquet")); len(shards) > 0 {
+			return fmt.Errorf("%s: found %d shards %s-*.parquet but no %s; the metrics stage joins one file sorted by (shop_id, buyer_id, time): "+
+				"run signalab replay (the embedded engine writes single sorted files)", d, len(shards), base, name)
+		}
+	}
+	return fmt.Errorf("open %s: no such file; run signalab replay into that folder first (or give its folder with --in)", p)
 }
 
 // ReadSummary loads a metrics.json.

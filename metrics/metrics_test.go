@@ -229,3 +229,17 @@ func TestParseNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildMissingOrShardedConversations(t *testing.T) {
+	dir, spec := fixture(t, fixtureConversations())
+	os.Rename(filepath.Join(dir, ConversationsFile), filepath.Join(dir, "conversations-00001.parquet"))
+	_, err := Build(Options{Spec: spec, In: []string{dir}, Out: dir})
+	if err == nil || !strings.Contains(err.Error(), "shards") {
+		t.Fatalf("want an error about shards, got %v", err)
+	}
+	os.Remove(filepath.Join(dir, "conversations-00001.parquet"))
+	_, err = Build(Options{Spec: spec, In: []string{dir}, Out: dir})
+	if err == nil || !strings.Contains(err.Error(), "conversations.parquet") || !strings.Contains(err.Error(), "signalab replay") {
+		t.Fatalf("want an error naming conversations.parquet, got %v", err)
+	}
+}

@@ -107,6 +107,9 @@ func Run(cfg Config) (*Summary, error) {
 	if cfg.Out == "" {
 		return nil, errors.New("replay: no output folder")
 	}
+	if err := cfg.Params.Validate(); err != nil {
+		return nil, fmt.Errorf("replay: %w (start from signal.DefaultParams)", err)
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}

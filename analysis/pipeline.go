@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/signalab/signalab/assign"
@@ -166,12 +167,16 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 		}
 	}
 	m.GatesPassed = res.Gates.Passed
-	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "replay.json",
+	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "replay.json",
 		"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, ResultsJSON, ResultsParquet,
 		"experiment.yaml", ManifestFile}
 	if cfg.Report != nil {
 		m.Outputs = append(m.Outputs, "report.html", "report.md")
 	}
+	m.Outputs = slices.DeleteFunc(m.Outputs, func(name string) bool {
+		_, err := os.Stat(filepath.Join(cfg.Out, name))
+		return err != nil && name != ManifestFile && name != "report.html" && name != "report.md"
+	})
 	m.Seconds = time.Since(t0).Seconds()
 	if err := writeManifest(cfg.Out, m); err != nil {
 		return nil, err

@@ -357,15 +357,31 @@ func (b *builder) compute(u *unit) {
 	k, kc := 0, 0
 	for _, d := range b.defs {
 		to := c.started + d.Window.Microseconds()
+		prop := d.Type == "proportion"
 		for _, o := range d.outcomes() {
 			u.values[k], u.valid[k] = outcome(o, c, u.orders, c.started, to)
+			if prop {
+				u.values[k] = indicator(u.values[k])
+			}
 			k++
 		}
 		for j := range d.Covariates {
 			u.covs[kc], _ = outcome(d.outcomes()[j], c, u.orders, preFrom, preTo)
+			if prop {
+				u.covs[kc] = indicator(u.covs[kc])
+			}
 			kc++
 		}
 	}
+}
+
+// indicator is 1 for a positive value, else 0: a proportion metric's value
+// (converted when orders > 0).
+func indicator(v float64) float64 {
+	if v > 0 {
+		return 1
+	}
+	return 0
 }
 
 // percentileCap runs a first pass collecting metric i's positive values and

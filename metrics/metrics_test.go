@@ -48,7 +48,7 @@ variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
 window: {start: 2026-03-01T00:00:00Z, end: 2026-03-29T00:00:00Z}
 pre_period: 168h
 metrics:
-  - {name: conversion, type: proportion, outcome: converted, window: 72h}
+  - {name: conversion, type: proportion, outcome: orders, window: 72h}
   - {name: revenue, type: mean, outcome: revenue_cents, window: 24h, cap: {value: 5000}}
   - {name: aov, type: ratio, numerator: revenue_cents, denominator: orders, window: 72h}
   - {name: reply, type: quantile, q: 0.5, outcome: first_merchant_reply_minutes}
@@ -133,7 +133,8 @@ func TestBuildAttributionCapsCovariatesExclusions(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := readUnits(t, filepath.Join(dir, UnitsFile))
-	// Hand-computed. c1: orders o1 (+2h, 8000) and o2 (+49h, 2000) in 72h;
+	// Hand-computed. conversion is a proportion over outcome orders: 1 when
+	// orders > 0 (c1 has 2), never the count. c1: orders o1 (+2h, 8000) and o2 (+49h, 2000) in 72h;
 	// only o1 in 24h, capped at 5000. Pre-period [Feb 22, Mar 1): o0 (3000).
 	// c2: no order in [Mar 10, Mar 13). c5: buyer b1 at shop s2 has no
 	// orders there (s1's orders never attribute to s2). The plain outcome

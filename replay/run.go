@@ -346,7 +346,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 // partScratch are the reusable buffers of a worker.
 type partScratch struct {
 	keys, bkeys []recordKey
-	buf         []byte
+	buf, load   []byte
 	evs         []event.Event
 	order       []*event.Event
 }
@@ -357,10 +357,13 @@ type partScratch struct {
 // offset) keys are sorted, so that each buyer's records are adjacent and
 // stay in input order, and each buyer is decoded and processed in turn.
 func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {
-	data, err := p.load()
+	data, err := p.load(sc.load)
 	if err != nil {
 		res.err = err
 		return
+	}
+	if p.path != "" || len(p.chunks) != 1 {
+		sc.load = data // keep the grown buffer for the next partition
 	}
 	sc.keys, err = index(data, sc.keys[:0])
 	if err != nil {

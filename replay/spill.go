@@ -367,8 +367,9 @@ func (p *partition) flush(dir string, idx int, chunkSize int, pool *[][]byte) (e
 }
 
 // load returns the partition's records as one buffer: the file's contents
-// then the chunks.
-func (p *partition) load() ([]byte, error) {
+// then the chunks. It reuses buf when it needs a copy (a partition held in
+// one chunk is returned as it is).
+func (p *partition) load(buf []byte) ([]byte, error) {
 	if p.path == "" && len(p.chunks) == 1 {
 		return p.chunks[0], nil
 	}
@@ -376,7 +377,7 @@ func (p *partition) load() ([]byte, error) {
 	for _, c := range p.chunks {
 		total += int64(len(c))
 	}
-	b := make([]byte, total)
+	b := slices.Grow(buf[:0], int(total))[:total]
 	if p.path != "" {
 		f, err := os.Open(p.path)
 		if err != nil {

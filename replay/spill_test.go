@@ -56,7 +56,7 @@ func TestSpillRoundTrip(t *testing.T) {
 		p.add(&e, buyerHash(e.ShopID, e.BuyerID), minChunkSize, &pool)
 		want = append(want, e)
 	}
-	data, err := p.load()
+	data, err := p.load(nil)
 	must(t, err)
 	keys, err := index(data, nil)
 	must(t, err)

@@ -48,32 +48,35 @@ type rowKeys struct {
 	hasDay []bool
 }
 
-// pass reads the table once and accumulates every cell. Per record batch it
-// first computes the row keys, then accumulates each metric in its own
-// goroutine (metrics touch disjoint accumulators, and each sees the rows in
-// table order, so the sums do not depend on scheduling).
-func (s *state) pass(t Table) error {
+// layout is where each column the pass reads sits among the scanned names.
+type layout struct {
+	names               []string
+	optional            map[string]bool
+	cluster, trig, time int // −1 when not read
+	segs                []int
+	metrics             []metricCols
+}
+
+// layout lists the columns to read: variant, [cluster], [triggered],
+// [time], segments..., then each metric's value/numerator/denominator and
+// covariates.
+func (s *state) layout() layout {
 	cfg := s.cfg
-	// Column layout: variant, [cluster], [triggered], [time], segments..., metric columns..., covariates...
-	names := []string{cfg.VariantCol}
-	optional := map[string]bool{}
-	at := func(n string) int { names = append(names, n); return len(names) - 1 }
-	iCluster, iTrig, iTime := -1, -1, -1
+	l := layout{names: []string{cfg.VariantCol}, optional: map[string]bool{}, cluster: -1, trig: -1, time: -1}
+	at := func(n string) int { l.names = append(l.names, n); return len(l.names) - 1 }
 	if cfg.ClusterCol != "" {
-		iCluster = at(cfg.ClusterCol)
+		l.cluster = at(cfg.ClusterCol)
 	}
 	if cfg.TriggeredCol != "" {
-		iTrig = at(cfg.TriggeredCol)
+		l.trig = at(cfg.TriggeredCol)
 	}
 	if cfg.TimeCol != "" {
-		iTime = at(cfg.TimeCol)
-		optional[cfg.TimeCol] = true
+		l.time = at(cfg.TimeCol)
+		l.optional[cfg.TimeCol] = true
 	}
-	iSeg := make([]int, len(cfg.Segments))
-	for k, sg := range cfg.Segments {
-		iSeg[k] = at(sg)
+	for _, sg := range cfg.Segments {
+		l.segs = append(l.segs, at(sg))
 	}
-	mc := make([]metricCols, len(cfg.Metrics))
 	for i, m := range cfg.Metrics {
 		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1}
 		if m.Type == Ratio {
@@ -85,135 +88,74 @@ func (s *state) pass(t Table) error {
 				c.xd = at(m.Covariates[1])
 			}
 		}
-		mc[i] = c
+		l.metrics = append(l.metrics, c)
 	}
-	path := t.Path()
-	// Caches of the previous row's string lookups: units.parquet is sorted
-	// by shop and buyer, so consecutive rows mostly repeat them.
-	lastV, lastVI := "", int32(-1)
-	lastC, lastCI := "", int32(-1)
-	lastSeg := make([]string, len(cfg.Segments))
-	lastSegID := make([]int32, len(cfg.Segments))
-	lastSegCode := make([]int32, len(cfg.Segments))
-	for k := range lastSegID {
-		lastSegID[k] = -1
+	return l
+}
+
+// cachedLookup resolves a string column to small integer ids, remembering
+// the previous row: units.parquet is sorted by shop and buyer, so
+// consecutive rows mostly repeat their variant, shop and channel. Equal
+// dictionary codes (within a batch) skip even the string comparison.
+type cachedLookup struct {
+	codes    []int32
+	lastCode int32
+	last     string
+	id       int32 // −1 before the first row and after invalidate
+}
+
+func newLookup() *cachedLookup { return &cachedLookup{id: -1} }
+
+func (c *cachedLookup) startBatch(col Col) { c.codes, c.lastCode = codes(col), -1 }
+
+func (c *cachedLookup) invalidate() { c.id = -1 }
+
+// get returns the id of row r, calling resolve only when the value differs
+// from the previous row's; changed reports that it did.
+func (c *cachedLookup) get(col Col, r int, resolve func(string) (int32, error)) (id int32, changed bool, err error) {
+	if c.codes != nil {
+		same := c.codes[r] == c.lastCode && c.id >= 0
+		c.lastCode = c.codes[r]
+		if same {
+			return c.id, false, nil
+		}
 	}
-	var keys rowKeys
-	keys.segs = make([][]int32, len(cfg.Segments))
-	errs := make([]error, len(cfg.Metrics))
-	return t.Scan(names, optional, func(cols []Col, rows int, first int64) error {
-		keys.atom = resize(keys.atom, rows)
-		keys.vi = resize(keys.vi, rows)
-		keys.cl = resize(keys.cl, rows)
-		keys.trig = resize(keys.trig, rows)
-		keys.day = resize(keys.day, rows)
-		keys.hasDay = resize(keys.hasDay, rows)
-		for k := range keys.segs {
-			keys.segs[k] = resize(keys.segs[k], rows)
-		}
-		// Dictionary codes, when the columns have them, replace string
-		// comparisons with integer ones; codes are per batch.
-		vCodes, cCodes := codes(cols[0]), []int32(nil)
-		if iCluster >= 0 {
-			cCodes = codes(cols[iCluster])
-		}
-		sCodes := make([][]int32, len(iSeg))
-		for k, ci := range iSeg {
-			sCodes[k] = codes(cols[ci])
-			lastSegCode[k] = -1
-		}
-		lastVCode, lastCCode := int32(-1), int32(-1)
-		for r := 0; r < rows; r++ {
-			vi := lastVI
-			var vname string
-			same := false
-			if vCodes != nil {
-				same = vCodes[r] == lastVCode && vi >= 0
-				lastVCode = vCodes[r]
-			}
-			if !same {
-				vname = cols[0].String(r)
-			}
-			if !same && (vname != lastV || vi < 0) {
-				row := first + int64(r)
-				if vname == "" {
-					return fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", path, row, cfg.VariantCol)
-				}
-				v, ok := s.vidx[vname]
-				if !ok {
-					if len(cfg.Variants) > 0 {
-						return fmt.Errorf("%s: row %d: column %s: %q is not a variant of the experiment (%v)", path, row, cfg.VariantCol, vname, s.variants)
-					}
-					v = s.addVariant(vname)
-				}
-				vi = int32(v)
-				lastV, lastVI = vname, vi
-				lastCI = -1 // a cluster's arm is recorded per (cluster, variant)
-			}
-			keys.vi[r] = vi
-			if iCluster >= 0 {
-				same := false
-				if cCodes != nil {
-					same = cCodes[r] == lastCCode && lastCI >= 0
-					lastCCode = cCodes[r]
-				}
-				var id string
-				if !same {
-					id = cols[iCluster].String(r)
-				}
-				if !same && (id != lastC || lastCI < 0) {
-					c, ok := s.clusters[id]
-					if !ok {
-						c = int32(len(s.clusters))
-						s.clusters[id] = c
-					}
-					s.armClusters[int64(c)<<8|int64(vi)] = struct{}{}
-					lastC, lastCI = id, c
-				}
-				keys.cl[r] = lastCI
-			}
-			trig := false
-			if iTrig >= 0 {
-				b, ok := cols[iTrig].Bool(r)
-				if !ok && !cols[iTrig].Null(r) {
-					return rowError(path, first+int64(r), cfg.TriggeredCol, cols[iTrig].String(r))
-				}
-				trig = b
-			}
-			keys.trig[r] = trig
-			s.units[vi]++
-			if trig {
-				s.triggered[vi]++
-			}
-			for k, ci := range iSeg {
-				if sc := sCodes[k]; sc != nil && sc[r] == lastSegCode[k] && lastSegID[k] >= 0 {
-					keys.segs[k][r] = lastSegID[k]
-					continue
-				} else if sc != nil {
-					lastSegCode[k] = sc[r]
-				}
-				v := cols[ci].String(r)
-				if v != lastSeg[k] || lastSegID[k] < 0 {
-					lastSeg[k], lastSegID[k] = v, int32(s.segID(k, v))
-				}
-				keys.segs[k][r] = lastSegID[k]
-			}
-			keys.atom[r] = s.atomOf(int(vi), trig, &keys, r)
-			keys.hasDay[r] = false
-			if iTime >= 0 && cols[iTime] != nil {
-				if us, ok := cols[iTime].Micros(r); ok {
-					keys.day[r], keys.hasDay[r] = floorDiv(us, microsPerDay), true
-				}
-			}
+	v := col.String(r)
+	if v == c.last && c.id >= 0 {
+		return c.id, false, nil
+	}
+	id, err = resolve(v)
+	if err != nil {
+		return 0, false, err
+	}
+	c.last, c.id = v, id
+	return id, true, nil
+}
+
+// pass reads the table once and accumulates every cell. Per record batch it
+// first computes the row keys (keyBatch), then accumulates each metric in
+// its own goroutine (metrics touch disjoint accumulators, and each sees the
+// rows in table order, so the sums do not depend on scheduling).
+func (s *state) pass(t Table) error {
+	l := s.layout()
+	k := &keyer{s: s, l: l, path: t.Path(), variant: newLookup(), cluster: newLookup()}
+	for range l.segs {
+		k.segs = append(k.segs, newLookup())
+	}
+	k.keys.segs = make([][]int32, len(l.segs))
+	errs := make([]error, len(s.cfg.Metrics))
+	return t.Scan(l.names, l.optional, func(cols []Col, rows int, first int64) error {
+		if err := k.batch(cols, rows, first); err != nil {
+			return err
 		}
 		// Every atom of this batch exists now; the metrics only write into
 		// their own accumulators.
 		var wg sync.WaitGroup
-		for i := range cfg.Metrics {
+		for i := range s.cfg.Metrics {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				errs[i] = s.accumulate(i, mc[i], &keys, cols, rows, first, path, iCluster >= 0)
+				errs[i] = s.accumulate(i, l.metrics[i], &k.keys, cols, rows, first, k.path, l.cluster >= 0)
 			}(i)
 		}
 		wg.Wait()
@@ -224,6 +166,96 @@ func (s *state) pass(t Table) error {
 		}
 		return nil
 	})
+}
+
+// keyer computes the row keys of each batch.
+type keyer struct {
+	s                *state
+	l                layout
+	path             string
+	variant, cluster *cachedLookup
+	segs             []*cachedLookup
+	keys             rowKeys
+}
+
+// batch fills k.keys for one batch and counts units per variant.
+func (k *keyer) batch(cols []Col, rows int, first int64) error {
+	s, l, keys, cfg := k.s, k.l, &k.keys, k.s.cfg
+	keys.atom = resize(keys.atom, rows)
+	keys.vi = resize(keys.vi, rows)
+	keys.cl = resize(keys.cl, rows)
+	keys.trig = resize(keys.trig, rows)
+	keys.day = resize(keys.day, rows)
+	keys.hasDay = resize(keys.hasDay, rows)
+	k.variant.startBatch(cols[0])
+	if l.cluster >= 0 {
+		k.cluster.startBatch(cols[l.cluster])
+	}
+	for j, ci := range l.segs {
+		keys.segs[j] = resize(keys.segs[j], rows)
+		k.segs[j].startBatch(cols[ci])
+	}
+	for r := 0; r < rows; r++ {
+		row := first + int64(r)
+		vi32, changed, err := k.variant.get(cols[0], r, func(v string) (int32, error) {
+			if v == "" {
+				return 0, fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", k.path, row, cfg.VariantCol)
+			}
+			i, ok := s.vidx[v]
+			if !ok {
+				if len(cfg.Variants) > 0 {
+					return 0, fmt.Errorf("%s: row %d: column %s: %q is not a variant of the experiment (%v)", k.path, row, cfg.VariantCol, v, s.variants)
+				}
+				i = s.addVariant(v)
+			}
+			return int32(i), nil
+		})
+		if err != nil {
+			return err
+		}
+		if changed {
+			k.cluster.invalidate() // a cluster's arm is recorded per (cluster, variant)
+		}
+		vi := int(vi32)
+		keys.vi[r] = vi32
+		if l.cluster >= 0 {
+			keys.cl[r], _, _ = k.cluster.get(cols[l.cluster], r, func(id string) (int32, error) {
+				c, ok := s.clusters[id]
+				if !ok {
+					c = int32(len(s.clusters))
+					s.clusters[id] = c
+				}
+				s.armClusters[int64(c)<<8|int64(vi)] = struct{}{}
+				return c, nil
+			})
+		}
+		trig := false
+		if l.trig >= 0 {
+			b, ok := cols[l.trig].Bool(r)
+			if !ok && !cols[l.trig].Null(r) {
+				return rowError(k.path, row, cfg.TriggeredCol, cols[l.trig].String(r))
+			}
+			trig = b
+		}
+		keys.trig[r] = trig
+		s.units[vi]++
+		if trig {
+			s.triggered[vi]++
+		}
+		for j, ci := range l.segs {
+			keys.segs[j][r], _, _ = k.segs[j].get(cols[ci], r, func(v string) (int32, error) {
+				return int32(s.segID(j, v)), nil
+			})
+		}
+		keys.atom[r] = s.atomOf(vi, trig, keys, r)
+		keys.hasDay[r] = false
+		if l.time >= 0 && cols[l.time] != nil {
+			if us, ok := cols[l.time].Micros(r); ok {
+				keys.day[r], keys.hasDay[r] = floorDiv(us, microsPerDay), true
+			}
+		}
+	}
+	return nil
 }
 
 func resize[T any](b []T, n int) []T {

@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
@@ -55,15 +53,41 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 		return err
 	}
 	var quar []event.Quarantined
-	r, err := openSplit(sp, event.ReadOptions{Strict: fn.Strict, OnQuarantine: func(q event.Quarantined) error {
-		q.File = sp.File
+	opts := event.ReadOptions{Strict: fn.Strict, OnQuarantine: func(q event.Quarantined) error {
+		q.File, q.Path = sp.File, sp.Path
 		quar = append(quar, q)
 		return nil
-	}})
+	}}
+	var input *replay.InputFile
+	if IsURL(sp.Path) {
+		// Download the object, read the local copy as the whole file.
+		local, n, sum, err := download(ctx, sp.Path, extOf(sp.Format, sp.Gzip))
+		if err != nil {
+			return err
+		}
+		defer os.Remove(local)
+		input = &replay.InputFile{Path: sp.Path, Format: string(sp.Format), Bytes: n, SHA256: sum}
+		if sp.Gzip {
+			input.Format += "+gzip"
+		}
+		r, err := event.Open([]string{local}, opts)
+		if err != nil {
+			return sp.fixError(err, local)
+		}
+		defer r.Close()
+		return fn.emitSplit(sp, &splitReader{Reader: r, sp: sp, tmp: local}, &quar, input, emit, emitManifest)
+	}
+	r, err := openSplit(sp, opts)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	return fn.emitSplit(sp, r, &quar, input, emit, emitManifest)
+}
+
+// emitSplit emits the events of r, then the split's manifest.
+func (fn *readSplitFn) emitSplit(sp Split, r *splitReader, quarp *[]event.Quarantined, input *replay.InputFile,
+	emit func(string, []byte), emitManifest func(string)) error {
 	var buf []byte
 	for {
 		batch, err := r.Next()
@@ -81,14 +105,15 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 			emit(BuyerKeyString(e.Key()), slices.Clone(buf))
 		}
 	}
-	m := manifest{Split: &sp}
-	if sp.RowGroupStart == 0 {
+	m := manifest{Split: &sp, Input: input}
+	if input == nil && sp.RowGroupStart == 0 {
 		in, err := checksumInput(sp)
 		if err != nil {
 			return err
 		}
 		m.Input = &in
 	}
+	quar := *quarp
 	m.Counts.Read = r.RowsRead()
 	for reason, n := range r.QuarantineCounts() {
 		if n > 0 {
@@ -102,7 +127,7 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 		for i := range quar {
 			quar[i].Row += sp.FirstRow - 1
 		}
-		path := filepath.Join(fn.WorkDir, "quarantine", fmt.Sprintf("file%06d-rg%06d.jsonl", sp.File, sp.RowGroupStart))
+		path := joinPath(fn.WorkDir, "quarantine", fmt.Sprintf("file%06d-rg%06d.jsonl", sp.File, sp.RowGroupStart))
 		if err := writeQuarantineShard(path, quar); err != nil {
 			return err
 		}
@@ -141,7 +166,7 @@ func checksumInput(sp Split) (replay.InputFile, error) {
 // JSON Lines.
 func writeQuarantineShard(path string, rows []event.Quarantined) error {
 	slices.SortFunc(rows, compareQuarantined)
-	return atomicfile.Write(path, func(w io.Writer) error {
+	return writeFile(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		enc := json.NewEncoder(bw)
 		for i := range rows {
@@ -238,7 +263,7 @@ func (fn *replayBuyersFn) ProcessElement(key string, values func(*[]byte) bool, 
 
 // spill writes the buffered rows as one sorted shard per table.
 func (fn *replayBuyersFn) spill() error {
-	base := filepath.Join(fn.WorkDir, "rows", fn.bundle+"-"+strconv.Itoa(fn.seq))
+	base := joinPath(fn.WorkDir, "rows", fn.bundle+"-"+strconv.Itoa(fn.seq))
 	fn.seq++
 	if len(fn.signals) > 0 {
 		p := base + "-signals.parquet"

@@ -1,6 +1,7 @@
 package beamreplay
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,13 +55,48 @@ func (fn *mergeFn) ProcessElement(_ int, manifests func(*string) bool) error {
 	}
 	// Shard order only breaks ties between identical rows; sort anyway so
 	// the merge does not depend on the order manifests arrive in.
+	var remote []string
 	for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders} {
 		slices.Sort(l)
+		for _, p := range l {
+			if IsURL(p) {
+				remote = append(remote, p)
+			}
+		}
+	}
+	if len(remote) > 0 {
+		// Shards in an object store: merge local copies.
+		local, err := os.MkdirTemp("", "signalab-beam-merge-")
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		defer os.RemoveAll(local)
+		for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders} {
+			for i, p := range l {
+				if !IsURL(p) {
+					continue
+				}
+				tmp, _, _, err := download(context.Background(), p, filepath.Ext(p))
+				if err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
+				dst := filepath.Join(local, filepath.Base(tmp))
+				if err := os.Rename(tmp, dst); err != nil {
+					os.Remove(tmp)
+					return fmt.Errorf("merge: %w", err)
+				}
+				l[i] = dst
+			}
+		}
 	}
 	if err := writeOutputs(fn.Out, &all, &info); err != nil {
 		return err
 	}
 	if !fn.KeepShards {
+		if IsURL(fn.WorkDir) {
+			removeObjects(remote)
+			return nil
+		}
 		if err := os.RemoveAll(fn.WorkDir); err != nil {
 			return fmt.Errorf("remove shards: %w", err)
 		}

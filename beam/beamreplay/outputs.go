@@ -79,8 +79,15 @@ func compareQuarantineRows(a, b replay.QuarantineRow) int {
 // writeOutputs writes the final outputs from the merged manifests into out:
 // every file first into a staging folder, then all renamed into place, as
 // the embedded engine does, so a failed merge leaves the previous outputs.
+//
+// An output URL is staged in a local temporary folder and each file uploaded
+// at the end (one object at a time: object stores have no folder rename).
 func writeOutputs(out string, all *merged, info *runInfo) error {
-	stage, err := os.MkdirTemp(out, ".staging-")
+	stageIn := out
+	if IsURL(out) {
+		stageIn = ""
+	}
+	stage, err := os.MkdirTemp(stageIn, ".staging-")
 	if err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
@@ -144,6 +151,12 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 		return err
 	}
 	for _, n := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile, replay.SummaryFile} {
+		if IsURL(out) {
+			if err := upload(filepath.Join(stage, n), joinPath(out, n)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := os.Rename(filepath.Join(stage, n), filepath.Join(out, n)); err != nil {
 			return fmt.Errorf("move %s into %s: %w", n, out, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
@@ -102,7 +101,7 @@ func Build(s beam.Scope, opts Options) (Plan, error) {
 		return Plan{}, err
 	}
 	run := newRunID()
-	work := filepath.Join(opts.Out, "_beam", run)
+	work := joinPath(opts.Out, "_beam", run)
 	plan := Plan{Files: len(files), Splits: len(splits), WorkDir: work}
 	params, err := json.Marshal(opts.Params)
 	if err != nil {

@@ -172,5 +172,9 @@ func (sp Split) fixError(err error, tmp string) error {
 		re.Q.Row += sp.FirstRow - 1
 		return re
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), tmp, fmt.Sprintf("%s (row groups %d..%d)", sp.Path, sp.RowGroupStart, sp.RowGroupEnd-1)))
+	name := sp.Path
+	if !sp.Whole() {
+		name = fmt.Sprintf("%s (row groups %d..%d)", sp.Path, sp.RowGroupStart, sp.RowGroupEnd-1)
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), tmp, name))
 }

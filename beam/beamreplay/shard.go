@@ -9,8 +9,6 @@ import (
 	"slices"
 
 	"github.com/parquet-go/parquet-go"
-
-	"github.com/signalab/signalab/internal/atomicfile"
 )
 
 // Shards are intermediate Parquet files, each holding rows of one output
@@ -24,7 +22,7 @@ const shardRowGroupRows = 16 * 1024
 // writeShard sorts rows with cmp and writes them to path atomically.
 func writeShard[T any](path string, rows []T, cmp func(a, b T) int) error {
 	slices.SortFunc(rows, cmp)
-	return atomicfile.Write(path, func(w io.Writer) error {
+	return writeFile(path, func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[T](w, parquet.MaxRowsPerRowGroup(shardRowGroupRows))
 		if _, err := pw.Write(rows); err != nil {
 			return err

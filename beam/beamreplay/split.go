@@ -1,6 +1,7 @@
 package beamreplay
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -39,20 +40,21 @@ type Split struct {
 func (s Split) Whole() bool { return s.RowGroupEnd == 0 }
 
 // PlanSplits resolves paths with event.ResolvePaths (files, folders, globs:
-// the same expansion and file ordinals as the embedded engine) and cuts each
-// file into splits. A Parquet file is cut at row-group boundaries into splits
+// the same expansion and file ordinals as the embedded engine; URLs of a Beam
+// file system are expanded alike, see resolveURL) and cuts each file into
+// splits. Objects behind URLs are always whole-file splits. A Parquet file is cut at row-group boundaries into splits
 // of about targetRows rows (at least one row group each) when rowGroupSplits
 // is true, else kept whole, like every text file. targetRows ≤ 0 means one
 // split per row group.
 func PlanSplits(paths []string, targetRows int64, rowGroupSplits bool) ([]event.FileInfo, []Split, error) {
-	files, err := event.ResolvePaths(paths)
+	files, err := resolveInputs(context.Background(), paths)
 	if err != nil {
 		return nil, nil, err
 	}
 	var splits []Split
 	for i, f := range files {
 		whole := Split{Path: f.Path, File: int32(i), Format: f.Format, Gzip: f.Gzip, FirstRow: 1, Rows: -1, FileSize: f.Size}
-		if f.Format != event.FormatParquet || !rowGroupSplits {
+		if f.Format != event.FormatParquet || !rowGroupSplits || IsURL(f.Path) {
 			splits = append(splits, whole)
 			continue
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 )
 
 func TestMain(m *testing.M) {
@@ -151,5 +153,27 @@ func TestBeamFlagsReachBeam(t *testing.T) {
 	flag.Visit(func(f *flag.Flag) { seen[f.Name] = f.Value.String() })
 	if seen["job_name"] != "nightly-replay" || seen["num_workers"] != "3" {
 		t.Errorf("flag.Visit saw %v; want job_name=nightly-replay and num_workers=3", seen)
+	}
+}
+
+// TestObjectStoreURLs: --events and --out as file-system URLs (Beam's
+// in-memory memfs:// stands in for gs://).
+func TestObjectStoreURLs(t *testing.T) {
+	b, err := os.ReadFile(committedLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	memfs.Write("memfs://cli/in/events.parquet", b)
+	code, _, stderr := runCLI("replay", "--events", "memfs://cli/in/", "--out", "memfs://cli/out")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ctx := context.Background()
+	if n, err := memfs.New(ctx).Size(ctx, "memfs://cli/out/replay.json"); err != nil || n == 0 {
+		t.Errorf("replay.json in the store: %d bytes, %v", n, err)
+	}
+	code, _, stderr = runCLI("replay", "--events", "memfs://cli/nothing/", "--out", "memfs://cli/out2")
+	if code != 2 || !strings.Contains(stderr, "memfs://cli/nothing/") {
+		t.Errorf("empty URL folder: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -30,8 +30,10 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
 
-	// The reflection-free execution paths and the local file system.
+	// The reflection-free execution paths, and the file systems that
+	// --events and --out URLs may name (gs://; local paths need none).
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 )
 
@@ -75,8 +77,8 @@ conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&opts.events, "events", nil, "event files, folders or globs (Parquet, JSONL, CSV); repeat or comma-separate")
-	f.StringVar(&opts.out, "out", "", "output folder (created if missing)")
+	f.StringSliceVar(&opts.events, "events", nil, "event files, folders or globs (Parquet, JSONL, CSV), or gs:// URLs; repeat or comma-separate")
+	f.StringVar(&opts.out, "out", "", "output folder (created if missing) or gs:// URL")
 	f.StringVar(&opts.experiment, "experiment", "", "experiment.yaml whose signals: block sets the logic's parameters")
 	f.StringVar(&opts.order, "order", "arrival", "per-buyer processing order: arrival or event-time")
 	f.BoolVar(&opts.strict, "strict", false, "fail on the first row that breaks the schema instead of quarantining it")
@@ -137,9 +139,14 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		}
 		params = spec.Signals.Params()
 	}
-	out, err := filepath.Abs(opts.out)
-	if err != nil {
-		return fmt.Errorf("--out %s: %w", opts.out, err)
+	out := opts.out
+	if !beamreplay.IsURL(out) {
+		if out, err = filepath.Abs(out); err != nil {
+			return fmt.Errorf("--out %s: %w", opts.out, err)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("create output folder %s: %w", out, err)
+		}
 	}
 	events := opts.events
 	if opts.runner != "prism" {
@@ -151,9 +158,6 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		if *jobopts.WorkerBinary == "" && *jobopts.EnvironmentType != "LOOPBACK" {
 			fmt.Fprintln(stderr, "signalab-beam: no --worker_binary: Beam will try to cross-compile this program for linux/amd64 from source (needs the Go toolchain and this repository); see docs/scale-out.md")
 		}
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("create output folder %s: %w", out, err)
 	}
 	beam.Init() // sets Beam's default logger: quiet it afterwards
 	if !opts.verbose {
@@ -207,6 +211,10 @@ func quietBeamLogs() {
 func absPaths(paths []string) ([]string, error) {
 	out := make([]string, len(paths))
 	for i, p := range paths {
+		if beamreplay.IsURL(p) {
+			out[i] = p
+			continue
+		}
 		a, err := filepath.Abs(p)
 		if err != nil {
 			return nil, fmt.Errorf("--events %s: %w", p, err)

@@ -72,47 +72,15 @@ func WriterProperties() *parquet.WriterProperties {
 // write runs the final pass: it caps, writes units.parquet in row groups of
 // BatchRows, and gathers the summary.
 func (b *builder) write(path string) (*Summary, error) {
-	sum := &Summary{Excluded: map[string]int64{"outside_window": 0, "filtered": 0, "unassigned": 0, "not_in_experiment": 0}}
-	sum.Arms = make([]ArmCount, len(b.arms))
-	for i, a := range b.arms {
-		sum.Arms[i].Variant = a
-	}
-	clusters := make([]map[string]struct{}, len(b.arms))
-	for i := range clusters {
-		clusters[i] = map[string]struct{}{}
-	}
-	perConv := map[int64]int64{}
-	var firstSignal []float64
-	var sig results.SignalsSummary
-
+	st := newSummaryState(b.arms)
 	sc := b.schema()
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 	defer rb.Release()
-	fb := make([]array.Builder, sc.NumFields())
-	for i := range fb {
-		fb[i] = rb.Field(i)
-	}
-	// Column offsets of the first metric and covariate fields.
-	const nFixed = 17
-	nVals := 0
-	colOf := []int{} // per value column: index of its def (for caps)
-	for di, d := range b.defs {
-		nVals += len(d.Columns)
-		for range d.Columns {
-			colOf = append(colOf, di)
-		}
-	}
-	firstCol := []bool{} // is this value column the first (value/numerator) of its def?
-	for _, d := range b.defs {
-		for j := range d.Columns {
-			firstCol = append(firstCol, j == 0)
-		}
-	}
-	props := WriterProperties()
+	ub := b.newUnitAppender(rb)
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		// Hide w's Close: the file writer closes a Closer sink, and atomicfile
 		// must sync and rename it afterwards.
-		fw, err := pqarrow.NewFileWriter(sc, struct{ io.Writer }{w}, props, pqarrow.DefaultWriterProps())
+		fw, err := pqarrow.NewFileWriter(sc, struct{ io.Writer }{w}, WriterProperties(), pqarrow.DefaultWriterProps())
 		if err != nil {
 			return err
 		}
@@ -125,76 +93,19 @@ func (b *builder) write(path string) (*Summary, error) {
 			return fw.WriteBuffered(rec)
 		}
 		pending := 0
-		err = b.scan(sum.Excluded, func(u *unit) error {
-			c := u.c
-			n, cents := u.orders.window(c.started, c.started+b.window.Microseconds())
-			fb[0].(*array.StringBuilder).Append(c.id)
-			fb[1].(*array.StringBuilder).Append(c.shop)
-			fb[2].(*array.StringBuilder).Append(c.buyer)
-			fb[3].(*array.StringBuilder).Append(u.unitID)
-			fb[4].(*array.StringBuilder).Append(b.arms[u.arm])
-			fb[5].(*array.StringBuilder).Append(c.channel)
-			fb[6].(*array.TimestampBuilder).Append(arrow.Timestamp(c.started))
-			fb[7].(*array.BooleanBuilder).Append(c.triggered)
-			fb[8].(*array.BooleanBuilder).Append(c.hadCart)
-			fb[9].(*array.BooleanBuilder).Append(n > 0)
-			fb[10].(*array.Int64Builder).Append(n)
-			fb[11].(*array.Int64Builder).Append(cents)
-			if c.hasReply {
-				fb[12].(*array.Float64Builder).Append(float64(c.replyAt-c.started) / 60e6)
-			} else {
-				fb[12].(*array.Float64Builder).AppendNull()
-			}
-			fb[13].(*array.Int64Builder).Append(c.buyerMsgs)
-			fb[14].(*array.Int64Builder).Append(c.merchantMsgs)
-			fb[15].(*array.Int64Builder).Append(c.signals)
-			fb[16].(*array.Int64Builder).Append(1)
-			for k := 0; k < nVals; k++ {
-				v := u.values[k]
-				cs := &b.caps[colOf[k]]
-				if cs.active && firstCol[k] && u.valid[k] && !math.IsNaN(cs.threshold) && v > cs.threshold {
-					v = cs.threshold
-					cs.capped++
-				}
-				if u.valid[k] {
-					fb[nFixed+k].(*array.Float64Builder).Append(v)
-				} else {
-					fb[nFixed+k].(*array.Float64Builder).AppendNull()
-				}
-			}
-			for k, v := range u.covs {
-				fb[nFixed+nVals+k].(*array.Float64Builder).Append(v)
-			}
-			// Summary.
-			sum.Units++
-			a := &sum.Arms[u.arm]
-			a.Units++
-			if c.triggered {
-				a.Triggered++
-				sig.Triggered++
-			}
-			clusters[u.arm][u.unitID] = struct{}{}
-			sig.Conversations++
-			sig.Signals += c.signals
-			perConv[c.signals]++
-			if c.signals > 0 {
-				sig.WithSignal++
-			}
-			if c.hasFirstSignal {
-				firstSignal = append(firstSignal, float64(c.firstSignal-c.started)/1e6)
-			}
-			pending++
-			if pending == BatchRows {
+		err = b.scan(st.sum.Excluded, func(u *unit) error {
+			ub.append(u)
+			st.observe(u)
+			if pending++; pending == BatchRows {
 				pending = 0
 				return flush()
 			}
 			return nil
 		})
-		if err != nil {
-			fw.Close()
-			return err
+		if err == nil {
+			err = flush()
 		}
-		if err := flush(); err != nil {
+		if err != nil {
 			fw.Close()
 			return err
 		}
@@ -203,18 +114,130 @@ func (b *builder) write(path string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	return st.finish(), nil
+}
+
+// nFixed is the number of columns before the metric columns.
+const nFixed = 17
+
+// unitAppender appends unit rows to the record builder, applying caps.
+type unitAppender struct {
+	b        *builder
+	fb       []array.Builder
+	nVals    int
+	defOf    []int  // per value column: index of its metric (for caps)
+	firstCol []bool // per value column: the value or numerator (capped)
+}
+
+func (b *builder) newUnitAppender(rb *array.RecordBuilder) *unitAppender {
+	a := &unitAppender{b: b, fb: rb.Fields()}
+	for di, d := range b.defs {
+		for j := range d.Columns {
+			a.defOf = append(a.defOf, di)
+			a.firstCol = append(a.firstCol, j == 0)
+		}
+	}
+	a.nVals = len(a.defOf)
+	return a
+}
+
+func (a *unitAppender) append(u *unit) {
+	b, fb, c := a.b, a.fb, u.c
+	n, cents := u.orders.window(c.started, c.started+b.window.Microseconds())
+	fb[0].(*array.StringBuilder).Append(c.id)
+	fb[1].(*array.StringBuilder).Append(c.shop)
+	fb[2].(*array.StringBuilder).Append(c.buyer)
+	fb[3].(*array.StringBuilder).Append(u.unitID)
+	fb[4].(*array.StringBuilder).Append(b.arms[u.arm])
+	fb[5].(*array.StringBuilder).Append(c.channel)
+	fb[6].(*array.TimestampBuilder).Append(arrow.Timestamp(c.started))
+	fb[7].(*array.BooleanBuilder).Append(c.triggered)
+	fb[8].(*array.BooleanBuilder).Append(c.hadCart)
+	fb[9].(*array.BooleanBuilder).Append(n > 0)
+	fb[10].(*array.Int64Builder).Append(n)
+	fb[11].(*array.Int64Builder).Append(cents)
+	if c.hasReply {
+		fb[12].(*array.Float64Builder).Append(float64(c.replyAt-c.started) / 60e6)
+	} else {
+		fb[12].(*array.Float64Builder).AppendNull()
+	}
+	fb[13].(*array.Int64Builder).Append(c.buyerMsgs)
+	fb[14].(*array.Int64Builder).Append(c.merchantMsgs)
+	fb[15].(*array.Int64Builder).Append(c.signals)
+	fb[16].(*array.Int64Builder).Append(1)
+	for k := 0; k < a.nVals; k++ {
+		col := fb[nFixed+k].(*array.Float64Builder)
+		if !u.valid[k] {
+			col.AppendNull()
+			continue
+		}
+		v := u.values[k]
+		if cs := &b.caps[a.defOf[k]]; cs.active && a.firstCol[k] && !math.IsNaN(cs.threshold) && v > cs.threshold {
+			v = cs.threshold
+			cs.capped++
+		}
+		col.Append(v)
+	}
+	for k, v := range u.covs {
+		fb[nFixed+a.nVals+k].(*array.Float64Builder).Append(v)
+	}
+}
+
+// summaryState gathers metrics.json while the units are written.
+type summaryState struct {
+	sum         *Summary
+	clusters    []map[string]struct{} // per arm: distinct randomization units
+	perConv     map[int64]int64       // signals per conversation → conversations
+	firstSignal []float64             // seconds from start to first signal
+	sig         results.SignalsSummary
+}
+
+func newSummaryState(arms []string) *summaryState {
+	st := &summaryState{perConv: map[int64]int64{},
+		sum: &Summary{Excluded: map[string]int64{"outside_window": 0, "filtered": 0, "unassigned": 0, "not_in_experiment": 0}}}
+	st.sum.Arms = make([]ArmCount, len(arms))
+	for i, a := range arms {
+		st.sum.Arms[i].Variant = a
+		st.clusters = append(st.clusters, map[string]struct{}{})
+	}
+	return st
+}
+
+func (st *summaryState) observe(u *unit) {
+	c, sig := u.c, &st.sig
+	st.sum.Units++
+	a := &st.sum.Arms[u.arm]
+	a.Units++
+	if c.triggered {
+		a.Triggered++
+		sig.Triggered++
+	}
+	st.clusters[u.arm][u.unitID] = struct{}{}
+	sig.Conversations++
+	sig.Signals += c.signals
+	st.perConv[c.signals]++
+	if c.signals > 0 {
+		sig.WithSignal++
+	}
+	if c.hasFirstSignal {
+		st.firstSignal = append(st.firstSignal, float64(c.firstSignal-c.started)/1e6)
+	}
+}
+
+func (st *summaryState) finish() *Summary {
+	sum := st.sum
 	for i := range sum.Arms {
-		sum.Arms[i].RandomizationUnits = int64(len(clusters[i]))
+		sum.Arms[i].RandomizationUnits = int64(len(st.clusters[i]))
 	}
 	for _, v := range sum.Excluded {
 		sum.Conversations += v
 	}
 	sum.Conversations += sum.Units
-	sig.PerConversation = countDistribution(perConv)
-	slices.Sort(firstSignal)
-	sig.TimeToFirstSignalSeconds = distribution(firstSignal)
-	sum.Signals = sig
-	return sum, nil
+	st.sig.PerConversation = countDistribution(st.perConv)
+	slices.Sort(st.firstSignal)
+	st.sig.TimeToFirstSignalSeconds = distribution(st.firstSignal)
+	sum.Signals = st.sig
+	return sum
 }
 
 // SummaryQuantiles are the q of every Distribution.

@@ -163,6 +163,7 @@ func Run(cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	tracef("partitioned", start)
 
 	var counts Counts
 	counts.Read = r.RowsRead()
@@ -188,6 +189,7 @@ func Run(cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	counts.Add(logicCounts)
+	tracef("logic", start)
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(cfg.Progress)
@@ -232,7 +234,16 @@ func Run(cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	tracef("written", start)
 	return &sum, nil
+}
+
+var traceOn = os.Getenv("SIGNALAB_TRACE") != ""
+
+func tracef(what string, start time.Time) {
+	if traceOn {
+		fmt.Fprintf(os.Stderr, "trace: %s at %.2fs\n", what, time.Since(start).Seconds())
+	}
 }
 
 func roundTo(v float64, digits int) float64 {
@@ -271,9 +282,15 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 	spilled := false
 	np := uint64(len(parts))
 	chunk := chunkSizeFor(cfg.MemoryBudget, len(parts))
+	var waited time.Duration
 	for {
+		t0 := time.Now()
 		batch, err := r.Next()
+		waited += time.Since(t0)
 		if err == io.EOF {
+			if traceOn {
+				fmt.Fprintf(os.Stderr, "trace: waited for batches %.2fs\n", waited.Seconds())
+			}
 			return spilled, nil
 		}
 		if err != nil {
@@ -349,6 +366,78 @@ type partScratch struct {
 	buf, load   []byte
 	evs         []event.Event
 	order       []*event.Event
+	group       hashGrouper
+}
+
+// hashGrouper puts records with equal buyer hashes next to each other,
+// keeping their input order: a hash table from hash to a chain of records,
+// linear in the number of records (a bucket's keys fit in the CPU cache).
+// Buyers come out in the order of their first record; the outputs are
+// sorted at the end, so that order does not matter.
+type hashGrouper struct {
+	table  []int32 // slot -> group index + 1
+	groups []hashGroup
+	next   []int32 // key index -> next key index of its group, -1 at the end
+	out    []recordKey
+}
+
+type hashGroup struct {
+	hash       uint64
+	head, tail int32
+}
+
+// group returns keys (in input order) reordered so that equal hashes are
+// adjacent, each group in input order. The result lives in g until the next
+// call.
+func (g *hashGrouper) group(keys []recordKey) []recordKey {
+	n := len(keys)
+	if n < 2 {
+		return keys
+	}
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(g.table) < size {
+		g.table = make([]int32, size)
+	}
+	table := g.table[:size]
+	clear(table)
+	mask := uint64(size - 1)
+	g.groups = g.groups[:0]
+	g.next = slices.Grow(g.next[:0], n)[:n]
+	for i := range keys {
+		h := keys[i].hash
+		// The low bits chose the partition and bits 16-23 the bucket:
+		// mix before probing.
+		slot := (h * 0x9E3779B97F4A7C15 >> 32) & mask
+		for {
+			gi := table[slot]
+			if gi == 0 {
+				g.groups = append(g.groups, hashGroup{hash: h, head: int32(i), tail: int32(i)})
+				table[slot] = int32(len(g.groups))
+				break
+			}
+			if gr := &g.groups[gi-1]; gr.hash == h {
+				g.next[gr.tail] = int32(i)
+				gr.tail = int32(i)
+				break
+			}
+			slot = (slot + 1) & mask
+		}
+		g.next[i] = -1
+	}
+	if len(g.groups) == n || len(g.groups) == 1 {
+		return keys // every record its own buyer, or one buyer: already grouped
+	}
+	out := slices.Grow(g.out[:0], n)
+	for _, gr := range g.groups {
+		for k := gr.head; k >= 0; k = g.next[k] {
+			out = append(out, keys[k])
+		}
+	}
+	g.out = out
+	return out
 }
 
 // processPartition groups one partition's records by buyer and runs each
@@ -375,16 +464,7 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 	p.release() // the records now live in sc.buf
 	d := spillDecoder{b: sc.buf}
 	for bi := range numBuckets {
-		keys := sc.bkeys[bounds[bi]:bounds[bi+1]]
-		slices.SortFunc(keys, func(a, b recordKey) int {
-			if a.hash != b.hash {
-				if a.hash < b.hash {
-					return -1
-				}
-				return 1
-			}
-			return a.off - b.off
-		})
+		keys := sc.group.group(sc.bkeys[bounds[bi]:bounds[bi+1]])
 		if err := processBucket(&d, keys, cfg, sc, res); err != nil {
 			res.err = err
 			return

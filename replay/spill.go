@@ -23,9 +23,14 @@ import (
 // (uvarint), Row (uvarint), EventTime (varint), IngestTime (varint, if
 // flagged), ItemCount (varint, if flagged), CartValueCents (varint, if
 // flagged), OrderValueCents (varint, if flagged), then the strings EventID,
-// ShopID, BuyerID, ConversationID, Channel, Sender, CartToken, OrderID,
-// Currency (uvarint length + bytes each), and uvarint(len(ProductIDs))
+// ShopID, BuyerID, ConversationID, Channel, Sender, CartToken, OrderID
+// (uvarint length + bytes each), and uvarint(len(ProductIDs))
 // followed by each product id. The format is private to one run.
+//
+// Records hold only what the signal logic reads (see logicView): Currency
+// is left out, and ProductIDs are kept only on cart_update events (the one
+// kind whose products the logic compares). Page views, most of a log,
+// carry a product each; dropping them saves encoding, memory and decoding.
 
 const (
 	flagIngest = 1 << iota
@@ -43,6 +48,21 @@ func appendString(b []byte, s string) []byte {
 	}
 	return append(b, s...)
 }
+
+// logicView returns the fields of e the signal logic reads: e without
+// Currency, and without ProductIDs unless e is a cart_update (signal.Buyer
+// reads products only there). ProcessBuyer gives the same results for e and
+// logicView(e); the spill records hold logicView(e).
+func logicView(e event.Event) event.Event {
+	e.Currency = ""
+	if e.Kind != event.KindCartUpdate {
+		e.ProductIDs = nil
+	}
+	return e
+}
+
+// keepProducts reports whether e's record holds its product ids.
+func keepProducts(e *event.Event) bool { return e.Kind == event.KindCartUpdate }
 
 // recordHeader builds the fixed part of e's record (hash, kind, flags,
 // numbers) into rec and returns it with the record's payload length.
@@ -83,10 +103,12 @@ func recordHeader(rec []byte, e *event.Event, h uint64) ([]byte, int, byte) {
 		r = binary.AppendVarint(r, e.OrderValueCents)
 	}
 	n := len(r) + strLen(e.EventID) + strLen(e.ShopID) + strLen(e.BuyerID) + strLen(e.ConversationID) +
-		strLen(e.Channel) + strLen(e.Sender) + strLen(e.CartToken) + strLen(e.OrderID) + strLen(e.Currency) +
-		uvarintLen(uint64(len(e.ProductIDs)))
-	for _, p := range e.ProductIDs {
-		n += strLen(p)
+		strLen(e.Channel) + strLen(e.Sender) + strLen(e.CartToken) + strLen(e.OrderID) + 1
+	if keepProducts(e) {
+		n += uvarintLen(uint64(len(e.ProductIDs))) - 1
+		for _, p := range e.ProductIDs {
+			n += strLen(p)
+		}
 	}
 	if flags&flagKindUnknown != 0 {
 		n += strLen(string(e.Kind))
@@ -109,12 +131,21 @@ const recordHeaderMax = 8 + 2 + binary.MaxVarintLen64*8
 func appendRecord(b []byte, e *event.Event, r []byte, n int, flags byte) []byte {
 	b = binary.AppendUvarint(b, uint64(n))
 	b = append(b, r...)
-	for _, s := range [...]string{e.EventID, e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken, e.OrderID, e.Currency} {
-		b = appendString(b, s)
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.ProductIDs)))
-	for _, p := range e.ProductIDs {
-		b = appendString(b, p)
+	b = appendString(b, e.EventID)
+	b = appendString(b, e.ShopID)
+	b = appendString(b, e.BuyerID)
+	b = appendString(b, e.ConversationID)
+	b = appendString(b, e.Channel)
+	b = appendString(b, e.Sender)
+	b = appendString(b, e.CartToken)
+	b = appendString(b, e.OrderID)
+	if keepProducts(e) {
+		b = binary.AppendUvarint(b, uint64(len(e.ProductIDs)))
+		for _, p := range e.ProductIDs {
+			b = appendString(b, p)
+		}
+	} else {
+		b = append(b, 0)
 	}
 	if flags&flagKindUnknown != 0 {
 		b = appendString(b, string(e.Kind))
@@ -259,7 +290,6 @@ func (d *spillDecoder) next(e *event.Event) bool {
 	e.Sender = d.str()
 	e.CartToken = d.str()
 	e.OrderID = d.str()
-	e.Currency = d.str()
 	if np := int(d.uvarint()); np > 0 && d.err == nil {
 		if np > end-d.off {
 			d.err = errCorruptSpill

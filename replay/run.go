@@ -201,8 +201,8 @@ func Run(cfg Config) (*Summary, error) {
 	outs := &Outputs{Quarantine: quarantine}
 	var tables []tableJob
 	if runs.runs == 0 {
-		outs.Signals, outs.Conversations, outs.Orders = runs.held.Signals, runs.held.Conversations, runs.held.Orders
-		runs.held = signal.Output{}
+		held := runs.take()
+		outs.Signals, outs.Conversations, outs.Orders = held.Signals, held.Conversations, held.Orders
 		tables = memoryTables(outs)
 	} else {
 		if err := runs.spill(); err != nil {

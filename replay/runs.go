@@ -32,27 +32,48 @@ type outputRuns struct {
 	mu    sync.Mutex
 	dir   string
 	limit int
-	held  signal.Output
-	runs  int // runs written
+	held  []signal.Output // the partitions' rows, concatenated by take
+	n     int             // rows held
+	runs  int             // runs written
 	err   error
 }
 
-// add takes the rows of out (and resets out).
+// add takes the rows of out (and resets out). The rows are not copied
+// until take concatenates them once, into slices of the exact size.
 func (r *outputRuns) add(out *signal.Output) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.held.Signals = append(r.held.Signals, out.Signals...)
-	r.held.Conversations = append(r.held.Conversations, out.Conversations...)
-	r.held.Orders = append(r.held.Orders, out.Orders...)
+	r.held = append(r.held, signal.Output{Signals: out.Signals, Conversations: out.Conversations, Orders: out.Orders})
+	r.n += len(out.Signals) + len(out.Conversations) + len(out.Orders)
 	*out = signal.Output{}
-	if r.err == nil && len(r.held.Signals)+len(r.held.Conversations)+len(r.held.Orders) > r.limit {
+	if r.err == nil && r.n > r.limit {
 		r.err = r.spill()
 	}
 }
 
+// take returns the held rows, concatenated, and forgets them.
+func (r *outputRuns) take() Outputs {
+	var ns, nc, no int
+	for i := range r.held {
+		ns += len(r.held[i].Signals)
+		nc += len(r.held[i].Conversations)
+		no += len(r.held[i].Orders)
+	}
+	o := Outputs{Signals: make([]signal.Signal, 0, ns), Conversations: make([]signal.Conversation, 0, nc),
+		Orders: make([]signal.Order, 0, no)}
+	for i := range r.held {
+		o.Signals = append(o.Signals, r.held[i].Signals...)
+		o.Conversations = append(o.Conversations, r.held[i].Conversations...)
+		o.Orders = append(o.Orders, r.held[i].Orders...)
+		r.held[i] = signal.Output{}
+	}
+	r.held, r.n = r.held[:0], 0
+	return o
+}
+
 // spill sorts the held rows and writes them as run number r.runs.
 func (r *outputRuns) spill() error {
-	o := Outputs{Signals: r.held.Signals, Conversations: r.held.Conversations, Orders: r.held.Orders}
+	o := r.take()
 	o.Sort()
 	for _, t := range []struct {
 		base  string
@@ -67,7 +88,6 @@ func (r *outputRuns) spill() error {
 		}
 	}
 	r.runs++
-	r.held = signal.Output{}
 	return nil
 }
 

@@ -84,3 +84,42 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestEventPacks(t *testing.T) {
+	evs := sampleEvents()
+	evs[1].ShopID, evs[1].BuyerID = evs[0].ShopID, evs[0].BuyerID // two events of one buyer
+	var p eventPacks
+	for i := range evs {
+		p.add(&evs[i])
+	}
+	got := map[string][]event.Event{}
+	var order []string
+	p.flush(func(k string, v []byte) {
+		es, err := unpackEvents(v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[k] = es
+		order = append(order, k)
+	})
+	if len(got) != 3 || len(got[BuyerKeyString(evs[0].Key())]) != 2 {
+		t.Fatalf("packs: %d keys (%v), want 3 with 2 events for the first buyer", len(got), order)
+	}
+	if order[0] != BuyerKeyString(evs[0].Key()) {
+		t.Errorf("packs not emitted in first-seen order: %q", order)
+	}
+	if !reflect.DeepEqual(got[BuyerKeyString(evs[0].Key())], evs[:2]) {
+		t.Errorf("pack round trip changed events")
+	}
+	if p.bytes != 0 || len(p.keys) != 0 {
+		t.Errorf("flush left %d bytes, %d keys", p.bytes, len(p.keys))
+	}
+	var pack []byte
+	p.add(&evs[0])
+	p.flush(func(_ string, v []byte) { pack = v })
+	for n := 1; n < len(pack); n++ {
+		if _, err := unpackEvents(pack[:n], nil); err == nil {
+			t.Fatalf("pack truncated to %d of %d bytes: no error", n, len(pack))
+		}
+	}
+}

@@ -289,7 +289,14 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 		waited += time.Since(t0)
 		if err == io.EOF {
 			if traceOn {
-				fmt.Fprintf(os.Stderr, "trace: waited for batches %.2fs\n", waited.Seconds())
+				var total int64
+				for i := range parts {
+					total += parts[i].size
+					for _, c := range parts[i].chunks {
+						total += int64(len(c))
+					}
+				}
+				fmt.Fprintf(os.Stderr, "trace: waited for batches %.2fs; %d record bytes\n", waited.Seconds(), total)
 			}
 			return spilled, nil
 		}

@@ -11,7 +11,7 @@ import (
 
 // TestParityMillion is the parity test at about one million events (86,000
 // buyers from the generator, six Parquet files of 100,000-row row groups read
-// as row-group splits). It takes about 20 s and 2 GiB of memory (Prism keeps
+// as row-group splits). It takes about 10 s and 1.3 GiB of memory (Prism keeps
 // the shuffle in memory), so it runs only with SIGNALAB_LONG=1:
 //
 //	cd beam && SIGNALAB_LONG=1 go test -run TestParityMillion -v ./beamreplay

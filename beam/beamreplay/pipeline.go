@@ -20,10 +20,11 @@ import (
 
 // Options configure a Beam replay.
 type Options struct {
-	// Events are the input files, folders or globs, as for `signalab replay`.
+	// Events are the input files, folders or globs, as for `signalab replay`,
+	// or URLs of a Beam file system (see IsURL).
 	Events []string
-	// Out is the output folder. Workers write shards under it, so it must
-	// be writable from every worker.
+	// Out is the output folder or URL. Workers write shards under it, so it
+	// must be writable from every worker.
 	Out string
 	// Params and Order are the signal logic's parameters and processing
 	// order, as for the embedded engine.
@@ -40,16 +41,16 @@ type Options struct {
 	SpillRows int
 	// KeepShards leaves the intermediate shards in Out/_beam for inspection.
 	KeepShards bool
-	// Meta is recorded in replay.json (tool version, experiment file...).
+	// Meta is what replay.json records about the run beyond the counts.
 	Meta RunMeta
 }
 
 // RunMeta is what replay.json records about the run beyond the counts.
 type RunMeta struct {
+	// ToolVersion is replay.json's tool_version.
 	ToolVersion string `json:"tool_version"`
-	Runner      string `json:"runner"`
-	Experiment  string `json:"experiment,omitempty"`
-	// StartedAt is set by Build (µs since epoch), for elapsed time.
+	// StartedAt (µs since epoch; Build sets it when zero) is the start of
+	// replay.json's elapsed_seconds.
 	StartedAt int64 `json:"started_at"`
 }
 

@@ -168,35 +168,38 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	plan, err := beamreplay.Build(s, beamreplay.Options{
 		Events: events, Out: out, Params: params, Order: order, Strict: opts.strict,
 		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
-		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), Runner: opts.runner,
-			Experiment: opts.experiment, StartedAt: start.UnixMicro()},
+		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), StartedAt: start.UnixMicro()},
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "signalab-beam: running on %s: %d input files in %d splits\n", opts.runner, plan.Files, plan.Splits)
 	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {
-		if !opts.keepShards {
+		if !opts.keepShards && !beamreplay.IsURL(plan.WorkDir) {
 			os.RemoveAll(plan.WorkDir)
 			os.Remove(filepath.Dir(plan.WorkDir)) // only if no other run uses it
 		}
 		return fmt.Errorf("beam pipeline on %s failed: %w", opts.runner, beamreplay.Cause(err))
 	}
-	summary, err := os.ReadFile(filepath.Join(out, "replay.json"))
-	if err != nil {
-		// Remote runners write to --out from workers; the launcher may not see it.
-		fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", time.Since(start).Round(time.Millisecond), opts.out)
+	took := time.Since(start).Round(time.Millisecond)
+	if beamreplay.IsURL(out) {
+		fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", took, out)
 		return nil
 	}
+	b, err := os.ReadFile(filepath.Join(out, replay.SummaryFile))
+	if err != nil {
+		return fmt.Errorf("the pipeline finished but left no %s in %s: %w", replay.SummaryFile, out, err)
+	}
 	if opts.json {
-		_, err := stdout.Write(summary)
+		_, err := stdout.Write(b)
 		return err
 	}
-	var head struct {
-		Counts json.RawMessage `json:"counts"`
+	var sum replay.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return fmt.Errorf("read %s: %w", filepath.Join(out, replay.SummaryFile), err)
 	}
-	_ = json.Unmarshal(summary, &head)
-	fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", time.Since(start).Round(time.Millisecond), opts.out)
+	fmt.Fprintf(stderr, "signalab-beam: %d rows read (%d quarantined), %d signals, %d conversations, %d orders in %s; outputs in %s\n",
+		sum.Counts.Read, sum.Counts.Quarantined, sum.Outputs.Signals, sum.Outputs.Conversations, sum.Outputs.Orders, took, out)
 	return nil
 }
 

@@ -242,13 +242,16 @@ func typeOK(f field, t arrow.DataType) bool {
 // parquetSource decodes one Parquet file with parallel workers, each taking
 // every W-th row group, and delivers batches in row-group order.
 type parquetSource struct {
-	path   string
-	plan   *parquetPlan
-	outs   []chan pqMsg
-	cur    int
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   bool
+	path string
+	plan *parquetPlan
+	outs []chan pqMsg
+	cur  int
+	// unordered: every worker sends to outs[0]; cur counts the row groups
+	// that ended.
+	unordered bool
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	done      bool
 }
 
 type pqMsg struct {
@@ -292,9 +295,19 @@ func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batch
 	for i := 1; i < len(starts); i++ {
 		starts[i] = starts[i-1] + plan.rgRows[i-1]
 	}
+	s.unordered = opts.Unordered && !opts.Strict && nw > 1
 	for w := 0; w < nw; w++ {
-		out := make(chan pqMsg, 1)
-		s.outs = append(s.outs, out)
+		var out chan pqMsg
+		switch {
+		case !s.unordered:
+			out = make(chan pqMsg, 1)
+			s.outs = append(s.outs, out)
+		case w == 0:
+			out = make(chan pqMsg, nw)
+			s.outs = append(s.outs, out)
+		default:
+			out = s.outs[0]
+		}
 		f, fr := f0, fr0
 		if w > 0 {
 			if f, fr, _, err = open(); err != nil {
@@ -324,7 +337,7 @@ func (s *parquetSource) next() (*batch, error) {
 			s.done = true
 			break
 		}
-		m := <-s.outs[s.cur%len(s.outs)]
+		m := <-s.outs[s.cur%len(s.outs)] // unordered: len(s.outs) == 1
 		if m.err != nil {
 			s.done = true
 			return nil, m.err

@@ -33,8 +33,19 @@ type ReadOptions struct {
 	// BatchSize is the maximum number of events per batch (default DefaultBatchSize).
 	BatchSize int
 	// Workers is the number of goroutines decoding Parquet row groups in
-	// parallel (default 2). Batches are still delivered in input order.
+	// parallel (default 2). Batches are still delivered in input order
+	// (unless Unordered).
 	Workers int
+	// Unordered lets the batches of a Parquet file's row groups arrive in
+	// the order they finish decoding rather than in input order; files are
+	// still read one after the other, and every event keeps its File and
+	// Row. In input order, a worker that decoded a batch of a later row
+	// group waits until the earlier row groups have been consumed, so with
+	// row groups much larger than a batch (a 1M-row group is 64 batches)
+	// the workers mostly take turns; unordered, they all keep decoding.
+	// Quarantined rows are then reported in decoding order too. Ignored
+	// with Strict, whose error must name the first bad row.
+	Unordered bool
 	// Columns, when not nil, restricts a Parquet read to the required columns
 	// (event_id, kind, event_time, shop_id, buyer_id) plus the optional columns
 	// named here; the others are left empty, which skips their decoding.

@@ -66,6 +66,40 @@ func TestReadParquetRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReadParquetUnordered: with Unordered, every event arrives exactly once
+// with its File and Row (the same set as in input order), whatever order the
+// row groups finish in; with Strict the option is ignored (input order).
+func TestReadParquetUnordered(t *testing.T) {
+	evs := sampleEvents(3000)
+	dir := t.TempDir()
+	p := writeFile(t, dir, "a.parquet", writeParquet(t, evs, WithRowGroupRows(250)))
+	for _, workers := range []int{1, 2, 3} {
+		got, r, err := ReadAll([]string{p}, ReadOptions{Workers: workers, BatchSize: 40, Unordered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(evs) || r.RowsRead() != int64(len(evs)) {
+			t.Fatalf("workers=%d: %d events, %d rows read, want %d", workers, len(got), r.RowsRead(), len(evs))
+		}
+		seen := make([]bool, len(evs))
+		for _, e := range got {
+			i := int(e.Row) - 1
+			if e.File != 0 || i < 0 || i >= len(evs) || seen[i] {
+				t.Fatalf("workers=%d: event with File=%d Row=%d duplicated or out of range", workers, e.File, e.Row)
+			}
+			seen[i] = true
+			if d := diffEvent(evs[i], e); d != "" {
+				t.Fatalf("workers=%d row %d: %s", workers, e.Row, d)
+			}
+		}
+	}
+	got, _, err := ReadAll([]string{p}, ReadOptions{Workers: 2, BatchSize: 40, Unordered: true, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSame(t, evs, got)
+}
+
 // TestReadColumnsSubset reads only the required columns plus item_count.
 func TestReadColumnsSubset(t *testing.T) {
 	evs := sampleEvents(50)

@@ -120,7 +120,7 @@ func Run(cfg Config) (*Summary, error) {
 		cfg.OutputRows = DefaultOutputRows
 	}
 	var quarantine []QuarantineRow
-	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns,
+	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns, Unordered: true,
 		OnQuarantine: func(q event.Quarantined) error {
 			quarantine = append(quarantine, QuarantineRowOf(q))
 			return nil
@@ -238,11 +238,14 @@ func Run(cfg Config) (*Summary, error) {
 	return &sum, nil
 }
 
+// traceOn (environment SIGNALAB_TRACE=1) prints the wall and process CPU
+// time at the end of each phase to standard error (see
+// docs/benchmarks/replay.md).
 var traceOn = os.Getenv("SIGNALAB_TRACE") != ""
 
 func tracef(what string, start time.Time) {
 	if traceOn {
-		fmt.Fprintf(os.Stderr, "trace: %s at %.2fs\n", what, time.Since(start).Seconds())
+		fmt.Fprintf(os.Stderr, "trace: %s at %.2fs (process CPU %.2fs)\n", what, time.Since(start).Seconds(), processCPU().Seconds())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,7 @@ func TestHelpListsOurFlagsThenBeams(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	flag.Set("endpoint", "") // an earlier Prism run leaves its job server's address
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -77,6 +79,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"replay", "--events", "x.parquet", "--out", "o", "--runner", "mapreduce"}, "unknown runner"},
 		{[]string{"replay", "--no-such-flag"}, "unknown flag"},
 		{[]string{"bogus"}, "unknown command"},
+		{[]string{"replay", "--events", "x.parquet", "--out", "o", "--runner", "flink"}, "needs --endpoint"},
 	} {
 		code, _, stderr := runCLI(tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "Try:") {
@@ -176,4 +179,18 @@ func TestObjectStoreURLs(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "memfs://cli/nothing/") {
 		t.Errorf("empty URL folder: exit %d, stderr %q", code, stderr)
 	}
+}
+
+func TestUnreachableJobServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	code, _, stderr := runCLI("replay", "--events", committedLog(t), "--out", t.TempDir(), "--runner", "spark", "--endpoint", addr)
+	if code != 2 || !strings.Contains(stderr, "cannot reach the Beam job server") {
+		t.Errorf("exit %d, stderr %q; want exit 2 saying the job server is unreachable", code, stderr)
+	}
+	flag.Set("endpoint", "") // Prism in later tests starts its own
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,9 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := checkJobServer(opts.runner); err != nil {
+			return err
+		}
 		if *jobopts.WorkerBinary == "" && *jobopts.EnvironmentType != "LOOPBACK" {
 			fmt.Fprintln(stderr, "signalab-beam: no --worker_binary: Beam will try to cross-compile this program for linux/amd64 from source (needs the Go toolchain and this repository); see docs/scale-out.md")
 		}
@@ -208,6 +212,25 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 // --verbose shows everything.
 func quietBeamLogs() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// checkJobServer fails early, with a hint, when a portable runner (Flink,
+// Spark, universal) has no job server endpoint or cannot reach it; Beam
+// itself would wait for the connection indefinitely.
+func checkJobServer(runner string) error {
+	if runner == "dataflow" {
+		return nil
+	}
+	ep := *jobopts.Endpoint
+	if ep == "" {
+		return exitcode.Usagef("signalab-beam replay --runner "+runner+" --endpoint localhost:8099 ... (see docs/scale-out.md)",
+			"--runner %s needs --endpoint: the host:port of a Beam job server for %s", runner, runner)
+	}
+	c, err := net.DialTimeout("tcp", ep, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("--endpoint %s: cannot reach the Beam job server (%v); start the %s job server or check the address", ep, err, runner)
+	}
+	return c.Close()
 }
 
 // absPaths makes file, folder and glob paths absolute.

@@ -20,8 +20,8 @@ import (
 //
 // where record holds, in order: the buyer hash (8 bytes, little endian; see
 // buyerHash), kind index (1 byte), flags (1 byte), File
-// (uvarint), Row (uvarint), EventTime (varint), IngestTime (varint, if
-// flagged), ItemCount (varint, if flagged), CartValueCents (varint, if
+// (uvarint), Row (uvarint), EventTime (8 bytes, little endian), IngestTime
+// − EventTime (varint, if flagged; the lag is small), ItemCount (varint, if flagged), CartValueCents (varint, if
 // flagged), OrderValueCents (varint, if flagged), then the strings EventID,
 // ShopID, BuyerID, ConversationID, Channel, Sender, CartToken, OrderID
 // (uvarint length + bytes each), and uvarint(len(ProductIDs))
@@ -80,9 +80,9 @@ func recordHeader(rec []byte, e *event.Event, h uint64) ([]byte, int, byte) {
 	r = append(r, byte(ki), flags)
 	r = binary.AppendUvarint(r, uint64(uint32(e.File)))
 	r = binary.AppendUvarint(r, uint64(e.Row))
-	r = binary.AppendVarint(r, e.EventTime)
+	r = binary.LittleEndian.AppendUint64(r, uint64(e.EventTime))
 	if e.HasIngestTime {
-		r = binary.AppendVarint(r, e.IngestTime)
+		r = binary.AppendVarint(r, e.IngestTime-e.EventTime) // wraps; decoded by adding back
 	}
 	if e.HasItemCount {
 		r = binary.AppendVarint(r, int64(e.ItemCount))
@@ -177,10 +177,28 @@ func uvarintLen(v uint64) int {
 
 func strLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 
+// kindIndex is the index of k in event.Kinds, or -1 (a switch compiles to
+// length then content comparisons, cheaper than scanning the list).
 func kindIndex(k event.Kind) int {
-	for i, x := range event.Kinds {
+	switch k {
+	case event.Kinds[0]:
+		return 0
+	case event.Kinds[1]:
+		return 1
+	case event.Kinds[2]:
+		return 2
+	case event.Kinds[3]:
+		return 3
+	case event.Kinds[4]:
+		return 4
+	case event.Kinds[5]:
+		return 5
+	case event.Kinds[6]:
+		return 6
+	}
+	for i, x := range event.Kinds[7:] { // kinds added to event.Kinds later
 		if x == k {
-			return i
+			return 7 + i
 		}
 	}
 	return -1
@@ -282,9 +300,14 @@ func (d *spillDecoder) next(e *event.Event) bool {
 	*e = event.Event{Kind: event.Kinds[ki]}
 	e.File = int32(uint32(d.uvarint()))
 	e.Row = int64(d.uvarint())
-	e.EventTime = d.varint()
+	if d.off+8 > end {
+		d.err = errCorruptSpill
+		return false
+	}
+	e.EventTime = int64(binary.LittleEndian.Uint64(d.b[d.off:]))
+	d.off += 8
 	if flags&flagIngest != 0 {
-		e.IngestTime, e.HasIngestTime = d.varint(), true
+		e.IngestTime, e.HasIngestTime = e.EventTime+d.varint(), true
 	}
 	if flags&flagItems != 0 {
 		e.ItemCount, e.HasItemCount = int32(d.varint()), true

@@ -69,6 +69,7 @@ func TestHelpListsOurFlagsThenBeams(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	flag.Set("endpoint", "") // an earlier Prism run leaves its job server's address
+	t.Chdir(t.TempDir())     // relative --out folders must not appear anyway
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -84,6 +85,10 @@ func TestUsageErrors(t *testing.T) {
 		code, _, stderr := runCLI(tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "Try:") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 with %q and a Try: line", tc.args, code, stderr, tc.want)
+		}
+		if _, err := os.Stat("o"); err == nil {
+			t.Errorf("%v: created the output folder before failing", tc.args)
+			os.Remove("o")
 		}
 	}
 }

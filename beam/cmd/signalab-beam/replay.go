@@ -145,9 +145,6 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		if out, err = filepath.Abs(out); err != nil {
 			return fmt.Errorf("--out %s: %w", opts.out, err)
 		}
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return fmt.Errorf("create output folder %s: %w", out, err)
-		}
 	}
 	events := opts.events
 	if opts.runner != "prism" {
@@ -176,6 +173,12 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	if !beamreplay.IsURL(out) {
+		// Created only now, so that a usage or input error leaves nothing behind.
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("create output folder %s: %w", out, err)
+		}
 	}
 	fmt.Fprintf(stderr, "signalab-beam: running on %s: %d input files in %d splits\n", opts.runner, plan.Files, plan.Splits)
 	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {

@@ -609,14 +609,16 @@ type tableJob struct {
 	write func(path string) error
 }
 
-// memoryTables are the jobs writing the tables of o (sorted first).
+// memoryTables are the jobs writing the tables of o; each job sorts its
+// table first (the jobs run in parallel, so a table is written as soon as
+// it is sorted, without waiting for the others; o is sorted as by Sort when
+// they are done).
 func memoryTables(o *Outputs) []tableJob {
-	o.Sort()
 	return []tableJob{
-		{SignalsFile, func(p string) error { return writeParquet(p, o.Signals) }},
-		{ConversationsFile, func(p string) error { return writeParquet(p, o.Conversations) }},
-		{OrdersFile, func(p string) error { return writeParquet(p, o.Orders) }},
-		{QuarantineFile, func(p string) error { return writeParquet(p, o.Quarantine) }},
+		{SignalsFile, func(p string) error { SortSignals(o.Signals); return writeParquet(p, o.Signals) }},
+		{ConversationsFile, func(p string) error { SortConversations(o.Conversations); return writeParquet(p, o.Conversations) }},
+		{OrdersFile, func(p string) error { SortOrders(o.Orders); return writeParquet(p, o.Orders) }},
+		{QuarantineFile, func(p string) error { sortQuarantine(o.Quarantine); return writeParquet(p, o.Quarantine) }},
 	}
 }
 

@@ -92,8 +92,8 @@ var logicColumns = []string{"ingest_time", "conversation_id", "channel", "sender
 // Run replays the event logs of cfg.Events through the signal logic and
 // writes the outputs and replay.json into cfg.Out. See docs/replay.md.
 //
-// How: events are read in input order (event.Reader, Parquet row groups
-// decoded in parallel), each is appended in a compact binary form to the
+// How: events are read file by file (event.Reader; Parquet row groups
+// decoded in parallel and taken as they finish), each is appended in a compact binary form to the
 // partition of its buyer (FNV-1a of shop_id, buyer_id mod Partitions), and
 // partitions spill to temporary files once MemoryBudget is exceeded, so input
 // of any size and any order works. Workers then take partitions one at a
@@ -452,9 +452,9 @@ func (g *hashGrouper) group(keys []recordKey) []recordKey {
 
 // processPartition groups one partition's records by buyer and runs each
 // buyer's events through the logic: the records are moved into 256 small
-// buckets by a second hash byte (bucketRecords), each bucket's (hash,
-// offset) keys are sorted, so that each buyer's records are adjacent and
-// stay in input order, and each buyer is decoded and processed in turn.
+// buckets by a second hash byte (bucketRecords), each bucket's records are
+// grouped by buyer hash (hashGrouper: adjacent, in partition order), and
+// each buyer is decoded, ordered and processed in turn.
 func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {
 	data, err := p.load(sc.load)
 	if err != nil {

@@ -492,11 +492,13 @@ func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratc
 		for hi < len(keys) && keys[hi].hash == keys[lo].hash {
 			hi++
 		}
-		evs := sc.evs[:0]
-		for _, k := range keys[lo:hi] {
+		// next overwrites each event whole, so the slice is grown without
+		// zeroing and not cleared after use (its strings point into
+		// sc.buf and d.arena, which live on anyway).
+		evs := slices.Grow(sc.evs[:0], hi-lo)[:hi-lo]
+		for i, k := range keys[lo:hi] {
 			d.off = k.off
-			evs = append(evs, event.Event{})
-			if !d.next(&evs[len(evs)-1]) {
+			if !d.next(&evs[i]) {
 				return fmt.Errorf("read spilled events: %w", cmpErr(d.err))
 			}
 		}
@@ -519,7 +521,6 @@ func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratc
 			sc.order = processBuyerOrdered(cfg.Params, cfg.Order, evs[blo:bhi], sc.order, &res.out, &res.counts)
 			blo = bhi
 		}
-		clear(evs)
 		d.arena = d.arena[:0]
 		lo = hi
 	}

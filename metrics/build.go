@@ -462,7 +462,7 @@ func readAssignments(path string, arms []string) (map[string]int8, error) {
 		})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w; run signalab assign first", err)
+			return nil, fmt.Errorf("%s does not exist; run signalab assign first, or pass the folder holding assignments.parquet with another --in", path)
 		}
 		return nil, err
 	}

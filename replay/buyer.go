@@ -142,20 +142,28 @@ func ProcessBuyer(params signal.Params, order Order, events []event.Event) Buyer
 // processBuyer is ProcessBuyer appending rows to out and adding counts to c,
 // so the embedded engine can reuse buffers across buyers.
 func processBuyer(params signal.Params, order Order, events []event.Event, out *signal.Output, c *Counts) {
-	processBuyerOrdered(params, order, events, nil, out, c)
+	var sc buyerScratch
+	processBuyerOrdered(params, order, events, &sc, out, c)
+}
+
+// buyerScratch is memory processBuyerOrdered reuses from one buyer to the
+// next: the pointers it orders and the signal.Buyer (see Buyer.Reset).
+type buyerScratch struct {
+	ptrs  []*event.Event
+	buyer *signal.Buyer
 }
 
 // processBuyerOrdered runs events in the processing order without moving
-// them: it orders pointers (scratch is reused and returned), which is
+// them: it orders pointers (in sc, reused with its Buyer), which is
 // cheaper than sorting the events themselves, and skips sorting when the
 // events are already in order (the common case for logs written in arrival
 // order).
-func processBuyerOrdered(params signal.Params, order Order, events []event.Event, scratch []*event.Event, out *signal.Output, c *Counts) []*event.Event {
+func processBuyerOrdered(params signal.Params, order Order, events []event.Event, sc *buyerScratch, out *signal.Output, c *Counts) {
 	if len(events) == 0 {
-		return scratch
+		return
 	}
 	cmp := buyerCmp(events, order)
-	ptrs := scratch[:0]
+	ptrs := sc.ptrs[:0]
 	for i := range events {
 		ptrs = append(ptrs, &events[i])
 	}
@@ -170,7 +178,13 @@ func processBuyerOrdered(params signal.Params, order Order, events []event.Event
 		slices.SortFunc(ptrs, cmp)
 	}
 	out.Counts = signal.Counts{}
-	b := signal.NewBuyer(events[0].Key(), params)
+	b := sc.buyer
+	if b == nil || b.Params() != params {
+		b = signal.NewBuyer(events[0].Key(), params)
+		sc.buyer = b
+	} else {
+		b.Reset(events[0].Key())
+	}
 	for _, e := range ptrs {
 		c.observe(e)
 		b.Apply(e, out)
@@ -179,5 +193,5 @@ func processBuyerOrdered(params signal.Params, order Order, events []event.Event
 	c.Signal.Add(out.Counts)
 	out.Counts = signal.Counts{}
 	clear(ptrs)
-	return ptrs[:0]
+	sc.ptrs = ptrs[:0]
 }

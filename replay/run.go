@@ -375,7 +375,7 @@ type partScratch struct {
 	keys, bkeys []recordKey
 	buf, load   []byte
 	evs         []event.Event
-	order       []*event.Event
+	buyers      buyerScratch
 	group       hashGrouper
 }
 
@@ -518,7 +518,7 @@ func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratc
 			for bhi < len(evs) && evs[bhi].BuyerID == evs[blo].BuyerID && evs[bhi].ShopID == evs[blo].ShopID {
 				bhi++
 			}
-			sc.order = processBuyerOrdered(cfg.Params, cfg.Order, evs[blo:bhi], sc.order, &res.out, &res.counts)
+			processBuyerOrdered(cfg.Params, cfg.Order, evs[blo:bhi], &sc.buyers, &res.out, &res.counts)
 			blo = bhi
 		}
 		d.arena = d.arena[:0]

@@ -41,6 +41,9 @@ type Buyer struct {
 	key event.BuyerKey
 	p   Params
 	st  state
+	// spare is a product-set buffer not referenced by st, reused by
+	// cartUpdate so that a changed cart costs no allocation.
+	spare []string
 }
 
 // state is everything a Buyer remembers. Times are µs since epoch, UTC.
@@ -104,6 +107,28 @@ type conversation struct {
 func NewBuyer(key event.BuyerKey, p Params) *Buyer {
 	return &Buyer{key: key, p: p}
 }
+
+// Reset makes b the empty state of buyer key, as NewBuyer(key, p) would
+// with b's parameters, but keeps the memory of its dedupe, order and
+// conversation lists for reuse. An engine running many buyers one after
+// the other can so use one Buyer for all of them.
+func (b *Buyer) Reset(key event.BuyerKey) {
+	st := &b.st
+	clear(st.Seen)
+	clear(st.Orders)
+	clear(st.Convs)
+	if st.Cart.Products != nil && b.spare == nil {
+		b.spare = st.Cart.Products
+	}
+	clear(b.spare[:cap(b.spare)]) // its strings may point into the caller's buffers
+	// The dedupe index is dropped rather than cleared: clearing a map costs
+	// its capacity, and few buyers need one.
+	*st = state{Seen: st.Seen[:0], Orders: st.Orders[:0], Convs: st.Convs[:0]}
+	b.key = key
+}
+
+// Params returns the parameters b runs under.
+func (b *Buyer) Params() Params { return b.p }
 
 // Key returns the buyer's key.
 func (b *Buyer) Key() event.BuyerKey { return b.key }
@@ -292,10 +317,16 @@ func (b *Buyer) cartUpdate(e *event.Event, out *Output) DropReason {
 	if cart.Live {
 		prevItems, prevValue, prevProducts = cart.Items, cart.Value, cart.Products
 	}
-	products := normalizeProducts(e.ProductIDs)
+	products := normalizeProducts(b.spare[:0], e.ProductIDs)
 	changed := !cart.Live || e.ItemCount != prevItems || e.CartValueCents != prevValue || !slices.Equal(products, prevProducts)
 	if !cart.Live && e.ItemCount == 0 && e.CartValueCents == 0 && len(products) == 0 {
 		changed = false // an empty cart where there was none is no change
+	}
+	if products != nil {
+		// The new set takes the spare buffer; the old set, no longer
+		// referenced (cartSnapshot copies from liveCart read only the
+		// numbers), becomes the spare.
+		b.spare = cart.Products[:0]
 	}
 	*cart = cartSnapshot{Time: e.EventTime, Known: true, Live: true, Token: e.CartToken,
 		Items: e.ItemCount, Value: e.CartValueCents, Products: products}
@@ -320,12 +351,16 @@ func (b *Buyer) cartUpdate(e *event.Event, out *Output) DropReason {
 
 // normalizeProducts returns the product set: sorted, without repeats. It
 // returns nil for an empty set and never modifies ids.
-func normalizeProducts(ids []string) []string {
+// The set is built in buf[:0] (grown if needed), so callers can reuse its
+// memory; already sorted input (the common case) is not sorted again.
+func normalizeProducts(buf, ids []string) []string {
 	if len(ids) == 0 {
 		return nil
 	}
-	p := slices.Clone(ids)
-	slices.Sort(p)
+	p := append(buf[:0], ids...)
+	if !slices.IsSorted(p) {
+		slices.Sort(p)
+	}
 	return slices.Compact(p)
 }
 

@@ -489,8 +489,10 @@ func (in *interner) get(s string) string {
 // of one per value. Low-cardinality columns are interned.
 type colReader struct {
 	arr   arrow.Array
-	nulls bool // the batch has nulls in this column
-	kind  int  // 0 absent, 1 offsets32, 2 offsets64, 3 dictionary, 4 int64, 5 int32, 6 timestamp, 7 other int, 8 list
+	nulls bool   // the batch has nulls in this column
+	valid []byte // its validity bitmap when nulls (bit set = not null)
+	voff  int    // the array's offset into valid
+	kind  int    // 0 absent, 1 offsets32, 2 offsets64, 3 dictionary, 4 int64, 5 int32, 6 timestamp, 7 other int, 8 list
 	off32 []int32
 	off64 []int64
 	base  int64
@@ -515,7 +517,11 @@ func (c *colReader) reset(f field, a arrow.Array, in *interner) {
 	if a == nil {
 		return
 	}
-	c.nulls = a.NullN() > 0
+	if a.NullN() > 0 {
+		if bm := a.NullBitmapBytes(); len(bm) > 0 {
+			c.nulls, c.valid, c.voff = true, bm, a.Data().Offset()
+		}
+	}
 	if f == fProductIDs {
 		c.resetList(a)
 		return
@@ -571,8 +577,18 @@ func (c *colReader) setStrings(kind int, o32 []int32, o64 []int64, data []byte, 
 	c.data = string(data) // the batch's arena
 }
 
+// isNull is c.arr.IsNull(i) read straight from the validity bitmap (the
+// interface call cost more than the test itself).
+func (c *colReader) isNull(i int) bool {
+	if !c.nulls {
+		return false
+	}
+	j := i + c.voff
+	return c.valid[j>>3]&(1<<(j&7)) == 0
+}
+
 func (c *colReader) str(i int) (string, bool) {
-	if c.kind == 0 || c.nulls && c.arr.IsNull(i) {
+	if c.kind == 0 || c.isNull(i) {
 		return "", false
 	}
 	var s string
@@ -598,7 +614,7 @@ func (c *colReader) str(i int) (string, bool) {
 // num returns an integer value; timestamps are converted to µs (nanoseconds
 // are floored).
 func (c *colReader) num(i int) (int64, bool) {
-	if c.kind == 0 || c.nulls && c.arr.IsNull(i) {
+	if c.kind == 0 || c.isNull(i) {
 		return 0, false
 	}
 	switch c.kind {
@@ -688,7 +704,7 @@ func (c *colReader) resetList(a arrow.Array) {
 }
 
 func (c *colReader) list(i int) []string {
-	if c.kind != 8 || c.nulls && c.arr.IsNull(i) {
+	if c.kind != 8 || c.isNull(i) {
 		return nil
 	}
 	s, e := c.loff[i], c.loff[i+1]

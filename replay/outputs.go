@@ -29,8 +29,8 @@ const (
 	SummaryFile       = "replay.json"
 )
 
-// outputRowGroupRows is the row-group size of the output Parquet files.
-const outputRowGroupRows = 128 * 1024
+// OutputRowGroupRows is the row-group size of the output Parquet files.
+const OutputRowGroupRows = 128 * 1024
 
 // QuarantineRow is a row of quarantine.parquet: an input row that broke the
 // schema, with where it came from and why.
@@ -85,15 +85,25 @@ func writeParquet[T any](path string, rows []T) error {
 	return writeParquetFrom(path, sliceBatches(rows))
 }
 
-// writeOutputFile creates an output Parquet file atomically with the
-// output options (zstd, outputRowGroupRows rows per row group); fill writes
-// the rows.
-func writeOutputFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) error {
+// OutputWriterOptions are the writer options of every output Parquet file
+// (signals, conversations, orders, quarantine): zstd at its fastest level,
+// OutputRowGroupRows rows per row group, created_by "signalab". Other
+// engines that must write byte-identical outputs (signalab-beam) take them
+// from here rather than repeating them.
+func OutputWriterOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		parquet.MaxRowsPerRowGroup(OutputRowGroupRows),
+		parquet.CreatedBy("signalab", "", ""),
+	}
+}
+
+// WriteOutputFile creates the output Parquet file path atomically (with
+// internal/atomicfile) and with OutputWriterOptions; fill writes the rows,
+// already in output order, and WriteOutputFile closes the writer.
+func WriteOutputFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[T](w,
-			parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
-			parquet.MaxRowsPerRowGroup(outputRowGroupRows),
-			parquet.CreatedBy("signalab", "", ""))
+		pw := parquet.NewGenericWriter[T](w, OutputWriterOptions()...)
 		if err := fill(pw); err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ func writeRun[T any](path string, rows []T) error {
 	if err != nil {
 		return err
 	}
-	pw := parquet.NewGenericWriter[T](f, parquet.MaxRowsPerRowGroup(outputRowGroupRows))
+	pw := parquet.NewGenericWriter[T](f, parquet.MaxRowsPerRowGroup(OutputRowGroupRows))
 	for len(rows) > 0 {
 		n := min(len(rows), writeBatchRows)
 		if _, err := pw.Write(rows[:n]); err != nil {
@@ -216,7 +216,7 @@ func mergeRuns[T any](path string, runs []string, cmp func(a, b T) int) error {
 // appends to (up to cap, writeBatchRows); a batch shorter than its capacity
 // ends the table.
 func writeParquetFrom[T any](path string, next func([]T) ([]T, error)) error {
-	return writeOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
+	return WriteOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
 		batch := make([]T, 0, writeBatchRows)
 		for {
 			var err error

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,58 +11,41 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
 )
 
-// outputRowGroupRows and the writer options below are those of the embedded
-// engine's output writer (replay's writeParquet): zstd at its fastest level,
-// 128 Ki rows per row group, written 128 Ki rows per call, created_by
-// "signalab". The parity test compares the files byte for byte, so a change
-// there shows up here as a failing test.
-const outputRowGroupRows = 128 * 1024
-
-func outputWriterOptions() []parquet.WriterOption {
-	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
-		parquet.MaxRowsPerRowGroup(outputRowGroupRows),
-		parquet.CreatedBy("signalab", "", ""),
-	}
-}
+// The output files are written with the embedded engine's writer
+// (replay.WriteOutputFile: atomicfile, replay.OutputWriterOptions), so the
+// compression, row-group size and created_by cannot drift from `signalab
+// replay`'s; the parity test compares the files byte for byte.
 
 // writeMergedTable k-way merges sorted shards into one Parquet file at path,
 // streaming, and returns the row count.
 func writeMergedTable[T any](path string, shards []string, compare func(a, b T) int) (int, error) {
 	n := 0
-	err := atomicfile.Write(path, func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[T](w, outputWriterOptions()...)
-		err := mergeShards(shards, compare, outputRowGroupRows, func(rows []T) error {
+	err := replay.WriteOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
+		return mergeShards(shards, compare, replay.OutputRowGroupRows, func(rows []T) error {
 			n += len(rows)
 			_, err := pw.Write(rows)
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		return pw.Close()
 	})
 	return n, err
 }
 
 // writeTable writes rows (sorted) like the embedded engine: 128 Ki rows per call.
 func writeTable[T any](path string, rows []T) error {
-	return atomicfile.Write(path, func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[T](w, outputWriterOptions()...)
+	return replay.WriteOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
 		for len(rows) > 0 {
-			k := min(len(rows), outputRowGroupRows)
+			k := min(len(rows), replay.OutputRowGroupRows)
 			if _, err := pw.Write(rows[:k]); err != nil {
 				return err
 			}
 			rows = rows[k:]
 		}
-		return pw.Close()
+		return nil
 	})
 }
 

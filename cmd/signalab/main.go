@@ -3,8 +3,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -18,27 +16,5 @@ func main() {
 // run executes the CLI with args and returns the process exit code. It is the
 // one place where errors become exit codes and messages on standard error.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.Execute()
-	if err == nil {
-		return exitcode.OK
-	}
-	printError(stderr, err)
-	return exitcode.Code(err)
-}
-
-func printError(w io.Writer, err error) {
-	var cf *exitcode.CheckFailedError
-	if errors.As(err, &cf) {
-		fmt.Fprintln(w, cf.Msg)
-		return
-	}
-	fmt.Fprintf(w, "signalab: %v\n", err)
-	var ue *exitcode.UsageError
-	if errors.As(err, &ue) && ue.Hint != "" {
-		fmt.Fprintf(w, "Try: %s\n", ue.Hint)
-	}
+	return exitcode.Run(newRootCmd(), args, stdout, stderr)
 }

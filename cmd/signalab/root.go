@@ -27,15 +27,8 @@ Start with "signalab demo" to run everything on built-in synthetic data.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitcode.UsageError{Err: err, Hint: c.CommandPath() + " --help"}
-	})
-	root.Args = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return exitcode.Usagef("signalab --help", "unknown command %q", args[0])
-		}
-		return nil
-	}
+	root.SetFlagErrorFunc(exitcode.FlagError)
+	root.Args = exitcode.NoCommand
 	root.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
 	for _, newCmd := range subcommands {
 		c := newCmd()

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,29 +43,7 @@ func workerMode(args []string) bool {
 
 // run executes the CLI with args and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.Execute()
-	if err == nil {
-		return exitcode.OK
-	}
-	printError(stderr, err)
-	return exitcode.Code(err)
-}
-
-func printError(w io.Writer, err error) {
-	var cf *exitcode.CheckFailedError
-	if errors.As(err, &cf) {
-		fmt.Fprintln(w, cf.Msg)
-		return
-	}
-	fmt.Fprintf(w, "signalab-beam: %v\n", err)
-	var ue *exitcode.UsageError
-	if errors.As(err, &ue) && ue.Hint != "" {
-		fmt.Fprintf(w, "Try: %s\n", ue.Hint)
-	}
+	return exitcode.Run(newRootCmd(), args, stdout, stderr)
 }
 
 func newRootCmd() *cobra.Command {
@@ -83,15 +60,8 @@ See docs/scale-out.md for when to use it and what each runner needs.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitcode.UsageError{Err: err, Hint: c.CommandPath() + " --help"}
-	})
-	root.Args = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return exitcode.Usagef("signalab-beam --help", "unknown command %q", args[0])
-		}
-		return nil
-	}
+	root.SetFlagErrorFunc(exitcode.FlagError)
+	root.Args = exitcode.NoCommand
 	root.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
 	replay := newReplayCmd()
 	replay.SetFlagErrorFunc(root.FlagErrorFunc())

@@ -20,8 +20,13 @@ type accum struct {
 	cm    stats.CovariateMoments      // mean, proportion (X = 0 without covariate)
 	rm    stats.RatioCovariateMoments // ratio
 	vals  []float64                   // quantile
-	cl    map[int32]int32             // cluster → index in cs
-	cs    []clusterSum
+	// vcl is the cluster of each value in vals (quantile metrics under
+	// coarser randomization only: 4 bytes per value) for the cluster
+	// bootstrap; cq caches that bootstrap's result for the cell.
+	vcl []int32
+	cq  *stats.ClusterQuantileStat
+	cl  map[int32]int32 // cluster → index in cs
+	cs  []clusterSum
 	// last is the cluster of the previous clustered row and lastIdx its
 	// index in cs: tables sorted by cluster (units.parquet is sorted by
 	// shop and buyer) skip the map lookup.
@@ -56,6 +61,9 @@ func (a *accum) observe(kind metricKind, clustered bool, cluster int32, y, den, 
 	a.units++
 	if kind == kQuantile {
 		a.vals = append(a.vals, y)
+		if clustered {
+			a.vcl = append(a.vcl, cluster)
+		}
 		return
 	}
 	if clustered {
@@ -95,6 +103,7 @@ func (a *accum) merge(o *accum) {
 	a.cm = a.cm.Add(o.cm)
 	a.rm = a.rm.Add(o.rm)
 	a.vals = append(a.vals, o.vals...)
+	a.vcl = append(a.vcl, o.vcl...)
 	for _, c := range o.cs {
 		if a.cl == nil {
 			a.cl = map[int32]int32{}
@@ -118,7 +127,44 @@ func (a *accum) clusters() int64 {
 	if a.cs != nil {
 		return int64(len(a.cs))
 	}
+	if a.vcl != nil {
+		seen := make(map[int32]struct{}, 64)
+		for _, c := range a.vcl {
+			seen[c] = struct{}{}
+		}
+		return int64(len(seen))
+	}
 	return a.units
+}
+
+// clusterValues groups a clustered quantile cell's values by cluster (in
+// order of first appearance; stats.ClusterQuantile puts them in a canonical
+// order itself). It copies the values (8 bytes each) so that vals may be
+// sorted independently of vcl afterwards.
+func (a *accum) clusterValues() [][]float64 {
+	idx := make(map[int32]int, 64)
+	var counts []int
+	for _, c := range a.vcl {
+		k, ok := idx[c]
+		if !ok {
+			k = len(counts)
+			idx[c] = k
+			counts = append(counts, 0)
+		}
+		counts[k]++
+	}
+	flat := make([]float64, len(a.vcl))
+	out := make([][]float64, len(counts))
+	off := 0
+	for k, n := range counts {
+		out[k] = flat[off : off : off+n]
+		off += n
+	}
+	for j, c := range a.vcl {
+		k := idx[c]
+		out[k] = append(out[k], a.vals[j])
+	}
+	return out
 }
 
 // ratioMoments returns the per-cluster (or per-row) ratio moments.

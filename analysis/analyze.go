@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"sort"
@@ -156,6 +157,8 @@ func (s *state) options(sequential bool) stats.Options {
 func (s *state) compare(i int, c, t *accum, opts stats.Options, cuped bool) stats.Result {
 	m := s.cfg.Metrics[i]
 	switch {
+	case m.Type == Quantile && c.cq != nil && t.cq != nil:
+		return stats.CompareClusterQuantiles(*c.cq, *t.cq, opts)
 	case m.Type == Quantile:
 		slices.Sort(c.vals)
 		slices.Sort(t.vals)
@@ -178,12 +181,49 @@ func (s *state) compare(i int, c, t *accum, opts stats.Options, cuped bool) stat
 	}
 }
 
+// clusterQuantile fills a.cq, once per cell, with the cluster bootstrap of a
+// quantile metric under randomization coarser than a row (see
+// stats.ClusterQuantile): Config.QuantileBootstrap replicates (default
+// stats.DefaultClusterBootstrapReplicates) with the seed quantileSeed of the
+// cell, so results.json is byte-stable for the same input and spec. It must
+// run before arm or compare sort a.vals (vcl is parallel to the unsorted
+// values).
+func (s *state) clusterQuantile(m Metric, r results.Row, variant string, a *accum) {
+	if a.cq != nil {
+		return
+	}
+	seed := quantileSeed(s.cfg.Salt, s.cfg.Name, m.Name, r.Segment, r.SegmentValue, r.Population, variant)
+	st := stats.ClusterQuantile(a.clusterValues(), m.Q, s.cfg.QuantileBootstrap, seed)
+	a.cq = &st
+}
+
+// quantileSeed is the 64-bit FNV-1a hash of the parts joined by NUL bytes
+// (spec salt, experiment, metric, segment, segment value, population,
+// variant): a fixed, documented seed per cell, so that changing the salt
+// re-draws the bootstrap as it re-draws the randomization.
+func quantileSeed(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
 // arm summarises one accumulator for results.json.
 func (s *state) arm(i int, name string, a *accum) results.Arm {
 	m := s.cfg.Metrics[i]
 	out := results.Arm{Name: name, Units: a.units, Clusters: a.clusters(),
 		Mean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
 	switch {
+	case m.Type == Quantile && a.cq != nil:
+		if a.cq.N > 0 {
+			out.Mean = results.Num(a.cq.Estimate)
+			if a.cq.Reason == "" {
+				out.SE = results.Num(a.cq.SE)
+			}
+		}
+		out.Denominator = results.Num(a.cq.N)
 	case m.Type == Quantile:
 		slices.Sort(a.vals)
 		st := stats.QuantileCI(a.vals, m.Q, 0.05)
@@ -256,6 +296,10 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 		if vi < len(s.cells[sg]) {
 			t = &s.cells[sg][vi][pop][i]
 		}
+	}
+	if m.Type == Quantile && s.cfg.ClusterCol != "" {
+		s.clusterQuantile(m, r, s.variants[ctrl], c)
+		s.clusterQuantile(m, r, s.variants[vi], t)
 	}
 	r.Control = s.arm(i, s.variants[ctrl], c)
 	r.Treatment = s.arm(i, s.variants[vi], t)
@@ -345,9 +389,6 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 		}
 		if i == s.primary && m.Type == Quantile {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("primary metric %s is a quantile: no daily series", m.Name))
-		}
-		if m.Type == Quantile && cfg.ClusterCol != "" {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: quantile intervals treat conversations as independent although %s is randomized", m.Name, cfg.Unit))
 		}
 	}
 	return out

@@ -67,6 +67,13 @@ type Config struct {
 	SequentialTuningN float64
 	Bayesian          bool
 	SRMAlpha          float64
+	// Salt is the spec's randomization salt; it and the names of the cell
+	// seed the cluster bootstrap of quantile metrics (see quantileSeed).
+	Salt string
+	// QuantileBootstrap is the number of cluster-bootstrap replicates of a
+	// quantile metric under randomization coarser than a row (0: the
+	// default stats.DefaultClusterBootstrapReplicates, 1000).
+	QuantileBootstrap int
 	Window            *results.Window
 	PrePeriod         string
 }
@@ -80,7 +87,7 @@ func FromSpec(spec *assign.Spec) (Config, error) {
 	}
 	a := spec.Analysis
 	cfg := Config{
-		Name: spec.Name, Unit: spec.Unit, AnalysisUnit: "conversation",
+		Name: spec.Name, Salt: spec.Salt, Unit: spec.Unit, AnalysisUnit: "conversation",
 		VariantCol: metrics.ColVariant, Primary: spec.Primary, Segments: a.Segments,
 		TriggeredCol: metrics.ColTriggered, TimeCol: metrics.ColStartedAt,
 		Alpha: a.Alpha, Test: a.Test, RelativeCI: a.RelativeCI, Correction: a.Correction,

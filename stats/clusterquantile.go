@@ -52,10 +52,14 @@ type ClusterQuantileStat struct {
 //     w_1..w_K, Σw = K); the replicate sample is every observation of
 //     cluster k repeated w_k times (N* = Σ w_k·n_k observations) and
 //     θ*_b = x*_(⌈N*q⌉).
-//  3. SE² = K/(K − 1) · Var_b(θ*), the sample variance of the replicates
-//     with the K/(K − 1) factor that makes the cluster bootstrap of a mean
-//     equal to the usual clustered (sandwich) variance with K − 1 divisor
-//     (Davison & Hinkley 1997, eq. 3.20 and the discussion after it).
+//  3. SE² = Var_b(θ*), the sample variance (divisor B − 1) of the
+//     replicates. The K/(K − 1) factor that makes the cluster bootstrap of
+//     a mean match the K − 1-divisor sandwich variance (Davison & Hinkley
+//     1997, §3.8) is not applied: the bootstrap variance of a sample
+//     quantile is already too large in simulation (E[Δ²]/E[SE²] ≈ 0.95 at
+//     K = 40 clusters per arm, 0.88 at K = 12; see
+//     TestClusterQuantileCalibration), so intervals are slightly
+//     conservative rather than anti-conservative.
 //
 // Reproducibility: the generator is PCG seeded with seed, and the clusters
 // are put in a canonical order (each cluster's values sorted, clusters sorted
@@ -70,8 +74,9 @@ type ClusterQuantileStat struct {
 // MaxClusterBootstrapReplicates.
 //
 // Cost: O(N log N) to sort once, then O(N + K) per replicate (a weighted walk
-// over the sorted values; no re-sorting). Memory: 8 bytes per observation for
-// the sorted copy, 4 for its cluster index, 8 per replicate and 4 per cluster.
+// over the sorted values; no re-sorting). Memory: about 24 bytes per
+// observation (a sorted copy of each cluster and a 16-byte (value, cluster)
+// array), 8 per replicate and 4 per cluster.
 func ClusterQuantile(clusters [][]float64, q float64, b int, seed uint64) ClusterQuantileStat {
 	st := ClusterQuantileStat{Q: q}
 	if b <= 0 {
@@ -157,8 +162,7 @@ func ClusterQuantile(clusters [][]float64, q float64, b int, seed uint64) Cluste
 			}
 		}
 	}
-	v := sd(reps)
-	st.SE = math.Sqrt(v * v * float64(k) / float64(k-1))
+	st.SE = sd(reps)
 	return st
 }
 

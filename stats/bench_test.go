@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -130,5 +131,23 @@ func BenchmarkAnalysis(b *testing.B) {
 				b.ReportMetric(float64(20*3*size.segments), "comparisons/op")
 			})
 		}
+	}
+}
+
+// BenchmarkClusterQuantile: one arm of 1,000,000 observations in 2,000
+// clusters (the demo's shop count), B = 1000 replicates.
+func BenchmarkClusterQuantile(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	cs := make([][]float64, 2000)
+	for i := range cs {
+		u := rng.NormFloat64()
+		cs[i] = make([]float64, 500)
+		for j := range cs[i] {
+			cs[i][j] = math.Exp(u + rng.NormFloat64())
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ClusterQuantile(cs, 0.5, 1000, uint64(i))
 	}
 }

@@ -73,8 +73,9 @@ type ClusterQuantileStat struct {
 // DefaultClusterBootstrapReplicates; b is capped at
 // MaxClusterBootstrapReplicates.
 //
-// Cost: O(N log N) to sort once, then O(N + K) per replicate (a weighted walk
-// over the sorted values; no re-sorting). Memory: about 24 bytes per
+// Cost: O(N log N) to sort once, then O(K + d) per replicate, d the distance
+// in ranks between the replicate's quantile and the sample's (a weighted walk
+// over the sorted values from the sample quantile; no re-sorting). Memory: about 24 bytes per
 // observation (a sorted copy of each cluster and a 16-byte (value, cluster)
 // array), 8 per replicate and 4 per cluster.
 func ClusterQuantile(clusters [][]float64, q float64, b int, seed uint64) ClusterQuantileStat {
@@ -141,6 +142,17 @@ func ClusterQuantile(clusters [][]float64, q float64, b int, seed uint64) Cluste
 		st.Reason = "too few clusters for a cluster bootstrap"
 		return st
 	}
+	// Each replicate's quantile is the first observation (in sorted order)
+	// at which the weighted count Σ w_c over all[0..i] reaches the rank. The
+	// walk starts at the pivot p (the full sample's quantile), where that
+	// count is Σ_k w_k·below[k], and goes forward or backward from there:
+	// replicate quantiles lie within a few standard errors of the pivot, so
+	// a replicate costs O(K + distance) instead of O(N).
+	p := rank(n) - 1
+	below := make([]int32, k) // observations of cluster k in all[0:p]
+	for _, o := range all[:p] {
+		below[o.c]++
+	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	w := make([]int32, k)
 	reps := make([]float64, b)
@@ -154,11 +166,25 @@ func ClusterQuantile(clusters [][]float64, q float64, b int, seed uint64) Cluste
 		}
 		r := rank(total)
 		cum := 0
-		for _, o := range all {
-			cum += int(w[o.c])
-			if cum >= r {
-				reps[i] = o.v
-				break
+		for c, m := range below {
+			cum += int(w[c]) * int(m)
+		}
+		if cum < r { // forward: the first j ≥ p with count through j ≥ r
+			for _, o := range all[p:] {
+				cum += int(w[o.c])
+				if cum >= r {
+					reps[i] = o.v
+					break
+				}
+			}
+		} else { // backward: the j < p with count through j ≥ r > count through j − 1
+			for j := p - 1; ; j-- {
+				prev := cum - int(w[all[j].c])
+				if prev < r {
+					reps[i] = all[j].v
+					break
+				}
+				cum = prev
 			}
 		}
 	}

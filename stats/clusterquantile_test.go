@@ -52,6 +52,45 @@ func TestClusterQuantileReproducible(t *testing.T) {
 	}
 }
 
+// TestClusterQuantileMatchesDirectResampling: the weighted walk from the
+// pivot gives exactly the replicates of the direct method (concatenate the
+// drawn clusters, sort, take x_(⌈N*q⌉)) with the same generator draws, for
+// several q, including ties and unequal cluster sizes.
+func TestClusterQuantileMatchesDirectResampling(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var cs [][]float64
+	for i := range 25 {
+		c := make([]float64, 1+i%7)
+		for j := range c {
+			c[j] = math.Round(10 * rng.ExpFloat64()) // ties
+		}
+		cs = append(cs, c)
+	}
+	for _, q := range []float64{0.05, 0.5, 0.9} {
+		got := ClusterQuantile(cs, q, 300, 99)
+		// Direct method on the canonical order.
+		can := make([][]float64, len(cs))
+		for i, c := range cs {
+			can[i] = slices.Clone(c)
+			slices.Sort(can[i])
+		}
+		slices.SortFunc(can, slices.Compare[[]float64])
+		r := rand.New(rand.NewPCG(99, 99^0x9e3779b97f4a7c15))
+		reps := make([]float64, 300)
+		for i := range reps {
+			var x []float64
+			for range can {
+				x = append(x, can[r.IntN(len(can))]...)
+			}
+			slices.Sort(x)
+			reps[i] = x[max(int(math.Ceil(float64(len(x))*q)), 1)-1]
+		}
+		if want := sd(reps); got.SE != want || got.Reason != "" {
+			t.Errorf("q %v: SE %v, direct resampling %v (%q)", q, got.SE, want, got.Reason)
+		}
+	}
+}
+
 // TestClusterQuantileSingletonClusters: clusters of one observation make the
 // cluster bootstrap the ordinary bootstrap, whose SE of the median of n
 // standard normals approaches the asymptotic 1/(2·φ(0)·√n) = 1.2533/√n

@@ -153,7 +153,7 @@ func BenchmarkRenderMarkdown(b *testing.B) {
 }
 
 // TestTenMillionEventRunReport renders the fixture run folder, the JSON
-// summaries of "signalab demo --events 10000000" (testdata/README.md), and
+// summaries of a 10-million-event "signalab run" (testdata/README.md), and
 // checks the size half of the budget: under 2 MB. Its rendering time
 // is BenchmarkRenderHTML/Small.
 func TestTenMillionEventRunReport(t *testing.T) {

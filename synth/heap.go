@@ -13,55 +13,8 @@ func arrivalLess(a, b *item) bool {
 	return a.ev.EventID < b.ev.EventID
 }
 
-// reorderHeap is a binary min-heap of rows by arrivalLess: the reorder buffer
-// that holds generated rows until nothing earlier can be generated.
-type reorderHeap []*item
-
-func (h *reorderHeap) push(x *item) {
-	*h = append(*h, x)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !arrivalLess(s[i], s[p]) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *reorderHeap) pop() *item {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = nil
-	s = s[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && arrivalLess(s[r], s[l]) {
-			m = r
-		}
-		if !arrivalLess(s[m], s[i]) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
-}
-
-// sessionHeap is a binary min-heap of buyers by the start of their next
-// session (ties by buyer sequence, so the order is deterministic).
-type sessionHeap []*buyer
-
+// sessionLess orders buyers by the start of their next session (ties by
+// buyer sequence, so the order is deterministic).
 func sessionLess(a, b *buyer) bool {
 	if a.next != b.next {
 		return a.next < b.next
@@ -69,13 +22,29 @@ func sessionLess(a, b *buyer) bool {
 	return a.seq < b.seq
 }
 
-func (h *sessionHeap) push(x *buyer) {
-	*h = append(*h, x)
-	s := *h
+// minHeap is a binary min-heap ordered by less. The generator keeps two: the
+// buyers by the start of their next session (sessionLess), and the reorder
+// buffer that holds generated rows until nothing earlier can be generated
+// (arrivalLess).
+type minHeap[T any] struct {
+	items []T
+	less  func(a, b T) bool
+}
+
+func newMinHeap[T any](less func(a, b T) bool) minHeap[T] { return minHeap[T]{less: less} }
+
+func (h *minHeap[T]) len() int { return len(h.items) }
+
+// peek returns the smallest item; the heap must not be empty.
+func (h *minHeap[T]) peek() T { return h.items[0] }
+
+func (h *minHeap[T]) push(x T) {
+	h.items = append(h.items, x)
+	s := h.items
 	i := len(s) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !sessionLess(s[i], s[p]) {
+		if !h.less(s[i], s[p]) {
 			break
 		}
 		s[i], s[p] = s[p], s[i]
@@ -83,12 +52,14 @@ func (h *sessionHeap) push(x *buyer) {
 	}
 }
 
-func (h *sessionHeap) pop() *buyer {
-	s := *h
+// pop removes and returns the smallest item; the heap must not be empty.
+func (h *minHeap[T]) pop() T {
+	s := h.items
 	top := s[0]
 	n := len(s) - 1
 	s[0] = s[n]
-	s[n] = nil
+	var zero T
+	s[n] = zero
 	s = s[:n]
 	i := 0
 	for {
@@ -97,15 +68,15 @@ func (h *sessionHeap) pop() *buyer {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && sessionLess(s[r], s[l]) {
+		if r := l + 1; r < n && h.less(s[r], s[l]) {
 			m = r
 		}
-		if !sessionLess(s[m], s[i]) {
+		if !h.less(s[m], s[i]) {
 			break
 		}
 		s[i], s[m] = s[m], s[i]
 		i = m
 	}
-	*h = s
+	h.items = s
 	return top
 }

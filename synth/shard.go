@@ -82,8 +82,8 @@ type shard struct {
 	lastU       float64
 	nextArrival int64
 
-	sessions sessionHeap
-	pending  reorderHeap
+	sessions minHeap[*buyer]
+	pending  minHeap[*item]
 	free     []*item
 	sess     []*item
 
@@ -106,6 +106,8 @@ func newShard(idx int, cfg *Config, shops []*shop, nBuyers int, a *assign.Assign
 		lateBound:   cfg.lateBound(),
 		attrWindow:  cfg.Model.AttributionWindow.Microseconds(),
 		buyersLeft:  nBuyers,
+		sessions:    newMinHeap(sessionLess),
+		pending:     newMinHeap(arrivalLess),
 	}
 	cum := 0.0
 	for _, sh := range shops {
@@ -140,11 +142,11 @@ func (s *shard) run() error {
 	for {
 		var b *buyer
 		switch {
-		case s.buyersLeft > 0 && (len(s.sessions) == 0 || s.nextArrival < s.sessions[0].next):
+		case s.buyersLeft > 0 && (s.sessions.len() == 0 || s.nextArrival < s.sessions.peek().next):
 			b = s.newBuyer(s.nextArrival)
 			s.buyersLeft--
 			s.drawArrival()
-		case len(s.sessions) > 0:
+		case s.sessions.len() > 0:
 			b = s.sessions.pop()
 		default:
 			return s.release(math.MaxInt64)
@@ -155,8 +157,8 @@ func (s *shard) run() error {
 			return err
 		}
 		s.session(b, b.next)
-		s.t.maxInFlight = max(s.t.maxInFlight, len(s.pending))
-		s.t.maxBuyers = max(s.t.maxBuyers, len(s.sessions)+1)
+		s.t.maxInFlight = max(s.t.maxInFlight, s.pending.len())
+		s.t.maxBuyers = max(s.t.maxBuyers, s.sessions.len()+1)
 		if b.sessionsLeft > 0 && b.next < s.periodEnd {
 			s.sessions.push(b)
 		}
@@ -270,7 +272,7 @@ func (s *shard) cartFields(it *item, b *buyer) {
 // release delivers every pending row that arrives before watermark, in
 // arrival order, counting what the replay will measure.
 func (s *shard) release(watermark int64) error {
-	for len(s.pending) > 0 && s.pending[0].ev.IngestTime < watermark {
+	for s.pending.len() > 0 && s.pending.peek().ev.IngestTime < watermark {
 		it := s.pending.pop()
 		s.t.deliver(it)
 		s.batch = append(s.batch, it.ev)

@@ -3,6 +3,7 @@ package signal
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/signalab/signalab/event"
 )
@@ -199,12 +200,7 @@ func (c *Counts) UnmarshalJSON(b []byte) error {
 		c.AcceptedByKind[i] = v
 	}
 	for k, v := range j.Dropped {
-		i := -1
-		for r, name := range dropNames {
-			if name == k {
-				i = r
-			}
-		}
+		i := slices.Index(dropNames[:], k)
 		if i < 0 {
 			return fmt.Errorf("counts: dropped: unknown reason %q", k)
 		}
@@ -218,12 +214,7 @@ func (c *Counts) UnmarshalJSON(b []byte) error {
 		c.Signals[i] = v
 	}
 	for k, v := range j.CartActions {
-		i := -1
-		for a, name := range cartActionNames {
-			if name == k {
-				i = a
-			}
-		}
+		i := slices.Index(cartActionNames[:], k)
 		if i < 0 {
 			return fmt.Errorf("counts: cart_actions: unknown action %q", k)
 		}

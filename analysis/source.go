@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/internal/columnar"
 )
 
 // Col reads one column of a batch of rows.
@@ -49,7 +49,7 @@ func (t parquetTable) Path() string { return t.path }
 
 func (t parquetTable) Scan(names []string, optional map[string]bool, fn func([]Col, int, int64) error) error {
 	cols := make([]Col, len(names))
-	return metrics.ScanParquet(t.path, names, optional, func(mc []*metrics.Column, rows int, first int64) error {
+	return columnar.Scan(t.path, names, optional, func(mc []*columnar.Column, rows int, first int64) error {
 		for i, c := range mc {
 			if c == nil {
 				cols[i] = nil
@@ -70,9 +70,9 @@ type csvCol []string
 
 func (c csvCol) Null(i int) bool             { return c[i] == "" }
 func (c csvCol) String(i int) string         { return c[i] }
-func (c csvCol) Float(i int) (float64, bool) { return metrics.ParseNumber(c[i]) }
+func (c csvCol) Float(i int) (float64, bool) { return columnar.ParseNumber(c[i]) }
 func (c csvCol) Bool(i int) (bool, bool) {
-	v, ok := metrics.ParseNumber(c[i])
+	v, ok := columnar.ParseNumber(c[i])
 	return v != 0, ok
 }
 
@@ -111,7 +111,7 @@ func (t csvTable) Scan(names []string, optional map[string]bool, fn func([]Col, 
 			}
 		}
 		if idx[i] < 0 && !optional[n] {
-			return fmt.Errorf("read %s: column %q: %w (have: %s)", t.path, n, metrics.ErrMissingColumn, strings.Join(header, ", "))
+			return fmt.Errorf("read %s: column %q: %w (have: %s)", t.path, n, columnar.ErrMissingColumn, strings.Join(header, ", "))
 		}
 	}
 	bufs := make([]csvCol, len(names))

@@ -17,6 +17,7 @@ import (
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/results"
 )
 
@@ -438,8 +439,8 @@ func readAssignments(path string, arms []string) (map[string]int8, error) {
 		idx[a] = int8(i)
 	}
 	out := map[string]int8{}
-	err := ScanParquet(path, []string{"unit_id", "variant", "in_experiment"}, map[string]bool{"in_experiment": true},
-		func(cols []*Column, rows int, first int64) error {
+	err := columnar.Scan(path, []string{"unit_id", "variant", "in_experiment"}, map[string]bool{"in_experiment": true},
+		func(cols []*columnar.Column, rows int, first int64) error {
 			for i := 0; i < rows; i++ {
 				id := cols[0].String(i)
 				in := true

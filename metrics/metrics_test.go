@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -108,7 +109,7 @@ func readUnits(t *testing.T, path string) []unitRow {
 	names := []string{"conversation_id", "variant", "channel", "unit_id", "triggered", "converted", "orders", "revenue_cents",
 		"m_conversion", "m_conversion_pre", "m_revenue", "m_revenue_pre", "m_aov_num", "m_aov_den", "m_aov_pre_num", "m_aov_pre_den", "m_reply"}
 	var out []unitRow
-	err := ScanParquet(path, names, nil, func(c []*Column, rows int, first int64) error {
+	err := columnar.Scan(path, names, nil, func(c []*columnar.Column, rows int, first int64) error {
 		for i := 0; i < rows; i++ {
 			f := func(k int) float64 { v, _ := c[k].Float(i); return v }
 			in := func(k int) int64 { v, _ := c[k].Int(i); return v }
@@ -215,19 +216,6 @@ func TestQuantile7(t *testing.T) {
 	}
 	if !math.IsNaN(Quantile7(nil, 0.5)) {
 		t.Error("empty sample should give NaN")
-	}
-}
-
-func TestParseNumber(t *testing.T) {
-	for s, want := range map[string]float64{"1": 1, "0": 0, "true": 1, "False": 0, "TRUE": 1, " 2.5": 2.5, "-3e2": -300} {
-		if v, ok := ParseNumber(s); !ok || v != want {
-			t.Errorf("ParseNumber(%q) = %v, %v", s, v, ok)
-		}
-	}
-	for _, s := range []string{"", "abc", "NaN", "Inf", "yes"} {
-		if _, ok := ParseNumber(s); ok {
-			t.Errorf("ParseNumber(%q) accepted", s)
-		}
 	}
 }
 

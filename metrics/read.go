@@ -6,6 +6,8 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+
+	"github.com/signalab/signalab/internal/columnar"
 )
 
 var convColumns = []string{"conversation_id", "shop_id", "buyer_id", "channel", "started_at",
@@ -23,7 +25,7 @@ var errStop = errors.New("stop")
 func conversations(path string) iter.Seq2[*conv, error] {
 	return func(yield func(*conv, error) bool) {
 		var c, prev conv
-		err := ScanParquet(path, convColumns, convOptional, func(cols []*Column, rows int, first int64) error {
+		err := columnar.Scan(path, convColumns, convOptional, func(cols []*columnar.Column, rows int, first int64) error {
 			for i := 0; i < rows; i++ {
 				c = conv{row: first + int64(i)}
 				c.id = cols[0].String(i)
@@ -89,8 +91,8 @@ func orderGroups(path string) iter.Seq2[*buyerOrders, error] {
 		var g buyerOrders
 		started := false
 		var prevT, prevRow int64
-		err := ScanParquet(path, []string{"shop_id", "buyer_id", "event_time", "order_value_cents"}, nil,
-			func(cols []*Column, rows int, first int64) error {
+		err := columnar.Scan(path, []string{"shop_id", "buyer_id", "event_time", "order_value_cents"}, nil,
+			func(cols []*columnar.Column, rows int, first int64) error {
 				for i := 0; i < rows; i++ {
 					row := first + int64(i)
 					shop, buyer := cols[0].String(i), cols[1].String(i)

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/results"
 )
 
@@ -69,8 +70,12 @@ func WriterProperties() *parquet.WriterProperties {
 		parquet.WithDictionaryFor(ColVariant, true), parquet.WithDictionaryFor(ColChannel, true))
 }
 
-// write runs the final pass: it caps, writes units.parquet in row groups of
-// BatchRows, and gathers the summary.
+// BatchRows is the number of rows per record batch written to units.parquet
+// (the writer buffers them into row groups of up to 2^20 rows).
+const BatchRows = 64 << 10
+
+// write runs the final pass: it caps, writes units.parquet in record batches
+// of BatchRows, and gathers the summary.
 func (b *builder) write(path string) (*Summary, error) {
 	st := newSummaryState(b.arms)
 	sc := b.schema()
@@ -312,7 +317,7 @@ func countDistribution(h map[int64]int64) results.Distribution {
 // missing file gives an empty list.
 func signalKinds(path string) ([]results.KindCount, error) {
 	counts := map[string]int64{}
-	err := ScanParquet(path, []string{"kind"}, nil, func(cols []*Column, rows int, first int64) error {
+	err := columnar.Scan(path, []string{"kind"}, nil, func(cols []*columnar.Column, rows int, first int64) error {
 		for i := 0; i < rows; i++ {
 			counts[cols[0].String(i)]++
 		}

@@ -1,4 +1,27 @@
-package metrics
+// Package columnar reads named top-level columns of a Parquet file in record
+// batches, with typed accessors that accept whichever physical type a writer
+// chose. It is the general reader of the per-row tables signalab writes and
+// reads back (conversations, orders, assignments, signals, units): metrics
+// builds the unit table with it and analysis reads the unit table with it.
+//
+// The event reader (event/parquet_reader.go) does not use it: it decodes the
+// fixed v1 event schema on its hot path with specialised per-column readers
+// (string arenas, interning, parallel row groups). What the two share is the
+// choice to read dictionary-encoded string columns as Arrow dictionaries and
+// the conversion of a timestamp's unit to µs; see Column.Micros for the one
+// difference (nanoseconds are truncated here, floored there).
+//
+// Use:
+//
+//	err := columnar.Scan(path, []string{"unit_id", "m_revenue"}, nil,
+//		func(cols []*columnar.Column, rows int, first int64) error {
+//			for i := range rows {
+//				v, ok := cols[1].Float(i) // row first+i of the file
+//				...
+//			}
+//			return nil
+//		})
+package columnar
 
 import (
 	"context"
@@ -17,18 +40,25 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// BatchRows is the number of rows per record batch read or written.
+// BatchRows is the number of rows per record batch that Scan hands to its
+// callback (the last batch may be shorter).
 const BatchRows = 64 << 10
 
-// ErrMissingColumn is wrapped by ScanParquet when a requested column is absent.
+// ErrMissingColumn is wrapped by Scan (and by other table readers that follow
+// its convention) when a required column is absent.
 var ErrMissingColumn = errors.New("missing column")
 
-// ScanParquet streams the named top-level columns of a Parquet file in record
+// Scan streams the named top-level columns of a Parquet file in record
 // batches of BatchRows (read with arrow-go's pqarrow, which decodes only the
 // requested column chunks). fn gets one Column per name, in the order asked,
 // and the batch's row count; first is the 1-based file row of the batch's
-// first row. Optional columns (names in optional) that are absent come as nil.
-func ScanParquet(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) error {
+// first row. Optional columns (names in optional) that are absent come as nil;
+// a required one that is absent is an error wrapping ErrMissingColumn that
+// lists the file's columns. An error returned by fn ends the scan and is
+// returned as is. The Columns passed to fn are valid only during that call.
+// Batches are decoded one ahead of fn on another goroutine, and the column
+// chunks of a batch in parallel.
+func Scan(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -222,7 +252,10 @@ func (c *Column) Int(i int) (int64, bool) {
 }
 
 // Micros returns a timestamp column's row i in µs since the epoch, converting
-// from the column's unit. ok is false when null or not a timestamp/integer.
+// from the column's unit (nanoseconds are divided by 1000 truncating toward
+// zero, so a nanosecond time before 1970 rounds up; the event reader floors
+// instead). An integer column is taken as µs already. ok is false when null
+// or not a timestamp/integer.
 func (c *Column) Micros(i int) (int64, bool) {
 	v, ok := c.Int(i)
 	if !ok {
@@ -241,8 +274,9 @@ func (c *Column) Micros(i int) (int64, bool) {
 	return v, true
 }
 
-// Bool returns row i as a bool: a boolean, a non-zero number, or one of the
-// strings true/True/TRUE/1. ok is false when null or unreadable.
+// Bool returns row i as a bool: a boolean, or a number (from a numeric
+// column, or a string read by ParseNumber, so true/True/TRUE and false too)
+// that is true when non-zero. ok is false when null or unreadable.
 func (c *Column) Bool(i int) (bool, bool) {
 	if c.arr.IsNull(i) {
 		return false, false

@@ -197,10 +197,11 @@ func (s *state) clusterQuantile(m Metric, r results.Row, variant string, a *accu
 	a.cq = &st
 }
 
-// quantileSeed is the 64-bit FNV-1a hash of the parts joined by NUL bytes
-// (spec salt, experiment, metric, segment, segment value, population,
-// variant): a fixed, documented seed per cell, so that changing the salt
-// re-draws the bootstrap as it re-draws the randomization.
+// quantileSeed is the 64-bit FNV-1a hash (hash/fnv New64a) of the parts,
+// each followed by a NUL byte (spec salt, experiment, metric, segment,
+// segment value, population, variant): a fixed, documented seed per cell, so
+// that changing the salt re-draws the bootstrap as it re-draws the
+// randomization.
 func quantileSeed(parts ...string) uint64 {
 	h := fnv.New64a()
 	for _, p := range parts {
@@ -243,14 +244,12 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 		mo := a.cm.Outcome()
 		out.Numerator, out.Denominator = results.Num(mo.Sum), results.Num(mo.N)
 		if mo.N > 0 {
-			p := mo.Sum / mo.N
-			out.Mean = results.Num(p)
+			out.Mean = results.Num(mo.Sum / mo.N)
+			kind := stats.Mean
 			if m.Type == Proportion {
-				out.SE = results.Num(math.Sqrt(p * (1 - p) / mo.N))
-			} else if mo.N > 1 {
-				v := (mo.SumSq - mo.Sum*mo.Sum/mo.N) / (mo.N - 1)
-				out.SE = results.Num(math.Sqrt(math.Max(v, 0) / mo.N))
+				kind = stats.Proportion
 			}
+			out.SE = results.Num(mo.SE(kind))
 		}
 	}
 	return out
@@ -260,7 +259,10 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 //
 //	Var(R) ≈ (σ²_M/μ_D² − 2·μ_M·σ_MD/μ_D³ + μ_M²·σ²_D/μ_D⁴) / n
 //
-// with n − 1 divisors (Deng, Knoblich & Lu 2018).
+// with n − 1 divisors (Deng, Knoblich & Lu 2018). It is the per-arm variance
+// of stats.CompareRatios, summed in another order: the arm SEs in
+// results.json are this expression to the last bit (stats' order differs in
+// the last one or two digits), so it stays until results.json may change.
 func ratioSE(r stats.RatioMoments) float64 {
 	n := r.N
 	if n < 2 || r.SumD == 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 // Summary is metrics.json, written beside units.parquet: what the stage
@@ -407,28 +408,9 @@ func (b *builder) percentileCap(i int, cs *capState) error {
 	cs.threshold = math.NaN()
 	if len(vals) > 0 {
 		slices.Sort(vals)
-		cs.threshold = Quantile7(vals, b.defs[i].Cap.Percentile)
+		cs.threshold = stats.Quantile7(vals, b.defs[i].Cap.Percentile)
 	}
 	return nil
-}
-
-// Quantile7 is the q-quantile of sorted x by linear interpolation between
-// order statistics (Hyndman & Fan 1996 type 7, R's default, numpy "linear"):
-//
-//	h = (n − 1)·q,  Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])
-//
-// It returns NaN for an empty x.
-func Quantile7(x []float64, q float64) float64 {
-	n := len(x)
-	if n == 0 {
-		return math.NaN()
-	}
-	h := float64(n-1) * math.Min(math.Max(q, 0), 1)
-	lo := int(math.Floor(h))
-	if lo >= n-1 {
-		return x[n-1]
-	}
-	return x[lo] + (h-float64(lo))*(x[lo+1]-x[lo])
 }
 
 // readAssignments loads assignments.parquet into unit_id → arm index (−1 when

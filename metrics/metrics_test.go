@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,20 +201,6 @@ func TestBuildMissingAssignments(t *testing.T) {
 	_, err := Build(Options{Spec: spec, In: []string{dir}, Out: dir})
 	if err == nil || !strings.Contains(err.Error(), "assignments.parquet") || !strings.Contains(err.Error(), "signalab assign") {
 		t.Fatalf("want an error naming assignments.parquet and what to run, got %v", err)
-	}
-}
-
-func TestQuantile7(t *testing.T) {
-	// numpy.quantile([1, 2, 3, 4], q) with the default "linear" method:
-	// q=0.5 → 2.5, q=0.9 → 3.7, q=0 → 1, q=1 → 4.
-	x := []float64{1, 2, 3, 4}
-	for _, c := range []struct{ q, want float64 }{{0.5, 2.5}, {0.9, 3.7}, {0, 1}, {1, 4}} {
-		if got := Quantile7(x, c.q); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("Quantile7(%v) = %v, want %v", c.q, got, c.want)
-		}
-	}
-	if !math.IsNaN(Quantile7(nil, 0.5)) {
-		t.Error("empty sample should give NaN")
 	}
 }
 

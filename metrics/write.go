@@ -16,6 +16,7 @@ import (
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 // Fixed columns of units.parquet, before the metric and covariate columns.
@@ -259,7 +260,7 @@ func distribution(x []float64) results.Distribution {
 		d.Mean = results.Num(s / float64(len(x)))
 	}
 	for _, q := range SummaryQuantiles {
-		d.Quantiles = append(d.Quantiles, results.Quantile{Q: q, Value: results.Num(Quantile7(x, q))})
+		d.Quantiles = append(d.Quantiles, results.Quantile{Q: q, Value: results.Num(stats.Quantile7(x, q))})
 	}
 	return d
 }

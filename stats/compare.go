@@ -60,6 +60,18 @@ func armMoments(m Moments, kind MetricKind) (n, mean, v float64) {
 	return n, mean, v
 }
 
+// SE is the standard error of one arm's mean, √(v/n) with v the per-unit
+// variance of CompareMeans: the sample variance (divisor n − 1) for a Mean,
+// μ(1 − μ) for a Proportion. It is NaN for an empty arm, and for a Mean with
+// fewer than 2 units.
+func (m Moments) SE(kind MetricKind) float64 {
+	n, _, v := armMoments(m, kind)
+	if n <= 0 || (kind != Proportion && n < 2) {
+		return math.NaN()
+	}
+	return math.Sqrt(v / n)
+}
+
 // CompareMeans compares a treatment arm with control for a mean or proportion
 // metric from per-arm sufficient statistics.
 //

@@ -131,7 +131,7 @@ func BootstrapQuantiles(control, treatment []float64, q float64, b int, seed uin
 	if b <= 0 {
 		b = 2000
 	}
-	res.ControlMean, res.TreatmentMean = quantile7(a, q), quantile7(t, q)
+	res.ControlMean, res.TreatmentMean = Quantile7(a, q), Quantile7(t, q)
 	res.AbsEffect = res.TreatmentMean - res.ControlMean
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	abs := make([]float64, b)
@@ -140,7 +140,7 @@ func BootstrapQuantiles(control, treatment []float64, q float64, b int, seed uin
 	for i := range b {
 		resample(rng, a, ra)
 		resample(rng, t, rt)
-		qa, qt := quantile7(ra, q), quantile7(rt, q)
+		qa, qt := Quantile7(ra, q), Quantile7(rt, q)
 		abs[i] = qt - qa
 		if qa != 0 {
 			rel = append(rel, (qt-qa)/math.Abs(qa))
@@ -170,13 +170,22 @@ func resample(rng *rand.Rand, src, dst []float64) {
 	slices.Sort(dst)
 }
 
-// quantile7 is the type-7 (linear interpolation) sample quantile of sorted data.
-func quantile7(sorted []float64, q float64) float64 {
+// Quantile7 is the q-quantile of sorted (ascending) x by linear
+// interpolation between order statistics (Hyndman & Fan 1996 type 7, R's
+// default, numpy "linear"):
+//
+//	h = (n − 1)·q,  Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])   (0-based)
+//
+// q is clamped to [0, 1]. It returns NaN for an empty x.
+//
+// Reference: Hyndman, Fan (1996), "Sample Quantiles in Statistical
+// Packages", The American Statistician 50(4).
+func Quantile7(sorted []float64, q float64) float64 {
 	n := len(sorted)
 	if n == 0 {
-		return 0
+		return math.NaN()
 	}
-	h := float64(n-1) * q
+	h := float64(n-1) * math.Min(math.Max(q, 0), 1)
 	lo := int(math.Floor(h))
 	if lo >= n-1 {
 		return sorted[n-1]
@@ -204,11 +213,11 @@ func percentileInterval(x []float64, alpha float64, alt Alternative) Interval {
 	slices.Sort(s)
 	switch alt {
 	case Greater:
-		return Interval{quantile7(s, alpha), math.Inf(1)}
+		return Interval{Quantile7(s, alpha), math.Inf(1)}
 	case Less:
-		return Interval{math.Inf(-1), quantile7(s, 1-alpha)}
+		return Interval{math.Inf(-1), Quantile7(s, 1-alpha)}
 	}
-	return Interval{quantile7(s, alpha/2), quantile7(s, 1-alpha/2)}
+	return Interval{Quantile7(s, alpha/2), Quantile7(s, 1-alpha/2)}
 }
 
 func bootstrapP(x []float64, alt Alternative) float64 {

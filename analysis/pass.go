@@ -133,7 +133,7 @@ func (c *cachedLookup) get(col Col, r int, resolve func(string) (int32, error)) 
 }
 
 // pass reads the table once and accumulates every cell. Per record batch it
-// first computes the row keys (keyBatch), then accumulates each metric in
+// first computes the row keys (keyer.batch), then accumulates each metric in
 // its own goroutine (metrics touch disjoint accumulators, and each sees the
 // rows in table order, so the sums do not depend on scheduling).
 func (s *state) pass(t Table) error {

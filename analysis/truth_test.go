@@ -137,13 +137,15 @@ func TestTruthRecoveryPlantedLift(t *testing.T) {
 	}
 }
 
-// nullSeeds runs lift-0 experiments randomized by shop and analyses each
-// units table twice: clustered (the delta method on per-shop sums, what
-// signalab does) and naive (conversations as if independent).
+// nullRun is one lift-0 experiment's conversion row over all conversations,
+// analysed clustered and naive.
 type nullRun struct {
 	clustered, naive results.Row
 }
 
+// nullRuns runs lift-0 experiments randomized by shop and analyses each
+// units table twice: clustered (the delta method on per-shop sums, what
+// signalab does) and naive (conversations as if independent).
 func nullRuns(t *testing.T, seeds int) []nullRun {
 	t.Helper()
 	var out []nullRun

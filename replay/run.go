@@ -94,7 +94,7 @@ var logicColumns = []string{"ingest_time", "conversation_id", "channel", "sender
 //
 // How: events are read file by file (event.Reader; Parquet row groups
 // decoded in parallel and taken as they finish), each is appended in a compact binary form to the
-// partition of its buyer (FNV-1a of shop_id, buyer_id mod Partitions), and
+// partition of its buyer (buyerHash of shop_id, buyer_id mod Partitions), and
 // partitions spill to temporary files once MemoryBudget is exceeded, so input
 // of any size and any order works. Workers then take partitions one at a
 // time, group each partition's events by buyer, and run ProcessBuyer on each
@@ -452,7 +452,7 @@ func (g *hashGrouper) group(keys []recordKey) []recordKey {
 
 // processPartition groups one partition's records by buyer and runs each
 // buyer's events through the logic: the records are moved into 256 small
-// buckets by a second hash byte (bucketRecords), each bucket's records are
+// buckets by bits 16-23 of the buyer hash (bucketRecords), each bucket's records are
 // grouped by buyer hash (hashGrouper: adjacent, in partition order), and
 // each buyer is decoded, ordered and processed in turn.
 func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {

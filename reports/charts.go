@@ -128,8 +128,9 @@ func (countTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
-// svgHeader matches the fixed-size prelude vgsvg writes, so the figure can
-// scale with the page.
+// svgProlog matches the XML declaration and comment vgsvg writes before the
+// figure, and svgSize its fixed-size <svg> opening, so that both can be
+// replaced and the figure can scale with the page.
 var (
 	svgProlog = regexp.MustCompile(`(?s)^<\?xml[^>]*\?>\s*<!--.*?-->\s*`)
 	svgSize   = regexp.MustCompile(`^<svg width="[^"]*" height="[^"]*"`)

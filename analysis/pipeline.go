@@ -16,6 +16,8 @@ import (
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/results"
 )
 
@@ -32,10 +34,10 @@ type Manifest struct {
 	ToolVersion string            `json:"tool_version"`
 	Experiment  string            `json:"experiment"`
 	StartedAt   time.Time         `json:"started_at"`
-	SpecFile    *replay.InputFile `json:"spec_file"`
+	SpecFile    *output.InputFile `json:"spec_file"`
 	// Spec is the parsed spec with defaults applied, as JSON.
 	Spec        json.RawMessage    `json:"spec"`
-	Inputs      []replay.InputFile `json:"inputs"`
+	Inputs      []output.InputFile `json:"inputs"`
 	Stages      []Stage            `json:"stages"`
 	Outputs     []string           `json:"outputs"`
 	GatesPassed bool               `json:"gates_passed"`
@@ -60,6 +62,8 @@ type PipelineConfig struct {
 	// receives one line per stage. Both may be nil.
 	Progress io.Writer
 	Log      io.Writer
+	// Trace receives the replay's phase timings (embedded.Config.Trace).
+	Trace io.Writer
 	// Report, when not nil, renders the report from the finished run
 	// folder; it runs after manifest.json is written and its time is added
 	// to the manifest.
@@ -91,7 +95,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 	sum := sha256.Sum256(specBytes)
 	m := &Manifest{Schema: ManifestSchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name,
 		StartedAt: t0.UTC().Truncate(time.Second),
-		SpecFile:  &replay.InputFile{Path: cfg.SpecPath, Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
+		SpecFile:  &output.InputFile{Path: cfg.SpecPath, Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
 	if m.Spec, err = json.Marshal(spec); err != nil {
 		return nil, err
 	}
@@ -110,10 +114,10 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 		return nil
 	}
 
-	var rsum *replay.Summary
+	var rsum *output.Summary
 	err = stage("replay", func() error {
-		rsum, err = replay.Run(replay.Config{Events: cfg.Events, Out: cfg.Out, Params: spec.Signals.Params(),
-			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress})
+		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: cfg.Out, Params: spec.Signals.Params(),
+			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress, Trace: cfg.Trace})
 		return err
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/synth"
 )
 
@@ -29,7 +30,7 @@ import (
 func checkAgainstTruth(t *testing.T, events string, spec *assign.Spec, truth *synth.Truth) {
 	t.Helper()
 	out := t.TempDir()
-	if _, err := replay.Run(replay.Config{Events: []string{events}, Out: out, Params: spec.Signals.Params(),
+	if _, err := embedded.Run(embedded.Config{Events: []string{events}, Out: out, Params: spec.Signals.Params(),
 		Order: replay.OrderArrival, Workers: 1}); err != nil {
 		t.Fatal(err)
 	}

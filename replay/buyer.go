@@ -2,168 +2,91 @@ package replay
 
 import (
 	"cmp"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/signal"
 )
 
-// Order is the order in which a buyer's events reach the signal logic.
-type Order int
+// Buyer is the replay of one buyer (shop_id, buyer_id): the signal logic
+// (signal.Buyer) under the replay's rules for ordering, time and counting.
+// It is what every engine runs per buyer; see the package documentation for
+// the contract. A Buyer is not safe for concurrent use; distinct Buyers are
+// independent.
+type Buyer struct {
+	params signal.Params
+	order  Order
+	sb     *signal.Buyer
+	// sig is the signal.Output the logic appends to: its row slices are
+	// out's during a call (begin, end), its counts are folded into out.
+	sig  signal.Output
+	ptrs []*event.Event // Replay's ordering scratch
 
-const (
-	// OrderArrival orders a buyer's events by (ingest_time, event_time,
-	// event_id): what merchants actually saw. Without ingest_time, arrival
-	// is the input position (file, row); see SortBuyerEvents.
-	OrderArrival Order = iota
-	// OrderEventTime orders them by (event_time, event_id): the ideal pipeline.
-	OrderEventTime
-)
-
-// String returns the flag value of o: "arrival" or "event-time".
-func (o Order) String() string {
-	switch o {
-	case OrderArrival:
-		return "arrival"
-	case OrderEventTime:
-		return "event-time"
-	}
-	return fmt.Sprintf("Order(%d)", int(o))
+	// Stream position: the last event applied (its ordering fields) and the
+	// last watermark, which Feed checks events against.
+	last      event.Event
+	hasLast   bool
+	watermark int64
+	hasMark   bool
 }
 
-// ParseOrder parses a --order flag value.
-func ParseOrder(s string) (Order, error) {
-	switch strings.ToLower(s) {
-	case "arrival", "":
-		return OrderArrival, nil
-	case "event-time", "event_time", "eventtime":
-		return OrderEventTime, nil
-	}
-	return 0, fmt.Errorf("unknown order %q: want arrival or event-time", s)
+// NewBuyer returns the empty replay of buyer key under params and order.
+func NewBuyer(key event.BuyerKey, params signal.Params, order Order) *Buyer {
+	return &Buyer{params: params, order: order, sb: signal.NewBuyer(key, params)}
 }
 
-// SortBuyerEvents sorts one buyer's events into the processing order.
-//
-// OrderArrival: by (arrival, event_time, event_id, file, row), where arrival
-// is ingest_time. If none of the events has ingest_time, arrival is the input
-// position (file, row) alone. If only some have it, an event without one
-// takes its event_time as arrival time.
-//
-// OrderEventTime: by (event_time, event_id, ingest_time, file, row).
-//
-// The trailing (file, row) only separate events identical in every other key
-// (exact redeliveries), so the result does not depend on how the input was
-// split into files unless a log has no ingest_time at all. The sort is in
-// place.
-func SortBuyerEvents(events []event.Event, order Order) {
-	if len(events) < 2 {
-		return
-	}
-	cmp := buyerCmp(events, order)
-	slices.SortFunc(events, func(a, b event.Event) int { return cmp(&a, &b) })
+// Key returns the buyer's key.
+func (b *Buyer) Key() event.BuyerKey { return b.sb.Key() }
+
+// Order returns the processing order b runs in.
+func (b *Buyer) Order() Order { return b.order }
+
+// reset makes b the empty replay of key, keeping its memory.
+func (b *Buyer) reset(key event.BuyerKey) {
+	b.sb.Reset(key)
+	b.last, b.hasLast, b.watermark, b.hasMark = event.Event{}, false, 0, false
 }
 
-// buyerCmp returns the comparison of the processing order for events.
-func buyerCmp(events []event.Event, order Order) func(a, b *event.Event) int {
-	if order == OrderEventTime {
-		return cmpEventTime
-	}
-	for i := range events {
-		if events[i].HasIngestTime {
-			return cmpArrival
-		}
-	}
-	return cmpPosition
+// begin lends out's row slices to the logic; end takes them back and folds
+// the logic's counts into out.
+func (b *Buyer) begin(out *Output) {
+	b.sig.Signals, b.sig.Conversations, b.sig.Orders = out.Signals, out.Conversations, out.Orders
 }
 
-func arrivalTime(e *event.Event) int64 {
-	if e.HasIngestTime {
-		return e.IngestTime
-	}
-	return e.EventTime
+func (b *Buyer) end(out *Output) {
+	out.Signals, out.Conversations, out.Orders = b.sig.Signals, b.sig.Conversations, b.sig.Orders
+	b.sig.Signals, b.sig.Conversations, b.sig.Orders = nil, nil, nil
+	out.Counts.Signal.Add(b.sig.Counts)
+	b.sig.Counts = signal.Counts{}
 }
 
-func cmpPosition(a, b *event.Event) int {
-	if c := cmp.Compare(a.File, b.File); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Row, b.Row)
+// remember records e as the last event applied (its ordering fields only).
+func (b *Buyer) remember(e *event.Event) {
+	b.last = event.Event{EventID: e.EventID, EventTime: e.EventTime, IngestTime: e.IngestTime,
+		HasIngestTime: e.HasIngestTime}
+	b.hasLast = true
 }
 
-func cmpArrival(a, b *event.Event) int {
-	if c := cmp.Compare(arrivalTime(a), arrivalTime(b)); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
-		return c
-	}
-	return cmpPosition(a, b)
-}
-
-func cmpEventTime(a, b *event.Event) int {
-	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(arrivalTime(a), arrivalTime(b)); c != 0 {
-		return c
-	}
-	return cmpPosition(a, b)
-}
-
-// BuyerResult is what the signal logic produced for one buyer.
-type BuyerResult struct {
-	Signals       []signal.Signal
-	Conversations []signal.Conversation
-	Orders        []signal.Order
-	Counts        Counts
-}
-
-// ProcessBuyer runs one buyer's events through the signal logic and returns
-// its signals, conversations, orders and counts. Events are processed in
-// the order of SortBuyerEvents (the slice itself is left as it is). All events must have the same (shop_id,
-// buyer_id); the key of the first one is used. Watermark lag and time range
-// statistics are included in Counts; Read and Quarantined are left to the
-// reader (they count rows, not buyers' events).
-func ProcessBuyer(params signal.Params, order Order, events []event.Event) BuyerResult {
-	var out signal.Output
-	var c Counts
-	processBuyer(params, order, events, &out, &c)
-	return BuyerResult{Signals: out.Signals, Conversations: out.Conversations, Orders: out.Orders, Counts: c}
-}
-
-// processBuyer is ProcessBuyer appending rows to out and adding counts to c,
-// so the embedded engine can reuse buffers across buyers.
-func processBuyer(params signal.Params, order Order, events []event.Event, out *signal.Output, c *Counts) {
-	var sc buyerScratch
-	processBuyerOrdered(params, order, events, &sc, out, c)
-}
-
-// buyerScratch is memory processBuyerOrdered reuses from one buyer to the
-// next: the pointers it orders and the signal.Buyer (see Buyer.Reset).
-type buyerScratch struct {
-	ptrs  []*event.Event
-	buyer *signal.Buyer
-}
-
-// processBuyerOrdered runs events in the processing order without moving
-// them: it orders pointers (in sc, reused with its Buyer), which is
-// cheaper than sorting the events themselves, and skips sorting when the
-// events are already in order (the common case for logs written in arrival
-// order).
-func processBuyerOrdered(params signal.Params, order Order, events []event.Event, sc *buyerScratch, out *signal.Output, c *Counts) {
+// Replay runs a buyer's complete history: it makes b the empty replay of
+// the buyer of events[0], applies the events in the processing order
+// (SortBuyerEvents' order; the slice itself is not reordered) and finishes
+// (Finish). All events must be of that buyer. This is what a batch engine
+// calls once per buyer after grouping; b may be reused for the next buyer.
+func (b *Buyer) Replay(events []event.Event, out *Output) {
 	if len(events) == 0 {
 		return
 	}
-	cmp := buyerCmp(events, order)
-	ptrs := sc.ptrs[:0]
+	b.reset(events[0].Key())
+	// Order pointers rather than events (cheaper to move), and skip the sort
+	// when the events are already in order (logs written in arrival order).
+	cmp := buyerCmp(events, b.order)
+	ptrs := b.ptrs[:0]
 	for i := range events {
 		ptrs = append(ptrs, &events[i])
 	}
@@ -177,21 +100,273 @@ func processBuyerOrdered(params signal.Params, order Order, events []event.Event
 	if !sorted {
 		slices.SortFunc(ptrs, cmp)
 	}
-	out.Counts = signal.Counts{}
-	b := sc.buyer
-	if b == nil || b.Params() != params {
-		b = signal.NewBuyer(events[0].Key(), params)
-		sc.buyer = b
-	} else {
-		b.Reset(events[0].Key())
-	}
+	b.begin(out)
+	c := &out.Counts
 	for _, e := range ptrs {
 		c.observe(e)
-		b.Apply(e, out)
+		b.sb.Apply(e, &b.sig)
 	}
-	b.Finish(out)
-	c.Signal.Add(out.Counts)
-	out.Counts = signal.Counts{}
+	b.sb.Finish(&b.sig)
+	b.end(out)
+	b.remember(ptrs[len(ptrs)-1])
 	clear(ptrs)
-	sc.ptrs = ptrs[:0]
+	b.ptrs = ptrs[:0]
 }
+
+// ErrOrder is the error of an event fed against the contract: out of the
+// processing order, or arriving before a watermark already given.
+var ErrOrder = errors.New("event out of processing order")
+
+// ErrOtherBuyer is the error of an event fed to another buyer's Buyer.
+var ErrOtherBuyer = errors.New("event of another buyer")
+
+// Feed applies one event, the next of this buyer in the processing order
+// (Order.Compare), as a stream delivers it: signals and orders it produces
+// are appended to out at once and are final. An event of another buyer, one
+// that comes before the previous event in the processing order, or one
+// whose arrival time (event_time under OrderEventTime) is before a
+// watermark already given to Advance is not applied: Feed returns an error
+// wrapping ErrOtherBuyer or ErrOrder that names the event, and b is
+// unchanged. Events equal in (arrival, event_time, event_id) are exact
+// redeliveries and may come in any order.
+func (b *Buyer) Feed(e *event.Event, out *Output) error {
+	if k := b.sb.Key(); e.ShopID != k.ShopID || e.BuyerID != k.BuyerID {
+		return fmt.Errorf("replay buyer %s/%s: event %s: %w %s/%s", k.ShopID, k.BuyerID, e.EventID, ErrOtherBuyer, e.ShopID, e.BuyerID)
+	}
+	if b.hasMark && b.order.time(e) < b.watermark {
+		return fmt.Errorf("replay buyer %s/%s: event %s at %s: %w: the watermark %s has passed (rows up to it are final)",
+			e.ShopID, e.BuyerID, e.EventID, fmtTime(b.order.time(e)), ErrOrder, fmtTime(b.watermark))
+	}
+	if b.hasLast && b.order.compareContent(e, &b.last) < 0 {
+		return fmt.Errorf("replay buyer %s/%s: event %s at %s: %w: it comes before event %s at %s (%s order)",
+			e.ShopID, e.BuyerID, e.EventID, fmtTime(b.order.time(e)), ErrOrder, b.last.EventID, fmtTime(b.order.time(&b.last)), b.order)
+	}
+	b.begin(out)
+	out.Counts.observe(e)
+	b.sb.Apply(e, &b.sig)
+	b.end(out)
+	b.remember(e)
+	return nil
+}
+
+// Status is what a Buyer holds, for a consumer deciding what to keep.
+type Status int
+
+const (
+	// Empty: no state at all. Dropping the Buyer changes nothing.
+	Empty Status = iota
+	// Settled: every row is final and written (Finish would write
+	// nothing); the state is only the buyer's clock and dedupe memory (a
+	// small snapshot). Keeping it makes a later redelivery count as
+	// duplicate and the buyer's next accepted event count an expiry, exactly
+	// as in a replay. Dropping it instead changes no row as long as every
+	// event carries ingest_time and no event reuses an event_id with another
+	// event_time; the counts then differ (such a redelivery counts as late,
+	// and one expiry goes uncounted).
+	Settled
+	// Active: the state holds conversations, a cart or orders that events
+	// still to come may change or read. Keep it.
+	Active
+)
+
+// String returns the status' name.
+func (s Status) String() string {
+	switch s {
+	case Empty:
+		return "empty"
+	case Settled:
+		return "settled"
+	case Active:
+		return "active"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Status returns what b holds.
+func (b *Buyer) Status() Status {
+	switch {
+	case b.sb.Empty():
+		return Empty
+	case b.sb.Settled():
+		return Settled
+	}
+	return Active
+}
+
+// Advance moves the buyer's watermark to w: a promise that every event
+// still to come has an arrival time (ingest_time, or event_time without
+// one) of at least w; under OrderEventTime, an event_time of at least w.
+// Watermarks only move forward (a smaller w is ignored). When no event
+// still to come can change the buyer's conversations any more (w − L −
+// clock > state_ttl, where L = max_out_of_orderness + allowed_lateness
+// under OrderArrival and 0 under OrderEventTime), Advance writes the
+// conversation rows to out and settles the state (see signal.Buyer.Settle;
+// the result is exactly what the events to come and Finish would give
+// without it). It returns the status after the advance.
+//
+// Conversation inactivity needs no timer: whether a conversation is active
+// is judged at each event by that event's own time, and a conversation
+// idle for conversation_inactivity can still be reopened by a later
+// message, so its row is final only when the state settles or expires.
+func (b *Buyer) Advance(w int64, out *Output) Status {
+	if b.hasMark && w <= b.watermark {
+		return b.Status()
+	}
+	b.watermark, b.hasMark = w, true
+	b.begin(out)
+	b.sb.Settle(b.lowest(w), &b.sig)
+	b.end(out)
+	return b.Status()
+}
+
+// Due returns the smallest watermark at which Advance would settle b, and
+// false when no watermark would (b is not Active). A consumer can keep its
+// buyers in a timer queue by it rather than advancing every buyer.
+func (b *Buyer) Due() (int64, bool) {
+	clock, ok := b.sb.Clock()
+	if !ok || clock < 0 || b.Status() != Active {
+		return 0, false
+	}
+	return satAdd(satAdd(clock, b.params.StateTTL.Microseconds()), satAdd(b.slack(), 1)), true
+}
+
+// slack is how far before the watermark an event still to come that is not
+// late can lie in event time: L under OrderArrival, 0 under
+// OrderEventTime.
+func (b *Buyer) slack() int64 {
+	if b.order == OrderEventTime {
+		return 0
+	}
+	return satAdd(b.params.MaxOutOfOrderness.Microseconds(), b.params.AllowedLateness.Microseconds())
+}
+
+// lowest is the lower bound on the event_time of events still to come that
+// are not late, given watermark w.
+func (b *Buyer) lowest(w int64) int64 {
+	s := b.slack()
+	if w < math.MinInt64+s {
+		return math.MinInt64
+	}
+	return w - s
+}
+
+// satAdd is a + b for b ≥ 0, saturating at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// Finish ends the input: it writes the rows of the conversations the buyer
+// still holds. The cart, order and dedupe memory stay, so more events may
+// follow, but a conversation seen again after Finish starts a new row (as
+// in two replays of consecutive logs).
+func (b *Buyer) Finish(out *Output) {
+	b.begin(out)
+	b.sb.Finish(&b.sig)
+	b.end(out)
+}
+
+// snapshotVersion is the version of Buyer's snapshot format.
+const snapshotVersion = 1
+
+// snapshot is the JSON form of a Buyer: the stream position and the logic's
+// state (signal.Buyer's own versioned JSON).
+type snapshot struct {
+	Version   int             `json:"version"`
+	Last      *position       `json:"last,omitempty"`
+	Watermark *int64          `json:"watermark,omitempty"`
+	State     json.RawMessage `json:"state"`
+}
+
+type position struct {
+	EventID    string `json:"event_id"`
+	EventTime  int64  `json:"event_time"`
+	IngestTime *int64 `json:"ingest_time,omitempty"`
+}
+
+// MarshalBinary snapshots b: the buyer's key and state and the stream
+// position (the last event fed and the watermark), as versioned JSON
+// (deterministic: the same Buyer gives the same bytes). Parameters and
+// order are configuration, not state: give them again to NewBuyer before
+// UnmarshalBinary. Rows already appended to an Output are not part of it.
+func (b *Buyer) MarshalBinary() ([]byte, error) {
+	st, err := b.sb.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	s := snapshot{Version: snapshotVersion, State: st}
+	if b.hasLast {
+		s.Last = &position{EventID: b.last.EventID, EventTime: b.last.EventTime}
+		if b.last.HasIngestTime {
+			t := b.last.IngestTime
+			s.Last.IngestTime = &t
+		}
+	}
+	if b.hasMark {
+		w := b.watermark
+		s.Watermark = &w
+	}
+	return json.Marshal(s)
+}
+
+// UnmarshalBinary restores a snapshot written by MarshalBinary into b,
+// keeping b's parameters and order. The restored Buyer continues exactly
+// as the one snapshotted would have.
+func (b *Buyer) UnmarshalBinary(data []byte) error {
+	var s snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("restore replay buyer: %w", err)
+	}
+	if s.Version != snapshotVersion {
+		return fmt.Errorf("restore replay buyer: snapshot version %d, want %d (written by another signalab version)", s.Version, snapshotVersion)
+	}
+	if b.sb == nil {
+		b.sb = signal.NewBuyer(event.BuyerKey{}, b.params)
+	}
+	if err := b.sb.UnmarshalBinary(s.State); err != nil {
+		return err
+	}
+	b.last, b.hasLast, b.watermark, b.hasMark = event.Event{}, false, 0, false
+	if s.Last != nil {
+		b.last = event.Event{EventID: s.Last.EventID, EventTime: s.Last.EventTime}
+		if s.Last.IngestTime != nil {
+			b.last.IngestTime, b.last.HasIngestTime = *s.Last.IngestTime, true
+		}
+		b.hasLast = true
+	}
+	if s.Watermark != nil {
+		b.watermark, b.hasMark = *s.Watermark, true
+	}
+	return nil
+}
+
+// time is the time a watermark bounds under o: the arrival time, or the
+// event_time under OrderEventTime.
+func (o Order) time(e *event.Event) int64 {
+	if o == OrderEventTime {
+		return e.EventTime
+	}
+	return arrivalTime(e)
+}
+
+// compareContent is Compare without the trailing input position, which a
+// stream's events need not carry.
+func (o Order) compareContent(a, b *event.Event) int {
+	if c := cmp.Compare(o.time(a), o.time(b)); c != 0 {
+		return c
+	}
+	if o == OrderEventTime {
+		if c := strings.Compare(a.EventID, b.EventID); c != 0 {
+			return c
+		}
+		return cmp.Compare(arrivalTime(a), arrivalTime(b))
+	}
+	if c := cmp.Compare(a.EventTime, b.EventTime); c != 0 {
+		return c
+	}
+	return strings.Compare(a.EventID, b.EventID)
+}
+
+func fmtTime(us int64) string { return time.UnixMicro(us).UTC().Format(time.RFC3339Nano) }

@@ -1,4 +1,4 @@
-package replay
+package replay_test
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -27,11 +29,11 @@ type caseParams struct {
 	Order   string             `yaml:"order"`
 }
 
-func loadCaseParams(t *testing.T, dir string) (signal.Params, Order) {
+func loadCaseParams(t *testing.T, dir string) (signal.Params, replay.Order) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "params.yaml"))
 	if os.IsNotExist(err) {
-		return signal.DefaultParams(), OrderArrival
+		return signal.DefaultParams(), replay.OrderArrival
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +42,7 @@ func loadCaseParams(t *testing.T, dir string) (signal.Params, Order) {
 	if err := yaml.Unmarshal(b, &cp); err != nil {
 		t.Fatalf("%s/params.yaml: %v", dir, err)
 	}
-	o, err := ParseOrder(cp.Order)
+	o, err := replay.ParseOrder(cp.Order)
 	if err != nil {
 		t.Fatalf("%s/params.yaml: %v", dir, err)
 	}
@@ -111,9 +113,10 @@ func readCaseEvents(t *testing.T, path string) []event.Event {
 	return evs
 }
 
-// replayInMemory groups events by buyer, runs ProcessBuyer on each and
+// replayInMemory groups events by buyer (in order of first appearance),
+// replays each with one reused replay.Buyer (as the engines do) and
 // returns the merged, sorted result.
-func replayInMemory(p signal.Params, o Order, evs []event.Event) BuyerResult {
+func replayInMemory(p signal.Params, o replay.Order, evs []event.Event) replay.Output {
 	groups := map[event.BuyerKey][]event.Event{}
 	var keys []event.BuyerKey
 	for _, e := range evs {
@@ -123,17 +126,14 @@ func replayInMemory(p signal.Params, o Order, evs []event.Event) BuyerResult {
 		}
 		groups[k] = append(groups[k], e)
 	}
-	var all BuyerResult
+	var all replay.Output
+	b := replay.NewBuyer(event.BuyerKey{}, p, o)
 	for _, k := range keys {
-		r := ProcessBuyer(p, o, groups[k])
-		all.Signals = append(all.Signals, r.Signals...)
-		all.Conversations = append(all.Conversations, r.Conversations...)
-		all.Orders = append(all.Orders, r.Orders...)
-		all.Counts.Add(r.Counts)
+		b.Replay(groups[k], &all)
 	}
-	SortSignals(all.Signals)
-	SortConversations(all.Conversations)
-	SortOrders(all.Orders)
+	output.SortSignals(all.Signals)
+	output.SortConversations(all.Conversations)
+	output.SortOrders(all.Orders)
 	return all
 }
 
@@ -160,9 +160,9 @@ func TestCases(t *testing.T) {
 			p, o := loadCaseParams(t, dir)
 			res := replayInMemory(p, o, readCaseEvents(t, filepath.Join(dir, "events.jsonl")))
 			var sig, conv, ord bytes.Buffer
-			must(t, WriteJSONL(&sig, res.Signals, SignalToJSON))
-			must(t, WriteJSONL(&conv, res.Conversations, ConversationToJSON))
-			must(t, WriteJSONL(&ord, res.Orders, OrderToJSON))
+			must(t, output.WriteJSONL(&sig, res.Signals, output.SignalToJSON))
+			must(t, output.WriteJSONL(&conv, res.Conversations, output.ConversationToJSON))
+			must(t, output.WriteJSONL(&ord, res.Orders, output.OrderToJSON))
 			cnt, err := json.MarshalIndent(res.Counts.Signal, "", "  ")
 			must(t, err)
 			cnt = append(cnt, '\n')

@@ -148,16 +148,35 @@ func (b *Buyer) Expired(now int64) bool {
 	return b.st.HasClock && now-b.st.Clock > b.p.StateTTL.Microseconds()
 }
 
-// Advance is a timer for real-time consumers: if the state expired at event
-// time now, it flushes the conversations to out, drops the state and
-// returns true. The replay engine does not need it (Apply expires on the
-// next event and Finish flushes at the end).
-func (b *Buyer) Advance(now int64, out *Output) bool {
-	if !b.Expired(now) {
+// Settle is the timer of a consumer that sees events one at a time (a
+// stream). lowest is a lower bound on the event_time of every event still
+// to come that is neither a duplicate (rule 1) nor late (rule 2). When
+// lowest − clock > state_ttl, each such event will expire the state (rule
+// 8) before it is applied, and duplicates and late events change nothing
+// but the dedupe memory, so nothing still to come can change the buyer's
+// conversations: Settle writes their rows to out and forgets the cart and
+// the orders now, and keeps the clock and the dedupe memory, which the
+// events to come still consult (a redelivery is still a duplicate, and the
+// next accepted event still counts the expiry). Apply, Finish and the counts
+// then give exactly what they give without Settle. It reports whether it
+// settled anything. A clock before the epoch (negative) is never settled,
+// so that the test above cannot overflow.
+func (b *Buyer) Settle(lowest int64, out *Output) bool {
+	c := b.st.Clock
+	if !b.st.HasClock || c < 0 || lowest <= c || lowest-c <= b.p.StateTTL.Microseconds() || b.Settled() {
 		return false
 	}
-	b.expire(out)
+	b.flushConversations(out)
+	b.st.Cart = cartSnapshot{}
+	clear(b.st.Orders)
+	b.st.Orders = b.st.Orders[:0]
 	return true
+}
+
+// Settled reports whether b holds nothing but its clock and dedupe memory:
+// no conversation, cart or order, so that Finish would write nothing.
+func (b *Buyer) Settled() bool {
+	return len(b.st.Convs) == 0 && !b.st.Cart.Known && len(b.st.Orders) == 0
 }
 
 // Apply runs one event through the logic. Events must be the buyer's (same

@@ -65,23 +65,61 @@ func us(s string) int64 {
 	return v.UnixMicro()
 }
 
-// TestAdvanceExpires checks the timer API: state is kept up to state_ttl
-// after the last accepted event and dropped (conversations flushed) after.
-func TestAdvanceExpires(t *testing.T) {
+// TestSettle checks the timer of stream consumers: nothing settles while an
+// event still to come could find the state alive (lowest − clock ≤
+// state_ttl); after that the conversation row is written, the cart and
+// orders are forgotten, and the dedupe memory and the expiry count behave as
+// if Settle had not been called.
+func TestSettle(t *testing.T) {
 	p := DefaultParams()
-	b := NewBuyer(event.BuyerKey{ShopID: "s", BuyerID: "b"}, p)
-	var out Output
-	e := event.Event{EventID: "c1", Kind: event.KindConversationStarted, EventTime: us("2026-03-01T00:00:00Z"),
-		ShopID: "s", BuyerID: "b", ConversationID: "conv"}
-	b.Apply(&e, &out)
-	if b.Advance(us("2026-03-08T00:00:00Z"), &out) { // exactly 168h: not more than state_ttl
-		t.Fatal("expired at exactly state_ttl")
+	key := event.BuyerKey{ShopID: "s", BuyerID: "b"}
+	evs := []event.Event{
+		{EventID: "c1", Kind: event.KindConversationStarted, EventTime: us("2026-03-01T00:00:00Z"), ConversationID: "conv"},
+		{EventID: "u1", Kind: event.KindCartUpdate, EventTime: us("2026-03-01T00:01:00Z"), CartToken: "t", ItemCount: 1, CartValueCents: 5},
+		{EventID: "o1", Kind: event.KindOrderPlaced, EventTime: us("2026-03-01T00:00:30Z"), OrderID: "o", OrderValueCents: 9},
 	}
-	if !b.Advance(us("2026-03-08T00:00:01Z"), &out) {
-		t.Fatal("not expired after state_ttl")
+	later := []event.Event{
+		{EventID: "c1", Kind: event.KindConversationStarted, EventTime: us("2026-03-01T00:00:00Z"), ConversationID: "conv"}, // redelivery
+		{EventID: "m1", Kind: event.KindMessage, EventTime: us("2026-03-09T00:00:00Z"), ConversationID: "conv", Sender: "buyer"},
 	}
-	if len(out.Conversations) != 1 || out.Counts.Expiries != 1 || !b.Empty() {
-		t.Fatalf("after expiry: %d conversations, %d expiries, empty %v", len(out.Conversations), out.Counts.Expiries, b.Empty())
+	var want Output
+	plain := NewBuyer(key, p)
+	for i := range evs {
+		plain.Apply(&evs[i], &want)
+	}
+	for i := range later {
+		plain.Apply(&later[i], &want)
+	}
+	plain.Finish(&want)
+
+	b := NewBuyer(key, p)
+	var got Output
+	for i := range evs {
+		b.Apply(&evs[i], &got)
+	}
+	clock := us("2026-03-01T00:01:00Z")
+	if b.Settle(clock+p.StateTTL.Microseconds(), &got) { // exactly state_ttl: an event then would not expire it
+		t.Fatal("settled at exactly state_ttl")
+	}
+	if !b.Settle(clock+p.StateTTL.Microseconds()+1, &got) {
+		t.Fatal("not settled after state_ttl")
+	}
+	if len(got.Conversations) != 1 || got.Counts.Expiries != 0 || !b.Settled() || b.Empty() {
+		t.Fatalf("after Settle: %d conversations, %d expiries, settled %v, empty %v (want 1, 0, true, false)",
+			len(got.Conversations), got.Counts.Expiries, b.Settled(), b.Empty())
+	}
+	if b.Settle(clock+p.StateTTL.Microseconds()+2, &got) {
+		t.Error("settled twice")
+	}
+	for i := range later {
+		b.Apply(&later[i], &got)
+	}
+	b.Finish(&got)
+	if got.Counts.Dropped[DropDuplicate] != 1 || got.Counts.Expiries != 1 {
+		t.Errorf("after the later events: %d duplicates, %d expiries, want 1 and 1", got.Counts.Dropped[DropDuplicate], got.Counts.Expiries)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with Settle:\n got %+v\nwant %+v", got, want)
 	}
 }
 

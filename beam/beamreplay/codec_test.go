@@ -2,9 +2,11 @@ package beamreplay
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay/wire"
 )
 
 func sampleEvents() []event.Event {
@@ -21,37 +23,6 @@ func sampleEvents() []event.Event {
 	}
 }
 
-func TestEventRoundTrip(t *testing.T) {
-	for i, e := range sampleEvents() {
-		b := AppendEvent(nil, &e)
-		got, err := DecodeEvent(b)
-		if err != nil {
-			t.Fatalf("event %d: %v", i, err)
-		}
-		if !reflect.DeepEqual(got, e) {
-			t.Errorf("event %d: round trip changed it:\n got %+v\nwant %+v", i, got, e)
-		}
-	}
-}
-
-func TestDecodeEventRejectsDamage(t *testing.T) {
-	e := sampleEvents()[0]
-	b := AppendEvent(nil, &e)
-	for n := 0; n < len(b); n++ {
-		if _, err := DecodeEvent(b[:n]); err == nil {
-			t.Fatalf("truncated to %d of %d bytes: no error", n, len(b))
-		}
-	}
-	if _, err := DecodeEvent(append(b[:len(b):len(b)], 0)); err == nil {
-		t.Error("trailing byte: no error")
-	}
-	bad := append([]byte{}, b...)
-	bad[0] = codecVersion + 1
-	if _, err := DecodeEvent(bad); err == nil {
-		t.Error("wrong version: no error")
-	}
-}
-
 func TestBuyerKeyStringInjective(t *testing.T) {
 	// Without the length prefix these pairs would collide under plain
 	// concatenation.
@@ -65,26 +36,8 @@ func TestBuyerKeyStringInjective(t *testing.T) {
 	}
 }
 
-func FuzzDecodeEvent(f *testing.F) {
-	for _, e := range sampleEvents() {
-		f.Add(AppendEvent(nil, &e))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := DecodeEvent(b)
-		if err != nil {
-			return
-		}
-		// Whatever decodes must re-encode to the same bytes.
-		if got := AppendEvent(nil, &e); !reflect.DeepEqual(got, b) {
-			// Varints have non-canonical forms; only check decode stability.
-			e2, err := DecodeEvent(got)
-			if err != nil || !reflect.DeepEqual(e2, e) {
-				t.Fatalf("re-encode not stable: %v", err)
-			}
-		}
-	})
-}
-
+// TestEventPacks: a split's events packed per buyer (one value per buyer,
+// first-seen order) unpack as their wire.View; damaged packs are errors.
 func TestEventPacks(t *testing.T) {
 	evs := sampleEvents()
 	evs[1].ShopID, evs[1].BuyerID = evs[0].ShopID, evs[0].BuyerID // two events of one buyer
@@ -95,7 +48,7 @@ func TestEventPacks(t *testing.T) {
 	got := map[string][]event.Event{}
 	var order []string
 	p.flush(func(k string, v []byte) {
-		es, err := unpackEvents(v, nil)
+		es, err := unpackEvents(&wire.Decoder{Copy: true}, v, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +61,7 @@ func TestEventPacks(t *testing.T) {
 	if order[0] != BuyerKeyString(evs[0].Key()) {
 		t.Errorf("packs not emitted in first-seen order: %q", order)
 	}
-	if !reflect.DeepEqual(got[BuyerKeyString(evs[0].Key())], evs[:2]) {
+	if !reflect.DeepEqual(got[BuyerKeyString(evs[0].Key())], []event.Event{wire.View(evs[0]), wire.View(evs[1])}) {
 		t.Errorf("pack round trip changed events")
 	}
 	if p.bytes != 0 || len(p.keys) != 0 {
@@ -117,9 +70,16 @@ func TestEventPacks(t *testing.T) {
 	var pack []byte
 	p.add(&evs[0])
 	p.flush(func(_ string, v []byte) { pack = v })
-	for n := 1; n < len(pack); n++ {
-		if _, err := unpackEvents(pack[:n], nil); err == nil {
+	for n := 0; n < len(pack); n++ {
+		if n == 1 {
+			continue // the version byte alone is an empty pack
+		}
+		if _, err := unpackEvents(&wire.Decoder{}, pack[:n], nil); err == nil {
 			t.Fatalf("pack truncated to %d of %d bytes: no error", n, len(pack))
 		}
+	}
+	bad := append([]byte{wire.Version + 1}, pack[1:]...)
+	if _, err := unpackEvents(&wire.Decoder{}, bad, nil); err == nil || !strings.Contains(err.Error(), "same build") {
+		t.Errorf("pack of another record version: err = %v", err)
 	}
 }

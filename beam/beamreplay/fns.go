@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
+	"github.com/signalab/signalab/replay/wire"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -29,7 +30,7 @@ type manifest struct {
 	Split *Split `json:"split,omitempty"`
 	// Input describes the split's whole file (size and SHA-256); only the
 	// first split of each file sets it.
-	Input *replay.InputFile `json:"input,omitempty"`
+	Input *output.InputFile `json:"input,omitempty"`
 	// Counts are the step's tallies: rows read and quarantined for a read
 	// manifest, the logic's counts for a bundle manifest.
 	Counts replay.Counts `json:"counts"`
@@ -59,7 +60,7 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 		quar = append(quar, q)
 		return nil
 	}}
-	var input *replay.InputFile
+	var input *output.InputFile
 	if IsURL(sp.Path) {
 		// Download the object, read the local copy as the whole file.
 		local, n, sum, err := download(ctx, sp.Path, extOf(sp.Format, sp.Gzip))
@@ -67,7 +68,7 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 			return err
 		}
 		defer os.Remove(local)
-		input = &replay.InputFile{Path: sp.Path, Format: string(sp.Format), Bytes: n, SHA256: sum}
+		input = &output.InputFile{Path: sp.Path, Format: string(sp.Format), Bytes: n, SHA256: sum}
 		if sp.Gzip {
 			input.Format += "+gzip"
 		}
@@ -87,7 +88,7 @@ func (fn *readSplitFn) ProcessElement(ctx context.Context, enc string, emit func
 }
 
 // emitSplit emits the events of r, then the split's manifest.
-func (fn *readSplitFn) emitSplit(sp Split, r *splitReader, quarp *[]event.Quarantined, input *replay.InputFile,
+func (fn *readSplitFn) emitSplit(sp Split, r *splitReader, quarp *[]event.Quarantined, input *output.InputFile,
 	emit func(string, []byte), emitManifest func(string)) error {
 	var packs eventPacks
 	for {
@@ -150,18 +151,17 @@ func (fn *readSplitFn) emitSplit(sp Split, r *splitReader, quarp *[]event.Quaran
 const packBudget = 32 << 20
 
 // eventPacks pre-groups a split's events by buyer: each buyer's events are
-// concatenated into one value (uvarint length + AppendEvent encoding, per
-// event), so the shuffle moves one element per buyer and split (or per
-// buyer and packBudget bytes) instead of one per event. Runners pay a fixed
-// cost per element (a windowed-value header, an allocation, a slot in the
-// group), which this divides by the events per buyer. The grouping result is
-// the same: GroupByKey gathers every pack of a buyer, and the logic sorts the
+// one value, wire.Version followed by the events' wire records, so the
+// shuffle moves one element per buyer and split (or per buyer and
+// packBudget bytes) instead of one per event. Runners pay a fixed cost per
+// element (a windowed-value header, an allocation, a slot in the group),
+// which this divides by the events per buyer. The grouping result is the
+// same: GroupByKey gathers every pack of a buyer, and the logic orders the
 // buyer's events by content anyway.
 type eventPacks struct {
 	byKey map[string][]byte
 	keys  []string // first-seen order, so emission order is deterministic
 	bytes int
-	enc   []byte
 }
 
 func (p *eventPacks) add(e *event.Event) {
@@ -169,14 +169,13 @@ func (p *eventPacks) add(e *event.Event) {
 		p.byKey = map[string][]byte{}
 	}
 	k := BuyerKeyString(e.Key())
-	p.enc = AppendEvent(p.enc[:0], e)
 	v, ok := p.byKey[k]
 	if !ok {
 		p.keys = append(p.keys, k)
+		v = append(v, wire.Version)
 	}
 	n := len(v)
-	v = binary.AppendUvarint(v, uint64(len(p.enc)))
-	v = append(v, p.enc...)
+	v = wire.AppendEvent(v, e)
 	p.byKey[k] = v
 	p.bytes += len(v) - n
 }
@@ -189,19 +188,23 @@ func (p *eventPacks) flush(emit func(string, []byte)) {
 	p.keys, p.bytes = p.keys[:0], 0
 }
 
-// unpackEvents appends the events of one pack to dst.
-func unpackEvents(b []byte, dst []event.Event) ([]event.Event, error) {
-	for len(b) > 0 {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return dst, fmt.Errorf("decode event pack: %w", errShort)
+// unpackEvents appends the events of one pack to dst, decoded with d
+// (which copies strings: the pack's bytes belong to the runner).
+func unpackEvents(d *wire.Decoder, b []byte, dst []event.Event) ([]event.Event, error) {
+	if len(b) == 0 || b[0] != wire.Version {
+		if len(b) == 0 {
+			return dst, fmt.Errorf("decode event pack: empty")
 		}
-		e, err := DecodeEvent(b[k : k+int(n)])
+		return dst, fmt.Errorf("decode event pack: record version %d, this binary reads %d (are the launcher and the workers the same build?)", b[0], wire.Version)
+	}
+	for b = b[1:]; len(b) > 0; {
+		var e event.Event
+		n, err := d.Decode(b, &e)
 		if err != nil {
-			return dst, err
+			return dst, fmt.Errorf("decode event pack: %w", err)
 		}
 		dst = append(dst, e)
-		b = b[k+int(n):]
+		b = b[n:]
 	}
 	return dst, nil
 }
@@ -209,22 +212,22 @@ func unpackEvents(b []byte, dst []event.Event) ([]event.Event, error) {
 // checksumInput describes a split's file as replay.json's inputs do (as the
 // embedded engine's checksumInputs): path as given, format ("+gzip" when
 // compressed), bytes, SHA-256.
-func checksumInput(sp Split) (replay.InputFile, error) {
+func checksumInput(sp Split) (output.InputFile, error) {
 	f, err := os.Open(sp.Path)
 	if err != nil {
-		return replay.InputFile{}, fmt.Errorf("checksum input: %w", err)
+		return output.InputFile{}, fmt.Errorf("checksum input: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return replay.InputFile{}, fmt.Errorf("checksum input %s: %w", sp.Path, err)
+		return output.InputFile{}, fmt.Errorf("checksum input %s: %w", sp.Path, err)
 	}
 	format := string(sp.Format)
 	if sp.Gzip {
 		format += "+gzip"
 	}
-	return replay.InputFile{Path: sp.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return output.InputFile{Path: sp.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // writeQuarantineShard writes quarantined rows, sorted by (file, row), as
@@ -270,31 +273,33 @@ func readQuarantineShard(path string) ([]event.Quarantined, error) {
 	}
 }
 
-// replayBuyersFn runs each buyer's grouped events through replay.ProcessBuyer
-// (which orders them with replay.SortBuyerEvents exactly as the embedded
-// engine does) and buffers the output rows of the bundle. When the buffer
-// holds SpillRows rows, and at the end of the bundle, it writes them as
-// sorted shards; the bundle's manifest lists them with the summed counts.
+// replayBuyersFn runs each buyer's grouped events through a replay.Buyer
+// (Replay, which orders them exactly as the embedded engine does) and
+// buffers the output rows of the bundle. When the buffer holds SpillRows
+// rows, and at the end of the bundle, it writes them as sorted shards; the
+// bundle's manifest lists them with the summed counts.
 type replayBuyersFn struct {
 	Params    string `json:"params"` // signal.Params as JSON
 	Order     int    `json:"order"`
 	WorkDir   string `json:"work_dir"`
 	SpillRows int    `json:"spill_rows"`
 
-	params  signal.Params
-	bundle  string
-	seq     int
-	events  []event.Event
-	signals []signal.Signal
-	convs   []signal.Conversation
-	orders  []signal.Order
-	m       manifest
+	buyer  *replay.Buyer
+	dec    wire.Decoder
+	bundle string
+	seq    int
+	events []event.Event
+	out    replay.Output // the bundle's rows since the last spill, and its counts
+	m      manifest
 }
 
 func (fn *replayBuyersFn) Setup() error {
-	if err := json.Unmarshal([]byte(fn.Params), &fn.params); err != nil {
+	var params signal.Params
+	if err := json.Unmarshal([]byte(fn.Params), &params); err != nil {
 		return fmt.Errorf("decode params: %w", err)
 	}
+	fn.buyer = replay.NewBuyer(event.BuyerKey{}, params, replay.Order(fn.Order))
+	fn.dec = wire.Decoder{Copy: true}
 	return nil
 }
 
@@ -302,6 +307,7 @@ func (fn *replayBuyersFn) StartBundle(_ func(string)) {
 	fn.bundle = newRunID()
 	fn.seq = 0
 	fn.m = manifest{}
+	fn.out.Reset()
 }
 
 func (fn *replayBuyersFn) ProcessElement(key string, values func(*[]byte) bool, _ func(string)) error {
@@ -309,17 +315,14 @@ func (fn *replayBuyersFn) ProcessElement(key string, values func(*[]byte) bool, 
 	var b []byte
 	for values(&b) {
 		var err error
-		if fn.events, err = unpackEvents(b, fn.events); err != nil {
+		if fn.events, err = unpackEvents(&fn.dec, b, fn.events); err != nil {
 			return fmt.Errorf("buyer %q: %w", key, err)
 		}
 	}
-	res := replay.ProcessBuyer(fn.params, replay.Order(fn.Order), fn.events)
+	fn.buyer.Replay(fn.events, &fn.out)
 	clear(fn.events) // drop references to strings
-	fn.signals = append(fn.signals, res.Signals...)
-	fn.convs = append(fn.convs, res.Conversations...)
-	fn.orders = append(fn.orders, res.Orders...)
-	fn.m.Counts.Add(res.Counts)
-	if len(fn.signals)+len(fn.convs)+len(fn.orders) >= fn.SpillRows {
+	fn.dec.Reset()
+	if fn.out.Rows() >= fn.SpillRows {
 		return fn.spill()
 	}
 	return nil
@@ -329,31 +332,30 @@ func (fn *replayBuyersFn) ProcessElement(key string, values func(*[]byte) bool, 
 func (fn *replayBuyersFn) spill() error {
 	base := joinPath(fn.WorkDir, "rows", fn.bundle+"-"+strconv.Itoa(fn.seq))
 	fn.seq++
-	if len(fn.signals) > 0 {
+	if len(fn.out.Signals) > 0 {
 		p := base + "-signals.parquet"
-		if err := writeShard(p, fn.signals, replay.CompareSignals); err != nil {
+		if err := writeShard(p, fn.out.Signals, output.CompareSignals); err != nil {
 			return err
 		}
 		fn.m.Signals = append(fn.m.Signals, p)
 	}
-	if len(fn.convs) > 0 {
+	if len(fn.out.Conversations) > 0 {
 		p := base + "-conversations.parquet"
-		if err := writeShard(p, fn.convs, replay.CompareConversations); err != nil {
+		if err := writeShard(p, fn.out.Conversations, output.CompareConversations); err != nil {
 			return err
 		}
 		fn.m.Conversations = append(fn.m.Conversations, p)
 	}
-	if len(fn.orders) > 0 {
+	if len(fn.out.Orders) > 0 {
 		p := base + "-orders.parquet"
-		if err := writeShard(p, fn.orders, replay.CompareOrders); err != nil {
+		if err := writeShard(p, fn.out.Orders, output.CompareOrders); err != nil {
 			return err
 		}
 		fn.m.Orders = append(fn.m.Orders, p)
 	}
-	clear(fn.signals)
-	clear(fn.convs)
-	clear(fn.orders)
-	fn.signals, fn.convs, fn.orders = fn.signals[:0], fn.convs[:0], fn.orders[:0]
+	counts := fn.out.Counts
+	fn.out.Reset()
+	fn.out.Counts = counts // the counts go into the manifest at the end of the bundle
 	return nil
 }
 
@@ -361,6 +363,8 @@ func (fn *replayBuyersFn) FinishBundle(emit func(string)) error {
 	if err := fn.spill(); err != nil {
 		return err
 	}
+	fn.m.Counts = fn.out.Counts
+	fn.out.Counts = replay.Counts{}
 	b, err := json.Marshal(fn.m)
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)

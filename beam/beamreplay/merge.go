@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
 // mergeFn is the last step: it runs once, with every manifest, and merges
@@ -24,7 +25,7 @@ type mergeFn struct {
 type merged struct {
 	counts                         replay.Counts
 	splits                         []Split
-	inputs                         []replay.InputFile
+	inputs                         []output.InputFile
 	quarantine                     []string
 	signals, conversations, orders []string
 }

@@ -1,32 +1,30 @@
 package beamreplay
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
-// The output files are written with the embedded engine's writer
-// (replay.WriteOutputFile: atomicfile, replay.OutputWriterOptions), so the
-// compression, row-group size and created_by cannot drift from `signalab
-// replay`'s; the parity test compares the files byte for byte.
+// The output files are written with the writer every engine uses
+// (output.WriteFile: atomicfile, output.WriterOptions), so the compression,
+// row-group size and created_by cannot drift from `signalab replay`'s; the
+// parity test compares the files byte for byte.
 
 // writeMergedTable k-way merges sorted shards into one Parquet file at path,
 // streaming, and returns the row count.
 func writeMergedTable[T any](path string, shards []string, compare func(a, b T) int) (int, error) {
 	n := 0
-	err := replay.WriteOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
-		return mergeShards(shards, compare, replay.OutputRowGroupRows, func(rows []T) error {
+	err := output.WriteFile(path, func(pw *parquet.GenericWriter[T]) error {
+		return mergeShards(shards, compare, output.RowGroupRows, func(rows []T) error {
 			n += len(rows)
 			_, err := pw.Write(rows)
 			return err
@@ -37,9 +35,9 @@ func writeMergedTable[T any](path string, shards []string, compare func(a, b T) 
 
 // writeTable writes rows (sorted) like the embedded engine: 128 Ki rows per call.
 func writeTable[T any](path string, rows []T) error {
-	return replay.WriteOutputFile(path, func(pw *parquet.GenericWriter[T]) error {
+	return output.WriteFile(path, func(pw *parquet.GenericWriter[T]) error {
 		for len(rows) > 0 {
-			k := min(len(rows), replay.OutputRowGroupRows)
+			k := min(len(rows), output.RowGroupRows)
 			if _, err := pw.Write(rows[:k]); err != nil {
 				return err
 			}
@@ -47,15 +45,6 @@ func writeTable[T any](path string, rows []T) error {
 		}
 		return nil
 	})
-}
-
-// compareQuarantineRows is the order of quarantine.parquet (replay's
-// Outputs.Sort): input path, then row.
-func compareQuarantineRows(a, b replay.QuarantineRow) int {
-	if c := strings.Compare(a.File, b.File); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Row, b.Row)
 }
 
 // writeOutputs writes the final outputs from the merged manifests into out:
@@ -75,29 +64,29 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 	}
 	defer os.RemoveAll(stage)
 
-	var rows replay.OutputRowCounts
-	if rows.Signals, err = writeMergedTable(filepath.Join(stage, replay.SignalsFile), all.signals, replay.CompareSignals); err != nil {
+	var rows output.RowCounts
+	if rows.Signals, err = writeMergedTable(filepath.Join(stage, output.SignalsFile), all.signals, output.CompareSignals); err != nil {
 		return err
 	}
-	if rows.Conversations, err = writeMergedTable(filepath.Join(stage, replay.ConversationsFile), all.conversations, replay.CompareConversations); err != nil {
+	if rows.Conversations, err = writeMergedTable(filepath.Join(stage, output.ConversationsFile), all.conversations, output.CompareConversations); err != nil {
 		return err
 	}
-	if rows.Orders, err = writeMergedTable(filepath.Join(stage, replay.OrdersFile), all.orders, replay.CompareOrders); err != nil {
+	if rows.Orders, err = writeMergedTable(filepath.Join(stage, output.OrdersFile), all.orders, output.CompareOrders); err != nil {
 		return err
 	}
-	var quar []replay.QuarantineRow
+	var quar []output.QuarantineRow
 	for _, p := range all.quarantine {
 		qs, err := readQuarantineShard(p)
 		if err != nil {
 			return err
 		}
 		for _, q := range qs {
-			quar = append(quar, replay.QuarantineRowOf(q))
+			quar = append(quar, output.QuarantineRowOf(q))
 		}
 	}
-	slices.SortFunc(quar, compareQuarantineRows)
+	output.SortQuarantine(quar)
 	rows.Quarantine = len(quar)
-	if err := writeTable(filepath.Join(stage, replay.QuarantineFile), quar); err != nil {
+	if err := writeTable(filepath.Join(stage, output.QuarantineFile), quar); err != nil {
 		return err
 	}
 
@@ -105,11 +94,11 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 	if err != nil {
 		return err
 	}
-	sum := replay.NewSummary(info.Params, order, &all.counts, nil)
+	sum := output.NewSummary(info.Params, order, &all.counts, nil)
 	sum.Outputs = rows
 	sum.ToolVersion = info.Meta.ToolVersion
-	sum.Inputs = make([]replay.InputFile, len(info.Files))
-	byPath := map[string]replay.InputFile{}
+	sum.Inputs = make([]output.InputFile, len(info.Files))
+	byPath := map[string]output.InputFile{}
 	for _, in := range all.inputs {
 		byPath[in.Path] = in
 	}
@@ -127,12 +116,12 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 	}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", replay.SummaryFile, err)
+		return fmt.Errorf("encode %s: %w", output.SummaryFile, err)
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(stage, replay.SummaryFile), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(stage, output.SummaryFile), append(b, '\n')); err != nil {
 		return err
 	}
-	for _, n := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile, replay.SummaryFile} {
+	for _, n := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile} {
 		if IsURL(out) {
 			if err := upload(filepath.Join(stage, n), joinPath(out, n)); err != nil {
 				return err

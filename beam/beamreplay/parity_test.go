@@ -19,12 +19,14 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/synth"
 )
 
 // The parity tests are the point of this package: the embedded engine
-// (replay.Run) and the Beam pipeline on Prism must write identical outputs
+// (embedded.Run) and the Beam pipeline on Prism must write identical outputs
 // for the same input. "Identical" is checked at the strictest level that the
 // contract allows: the four Parquet tables byte for byte, and replay.json
 // field for field except the run-specific fields (tool version... timing)
@@ -73,29 +75,29 @@ func runBeam(t testing.TB, opts Options) {
 // runEmbedded runs the embedded engine.
 func runEmbedded(t testing.TB, events []string, out string, params signal.Params, order replay.Order) {
 	t.Helper()
-	if _, err := replay.Run(replay.Config{Events: events, Out: out, Params: params, Order: order}); err != nil {
+	if _, err := embedded.Run(embedded.Config{Events: events, Out: out, Params: params, Order: order}); err != nil {
 		t.Fatalf("embedded replay: %v", err)
 	}
 }
 
 // compareOutputs fails t unless the two output folders are identical (see
 // the comment at the top of this file). It returns the embedded summary.
-func compareOutputs(t *testing.T, embedded, beamOut string) replay.Summary {
+func compareOutputs(t *testing.T, embedded, beamOut string) output.Summary {
 	t.Helper()
 	for _, d := range diffOutputs(t, embedded, beamOut) {
 		t.Error(d)
 	}
 	if t.Failed() {
 		// Say which rows differ, not just that bytes do.
-		ea, err := replay.ReadOutputs(embedded)
+		ea, err := output.Read(embedded)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eb, err := replay.ReadOutputs(beamOut)
+		eb, err := output.Read(beamOut)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("row-level diff (embedded → beam): %+v", replay.Compare(ea, eb))
+		t.Logf("row-level diff (embedded → beam): %+v", output.Compare(ea, eb))
 	}
 	return readSummary(t, embedded)
 }
@@ -104,7 +106,7 @@ func compareOutputs(t *testing.T, embedded, beamOut string) replay.Summary {
 func diffOutputs(t *testing.T, embedded, beamOut string) []string {
 	t.Helper()
 	var diffs []string
-	for _, name := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile} {
+	for _, name := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile} {
 		a, err := os.ReadFile(filepath.Join(embedded, name))
 		if err != nil {
 			t.Fatal(err)
@@ -132,13 +134,13 @@ func diffOutputs(t *testing.T, embedded, beamOut string) []string {
 	return diffs
 }
 
-func readSummary(t *testing.T, dir string) replay.Summary {
+func readSummary(t *testing.T, dir string) output.Summary {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, replay.SummaryFile))
+	b, err := os.ReadFile(filepath.Join(dir, output.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s replay.Summary
+	var s output.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +356,7 @@ func TestParityDetectsDifference(t *testing.T) {
 		t.Fatal("arrival vs event-time outputs compare equal: the comparison cannot see differences")
 	}
 	joined := strings.Join(diffs, "\n")
-	if !strings.Contains(joined, replay.SignalsFile) || !strings.Contains(joined, "replay.json differs") {
+	if !strings.Contains(joined, output.SignalsFile) || !strings.Contains(joined, "replay.json differs") {
 		t.Errorf("expected signals.parquet and replay.json to differ, got:\n%s", joined)
 	}
 }

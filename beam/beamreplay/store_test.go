@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -55,7 +56,7 @@ func TestParityObjectStore(t *testing.T) {
 	if err := os.MkdirAll(got, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{replay.SignalsFile, replay.ConversationsFile, replay.OrdersFile, replay.QuarantineFile, replay.SummaryFile} {
+	for _, n := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile} {
 		b, err := readObject(ctx, fs, "memfs://store/out/"+n)
 		if err != nil {
 			t.Fatalf("output %s: %v", n, err)
@@ -84,8 +85,8 @@ func TestParityObjectStore(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("shards left in the store: %v (%v)", left, err)
 	}
-	var sum replay.Summary
-	if err := json.Unmarshal(mustRead(t, filepath.Join(got, replay.SummaryFile)), &sum); err != nil || sum.Counts.Read != a.Counts.Read {
+	var sum output.Summary
+	if err := json.Unmarshal(mustRead(t, filepath.Join(got, output.SummaryFile)), &sum); err != nil || sum.Counts.Read != a.Counts.Read {
 		t.Errorf("beam replay.json: read %d rows (%v), want %d", sum.Counts.Read, err, a.Counts.Read)
 	}
 }

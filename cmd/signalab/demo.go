@@ -127,7 +127,7 @@ func demoRun(opts demoOptions, stdout, stderr io.Writer) error {
 	}
 	res, err := analysis.RunPipeline(analysis.PipelineConfig{SpecPath: specPath,
 		Events: []string{filepath.Join(genDir, synth.EventsFile)}, Out: opts.Out, Order: replay.OrderArrival,
-		Progress: terminal(stderr), Log: stderr, Report: renderReports})
+		Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signalab/signalab/internal/exitcode"
-	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
 func init() { register(newDiffCmd) }
@@ -49,19 +49,19 @@ what a change of the signal parameters does.`,
 }
 
 func diffRun(opts diffOptions, stdout, stderr io.Writer) error {
-	a, err := replay.ReadOutputs(opts.A)
+	a, err := output.Read(opts.A)
 	if err != nil {
 		return fmt.Errorf("diff: A: %w", err)
 	}
-	b, err := replay.ReadOutputs(opts.B)
+	b, err := output.Read(opts.B)
 	if err != nil {
 		return fmt.Errorf("diff: B: %w", err)
 	}
-	d := replay.Compare(a, b)
+	d := output.Compare(a, b)
 	if opts.JSON {
 		v := struct {
 			Equal bool `json:"equal"`
-			*replay.Diff
+			*output.Diff
 		}{d.Equal(), d}
 		out, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {

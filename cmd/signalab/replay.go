@@ -14,6 +14,8 @@ import (
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -106,8 +108,8 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	if err := params.Validate(); err != nil {
 		return fmt.Errorf("replay: %s: %w", experimentName(opts.Experiment), err)
 	}
-	cfg := replay.Config{Events: opts.Events, Out: opts.Out, Params: params, Order: order,
-		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir}
+	cfg := embedded.Config{Events: opts.Events, Out: opts.Out, Params: params, Order: order,
+		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, Trace: traceWriter(stderr)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = stderr
 	}
@@ -117,29 +119,29 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		// the heap grow to twice the live data); GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(replayMemoryLimit)
 	}
-	sum, err := replay.Run(cfg)
+	sum, err := embedded.Run(cfg)
 	if err != nil {
 		return err
 	}
 
-	var diff *replay.Diff
+	var diff *output.Diff
 	switch {
 	case opts.Check:
-		out, err := replay.ReadOutputs(opts.Out)
+		out, err := output.Read(opts.Out)
 		if err != nil {
 			return err
 		}
-		golden, err := replay.ReadOutputs(opts.Golden)
+		golden, err := output.Read(opts.Golden)
 		if err != nil {
 			return fmt.Errorf("replay --check: %w (create the golden set with --update)", err)
 		}
-		diff = replay.Compare(golden, out)
+		diff = output.Compare(golden, out)
 	case opts.Update:
-		out, err := replay.ReadOutputs(opts.Out)
+		out, err := output.Read(opts.Out)
 		if err != nil {
 			return err
 		}
-		if err := replay.WriteGolden(opts.Golden, out, *sum); err != nil {
+		if err := output.WriteGolden(opts.Golden, out, *sum); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "golden set %s updated: %d signals, %d conversations, %d orders\n",
@@ -150,8 +152,8 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		v := any(sum)
 		if diff != nil {
 			v = struct {
-				Replay *replay.Summary `json:"replay"`
-				Golden *replay.Diff    `json:"golden"`
+				Replay *output.Summary `json:"replay"`
+				Golden *output.Diff    `json:"golden"`
 			}{sum, diff}
 		}
 		b, err := json.MarshalIndent(v, "", "  ")
@@ -174,6 +176,15 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// traceWriter is where the replay engine traces its phases: stderr when
+// the environment sets SIGNALAB_TRACE (docs/replay.md), else nowhere.
+func traceWriter(stderr io.Writer) io.Writer {
+	if os.Getenv("SIGNALAB_TRACE") == "" {
+		return nil
+	}
+	return stderr
+}
+
 // replayMemoryLimit is the default soft memory limit of signalab replay.
 const replayMemoryLimit = 800 << 20
 
@@ -184,7 +195,7 @@ func experimentName(path string) string {
 	return path
 }
 
-func writeReplaySummary(w io.Writer, s *replay.Summary, out string) {
+func writeReplaySummary(w io.Writer, s *output.Summary, out string) {
 	c := s.Counts
 	l := c.Logic
 	fmt.Fprintf(w, "events read       %d (%d quarantined)\n", c.Read, c.Quarantined)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden from the regression replay of testdata/events")
@@ -148,14 +148,14 @@ func TestReplayQuarantineAndStrict(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var s replay.Summary
+	var s output.Summary
 	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, stdout)
 	}
 	if s.Counts.Read != 3 || s.Counts.Quarantined != 1 || s.Counts.QuarantinedByReason["negative_money"] != 1 || s.Outputs.Signals != 1 {
 		t.Errorf("counts = %+v, outputs = %+v", s.Counts, s.Outputs)
 	}
-	o, err := replay.ReadOutputs(out)
+	o, err := output.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestReplayQuarantineAndStrict(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "row 2") || !strings.Contains(stderr, "cart_value_cents") {
 		t.Errorf("strict: exit %d, stderr %q", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(strictOut, replay.SignalsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(strictOut, output.SignalsFile)); err == nil {
 		t.Error("a failed run left signals.parquet behind")
 	}
 }
@@ -274,7 +274,7 @@ func TestReplayExperimentParams(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var s replay.Summary
+	var s output.Summary
 	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +288,22 @@ func TestReplayExperimentParams(t *testing.T) {
 		"--experiment", spec)
 	if code != 2 || !strings.Contains(stderr, "signals.state_ttl") {
 		t.Errorf("negative state_ttl: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestReplayTrace: SIGNALAB_TRACE in the environment makes the CLI give the
+// engine its standard error for phase timings (the engine itself reads no
+// environment); without it nothing is traced.
+func TestReplayTrace(t *testing.T) {
+	in := filepath.Join(repoRoot(t), "testdata", "events", "events.parquet")
+	t.Setenv("SIGNALAB_TRACE", "")
+	code, _, stderr := runCLI(t, "replay", "--events", in, "--out", filepath.Join(t.TempDir(), "a"))
+	if code != 0 || strings.Contains(stderr, "trace:") {
+		t.Errorf("without SIGNALAB_TRACE: exit %d, stderr %q", code, stderr)
+	}
+	t.Setenv("SIGNALAB_TRACE", "1")
+	code, _, stderr = runCLI(t, "replay", "--events", in, "--out", filepath.Join(t.TempDir(), "b"))
+	if code != 0 || !strings.Contains(stderr, "trace: partitioned at") || !strings.Contains(stderr, "trace: written at") {
+		t.Errorf("with SIGNALAB_TRACE=1: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -79,7 +79,7 @@ func runRun(opts runOptions, stdout, stderr io.Writer) error {
 		return exitcode.Usagef(hint, "run: --order: %v", err)
 	}
 	res, err := analysis.RunPipeline(analysis.PipelineConfig{SpecPath: opts.Spec, Events: opts.Events, Out: opts.Out,
-		Order: order, Workers: opts.Workers, Progress: terminal(stderr), Log: stderr, Report: renderReports})
+		Order: order, Workers: opts.Workers, Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {
 		return err
 	}

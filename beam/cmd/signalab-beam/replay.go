@@ -22,6 +22,7 @@ import (
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 
 	// Runners, registered by import. Prism runs in this process.
@@ -193,17 +194,17 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "signalab-beam: done in %s; outputs in %s\n", took, out)
 		return nil
 	}
-	b, err := os.ReadFile(filepath.Join(out, replay.SummaryFile))
+	b, err := os.ReadFile(filepath.Join(out, output.SummaryFile))
 	if err != nil {
-		return fmt.Errorf("the pipeline finished but left no %s in %s: %w", replay.SummaryFile, out, err)
+		return fmt.Errorf("the pipeline finished but left no %s in %s: %w", output.SummaryFile, out, err)
 	}
 	if opts.json {
 		_, err := stdout.Write(b)
 		return err
 	}
-	var sum replay.Summary
+	var sum output.Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
-		return fmt.Errorf("read %s: %w", filepath.Join(out, replay.SummaryFile), err)
+		return fmt.Errorf("read %s: %w", filepath.Join(out, output.SummaryFile), err)
 	}
 	fmt.Fprintf(stderr, "signalab-beam: %d rows read (%d quarantined), %d signals, %d conversations, %d orders in %s; outputs in %s\n",
 		sum.Counts.Read, sum.Counts.Quarantined, sum.Outputs.Signals, sum.Outputs.Conversations, sum.Outputs.Orders, took, out)

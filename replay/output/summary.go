@@ -1,8 +1,9 @@
-package replay
+package output
 
 import (
 	"time"
 
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -16,15 +17,15 @@ const GoldenCountsFile = "counts.json"
 // Summary is replay.json. Its fields are a documented contract
 // (docs/replay.md); TestSummaryFields pins the key list.
 type Summary struct {
-	Schema      string          `json:"schema"`
-	ToolVersion string          `json:"tool_version,omitempty"`
-	Order       string          `json:"order"`
-	Params      ParamsJSON      `json:"params"`
-	Inputs      []InputFile     `json:"inputs,omitempty"`
-	Counts      CountsJSON      `json:"counts"`
-	Lag         LagJSON         `json:"watermark_lag"`
-	TimeRange   TimeRangeJSON   `json:"time_range"`
-	Outputs     OutputRowCounts `json:"outputs"`
+	Schema      string        `json:"schema"`
+	ToolVersion string        `json:"tool_version,omitempty"`
+	Order       string        `json:"order"`
+	Params      ParamsJSON    `json:"params"`
+	Inputs      []InputFile   `json:"inputs,omitempty"`
+	Counts      CountsJSON    `json:"counts"`
+	Lag         LagJSON       `json:"watermark_lag"`
+	TimeRange   TimeRangeJSON `json:"time_range"`
+	Outputs     RowCounts     `json:"outputs"`
 	// Run-specific fields, absent from golden counts.json.
 	Workers         int     `json:"workers,omitempty"`
 	Spilled         bool    `json:"spilled,omitempty"`
@@ -85,7 +86,7 @@ type CountsJSON struct {
 // LagJSON summarises ingest_time − event_time (how far events trail their
 // occurrence when they reach the pipeline; the late rule thresholds it) over
 // the events with an ingest_time. Quantiles are read from a log-linear
-// histogram: within 12.5 % of the exact value (see LagHistogram).
+// histogram: within 12.5 % of the exact value (see replay.LagHistogram).
 type LagJSON struct {
 	Events     int64   `json:"events"`
 	Negative   int64   `json:"negative"`
@@ -103,8 +104,8 @@ type TimeRangeJSON struct {
 	IngestTimeMax *Timestamp `json:"ingest_time_max,omitempty"`
 }
 
-// OutputRowCounts are the row counts of the output tables.
-type OutputRowCounts struct {
+// RowCounts are the row counts of the output tables.
+type RowCounts struct {
 	Signals       int `json:"signals"`
 	Conversations int `json:"conversations"`
 	Orders        int `json:"orders"`
@@ -112,8 +113,8 @@ type OutputRowCounts struct {
 }
 
 // NewSummary builds the deterministic part of replay.json from the merged
-// counts and outputs.
-func NewSummary(p signal.Params, order Order, c *Counts, o *Outputs) Summary {
+// counts and, when o is not nil, the row counts of the tables o.
+func NewSummary(p signal.Params, order replay.Order, c *replay.Counts, o *Tables) Summary {
 	s := Summary{Schema: SummarySchema, Order: order.String(), Params: ParamsToJSON(p)}
 	s.Counts = CountsJSON{Read: c.Read, Quarantined: c.QuarantinedTotal(), QuarantinedByReason: map[string]int64{}, Logic: c.Signal}
 	for k, v := range c.Quarantined {
@@ -131,7 +132,7 @@ func NewSummary(p signal.Params, order Order, c *Counts, o *Outputs) Summary {
 		s.TimeRange.IngestTimeMin, s.TimeRange.IngestTimeMax = &lo, &hi
 	}
 	if o != nil {
-		s.Outputs = OutputRowCounts{len(o.Signals), len(o.Conversations), len(o.Orders), len(o.Quarantine)}
+		s.Outputs = RowCounts{len(o.Signals), len(o.Conversations), len(o.Orders), len(o.Quarantine)}
 	}
 	return s
 }

@@ -1,14 +1,12 @@
-package replay
+package embedded
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,8 +16,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
+	"github.com/signalab/signalab/replay/wire"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -61,7 +61,7 @@ type Config struct {
 	// Params are the signal parameters.
 	Params signal.Params
 	// Order is the processing order of each buyer's events.
-	Order Order
+	Order replay.Order
 	// Workers is the number of goroutines running the logic and decoding
 	// Parquet (default GOMAXPROCS). The output does not depend on it.
 	Workers int
@@ -82,6 +82,11 @@ type Config struct {
 	// the input size, see partitionsFor). Peak memory for the logic is
 	// about one partition per worker. The output does not depend on it.
 	Partitions int
+	// Trace, when not nil, receives a line with the wall and process CPU
+	// time at the end of each phase (read and partition, logic, write; see
+	// docs/benchmarks/replay.md). The CLI gives it standard error when
+	// SIGNALAB_TRACE is set.
+	Trace io.Writer
 }
 
 // logicColumns are the optional columns the signal logic reads; a Parquet
@@ -93,16 +98,17 @@ var logicColumns = []string{"ingest_time", "conversation_id", "channel", "sender
 // writes the outputs and replay.json into cfg.Out. See docs/replay.md.
 //
 // How: events are read file by file (event.Reader; Parquet row groups
-// decoded in parallel and taken as they finish), each is appended in a compact binary form to the
-// partition of its buyer (buyerHash of shop_id, buyer_id mod Partitions), and
-// partitions spill to temporary files once MemoryBudget is exceeded, so input
-// of any size and any order works. Workers then take partitions one at a
-// time, group each partition's events by buyer, and run ProcessBuyer on each
-// buyer. All output rows are finally sorted by their total output orders and
-// written. Because each buyer's events are ordered by a key of their content
-// and the outputs are sorted, the output bytes do not depend on the worker
-// count, the file split or the row-group order.
-func Run(cfg Config) (*Summary, error) {
+// decoded in parallel and taken as they finish), each is appended as a wire
+// record (package replay/wire) to the partition of its buyer (buyerHash of
+// shop_id, buyer_id mod Partitions), and partitions spill to temporary
+// files once MemoryBudget is exceeded, so input of any size and any order
+// works. Workers then take partitions one at a time, group each
+// partition's events by buyer, and run each buyer's events through a
+// replay.Buyer (Replay). All output rows are finally sorted by their total
+// output orders and written. Because each buyer's events are ordered by a
+// key of their content and the outputs are sorted, the output bytes do not
+// depend on the worker count, the file split or the row-group order.
+func Run(cfg Config) (*output.Summary, error) {
 	start := time.Now()
 	if cfg.Out == "" {
 		return nil, errors.New("replay: no output folder")
@@ -119,10 +125,11 @@ func Run(cfg Config) (*Summary, error) {
 	if cfg.OutputRows <= 0 {
 		cfg.OutputRows = DefaultOutputRows
 	}
-	var quarantine []QuarantineRow
+	tr := tracer{w: cfg.Trace, start: start}
+	var quarantine []output.QuarantineRow
 	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns, Unordered: true,
 		OnQuarantine: func(q event.Quarantined) error {
-			quarantine = append(quarantine, QuarantineRowOf(q))
+			quarantine = append(quarantine, output.QuarantineRowOf(q))
 			return nil
 		}})
 	if err != nil {
@@ -132,7 +139,7 @@ func Run(cfg Config) (*Summary, error) {
 
 	// Checksums of the inputs, concurrently with the read.
 	files := r.Files()
-	inputs := make([]InputFile, len(files))
+	inputs := make([]output.InputFile, len(files))
 	sumErr := make(chan error, 1)
 	go func() { sumErr <- checksumInputs(files, inputs) }()
 
@@ -159,13 +166,13 @@ func Run(cfg Config) (*Summary, error) {
 		}
 	}()
 	bar := newBar(cfg.Progress, r.TotalRows())
-	spilled, err := partitionEvents(r, parts, cfg, spillDir, bar)
+	spilled, err := partitionEvents(r, parts, cfg, spillDir, bar, &tr)
 	if err != nil {
 		return nil, err
 	}
-	tracef("partitioned", start)
+	tr.phase("partitioned")
 
-	var counts Counts
+	var counts replay.Counts
 	counts.Read = r.RowsRead()
 	for k, v := range r.QuarantineCounts() {
 		if counts.Quarantined == nil {
@@ -189,7 +196,7 @@ func Run(cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	counts.Add(logicCounts)
-	tracef("logic", start)
+	tr.phase("logic")
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(cfg.Progress)
@@ -198,32 +205,41 @@ func Run(cfg Config) (*Summary, error) {
 		return nil, err
 	}
 
-	outs := &Outputs{Quarantine: quarantine}
-	var tables []tableJob
+	outs := &output.Tables{Quarantine: quarantine}
+	var tables []output.File
 	if runs.runs == 0 {
 		held := runs.take()
 		outs.Signals, outs.Conversations, outs.Orders = held.Signals, held.Conversations, held.Orders
-		tables = memoryTables(outs)
+		tables = outs.Files()
 	} else {
 		if err := runs.spill(); err != nil {
 			return nil, err
 		}
-		tables = []tableJob{
-			{SignalsFile, func(p string) error { return mergeRuns(p, runs.paths("signals"), CompareSignals) }},
-			{ConversationsFile, func(p string) error { return mergeRuns(p, runs.paths("conversations"), CompareConversations) }},
-			{OrdersFile, func(p string) error { return mergeRuns(p, runs.paths("orders"), CompareOrders) }},
-			{QuarantineFile, func(p string) error { sortQuarantine(outs.Quarantine); return writeParquet(p, outs.Quarantine) }},
+		tables = []output.File{
+			{Name: output.SignalsFile, Write: func(p string) error {
+				return output.MergeRuns(p, runs.paths("signals"), output.CompareSignals)
+			}},
+			{Name: output.ConversationsFile, Write: func(p string) error {
+				return output.MergeRuns(p, runs.paths("conversations"), output.CompareConversations)
+			}},
+			{Name: output.OrdersFile, Write: func(p string) error {
+				return output.MergeRuns(p, runs.paths("orders"), output.CompareOrders)
+			}},
+			{Name: output.QuarantineFile, Write: func(p string) error {
+				output.SortQuarantine(outs.Quarantine)
+				return output.WriteRows(p, outs.Quarantine)
+			}},
 		}
 	}
 
-	sum := NewSummary(cfg.Params, cfg.Order, &counts, outs)
-	sum.Outputs = OutputRowCounts{Signals: int(counts.Signal.SignalTotal()), Conversations: int(counts.Signal.Conversations),
+	sum := output.NewSummary(cfg.Params, cfg.Order, &counts, outs)
+	sum.Outputs = output.RowCounts{Signals: int(counts.Signal.SignalTotal()), Conversations: int(counts.Signal.Conversations),
 		Orders: int(counts.Signal.Orders), Quarantine: len(quarantine)}
 	sum.ToolVersion = buildinfo.Version()
 	sum.Inputs = inputs
 	sum.Workers = cfg.Workers
 	sum.Spilled = spilled || runs.runs > 0
-	err = writeStaged(cfg.Out, tables, func() *Summary {
+	err = output.WriteStaged(cfg.Out, tables, func() *output.Summary {
 		el := time.Since(start).Seconds()
 		sum.ElapsedSeconds = roundTo(el, 3)
 		if el > 0 {
@@ -234,18 +250,20 @@ func Run(cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	tracef("written", start)
+	tr.phase("written")
 	return &sum, nil
 }
 
-// traceOn (environment SIGNALAB_TRACE=1) prints the wall and process CPU
-// time at the end of each phase to standard error (see
-// docs/benchmarks/replay.md).
-var traceOn = os.Getenv("SIGNALAB_TRACE") != ""
+// tracer writes Config.Trace's lines; its methods do nothing when w is nil.
+type tracer struct {
+	w     io.Writer
+	start time.Time
+}
 
-func tracef(what string, start time.Time) {
-	if traceOn {
-		fmt.Fprintf(os.Stderr, "trace: %s at %.2fs (process CPU %.2fs)\n", what, time.Since(start).Seconds(), processCPU().Seconds())
+// phase reports the wall and process CPU time at the end of a phase.
+func (t *tracer) phase(what string) {
+	if t.w != nil {
+		fmt.Fprintf(t.w, "trace: %s at %.2fs (process CPU %.2fs)\n", what, time.Since(t.start).Seconds(), processCPU().Seconds())
 	}
 }
 
@@ -279,7 +297,7 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 // memory exceed the budget (their chunks are then reused, so chunk memory
 // stays near the budget plus one open chunk per partition). It reports
 // whether anything was spilled.
-func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar) (bool, error) {
+func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
 	var buffered int64
 	var pool [][]byte
 	spilled := false
@@ -291,7 +309,7 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 		batch, err := r.Next()
 		waited += time.Since(t0)
 		if err == io.EOF {
-			if traceOn {
+			if tr.w != nil {
 				var total int64
 				for i := range parts {
 					total += parts[i].size
@@ -299,7 +317,7 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 						total += int64(len(c))
 					}
 				}
-				fmt.Fprintf(os.Stderr, "trace: waited for batches %.2fs; %d record bytes\n", waited.Seconds(), total)
+				fmt.Fprintf(tr.w, "trace: waited for batches %.2fs; %d record bytes\n", waited.Seconds(), total)
 			}
 			return spilled, nil
 		}
@@ -325,17 +343,16 @@ func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir st
 	}
 }
 
-// partResult is what one partition produced.
+// partResult is what one partition produced: rows and counts.
 type partResult struct {
-	out    signal.Output
-	counts Counts
-	err    error
+	out replay.Output
+	err error
 }
 
 // processPartitions runs the logic over every partition with cfg.Workers
 // goroutines, hands each partition's rows to runs and returns the merged
 // counts.
-func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (Counts, error) {
+func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (replay.Counts, error) {
 	results := make([]partResult, len(parts))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -343,7 +360,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var sc partScratch
+			sc := partScratch{buyer: replay.NewBuyer(event.BuyerKey{}, cfg.Params, cfg.Order)}
 			for i := range next {
 				processPartition(&parts[i], cfg, &sc, &results[i])
 				parts[i].release()
@@ -360,12 +377,12 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 	close(next)
 	wg.Wait()
 
-	var counts Counts
+	var counts replay.Counts
 	for i := range results {
 		if results[i].err != nil {
 			return counts, results[i].err
 		}
-		counts.Add(results[i].counts)
+		counts.Add(results[i].out.Counts)
 	}
 	return counts, runs.err
 }
@@ -375,7 +392,8 @@ type partScratch struct {
 	keys, bkeys []recordKey
 	buf, load   []byte
 	evs         []event.Event
-	buyers      buyerScratch
+	dec         wire.Decoder // zero-copy: strings point into buf
+	buyer       *replay.Buyer
 	group       hashGrouper
 }
 
@@ -472,10 +490,9 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 	var bounds [numBuckets + 1]int
 	sc.buf, sc.bkeys, bounds = bucketRecords(data, sc.keys, sc.buf, sc.bkeys)
 	p.release() // the records now live in sc.buf
-	d := spillDecoder{b: sc.buf}
 	for bi := range numBuckets {
 		keys := sc.group.group(sc.bkeys[bounds[bi]:bounds[bi+1]])
-		if err := processBucket(&d, keys, cfg, sc, res); err != nil {
+		if err := processBucket(keys, sc, res); err != nil {
 			res.err = err
 			return
 		}
@@ -485,21 +502,20 @@ func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult
 	cloneRows(&res.out)
 }
 
-// processBucket decodes and processes the buyers of one sorted bucket.
-func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratch, res *partResult) error {
+// processBucket decodes and processes the buyers of one grouped bucket.
+func processBucket(keys []recordKey, sc *partScratch, res *partResult) error {
 	for lo := 0; lo < len(keys); {
 		hi := lo + 1
 		for hi < len(keys) && keys[hi].hash == keys[lo].hash {
 			hi++
 		}
-		// next overwrites each event whole, so the slice is grown without
-		// zeroing and not cleared after use (its strings point into
-		// sc.buf and d.arena, which live on anyway).
+		// Decode overwrites each event whole, so the slice is grown without
+		// zeroing and not cleared after use (its strings point into sc.buf
+		// and the decoder's arena, which live on anyway).
 		evs := slices.Grow(sc.evs[:0], hi-lo)[:hi-lo]
 		for i, k := range keys[lo:hi] {
-			d.off = k.off
-			if !d.next(&evs[i]) {
-				return fmt.Errorf("read spilled events: %w", cmpErr(d.err))
+			if _, err := sc.dec.Decode(sc.buf[k.off+8:k.off+k.size], &evs[i]); err != nil {
+				return fmt.Errorf("read spilled events: %w", err)
 			}
 		}
 		sc.evs = evs
@@ -518,20 +534,13 @@ func processBucket(d *spillDecoder, keys []recordKey, cfg Config, sc *partScratc
 			for bhi < len(evs) && evs[bhi].BuyerID == evs[blo].BuyerID && evs[bhi].ShopID == evs[blo].ShopID {
 				bhi++
 			}
-			processBuyerOrdered(cfg.Params, cfg.Order, evs[blo:bhi], &sc.buyers, &res.out, &res.counts)
+			sc.buyer.Replay(evs[blo:bhi], &res.out)
 			blo = bhi
 		}
-		d.arena = d.arena[:0]
+		sc.dec.Reset()
 		lo = hi
 	}
 	return nil
-}
-
-func cmpErr(err error) error {
-	if err == nil {
-		return errCorruptSpill
-	}
-	return err
 }
 
 func sameBuyer(evs []event.Event) bool {
@@ -545,7 +554,7 @@ func sameBuyer(evs []event.Event) bool {
 
 // cloneRows copies the strings of rows so that they no longer refer to
 // spill buffers. Consecutive rows usually share ids; those are copied once.
-func cloneRows(o *signal.Output) {
+func cloneRows(o *replay.Output) {
 	var last [4]string
 	var lastClone [4]string
 	clone := func(slot int, s string) string {
@@ -583,7 +592,7 @@ func cloneRows(o *signal.Output) {
 }
 
 // checksumInputs fills inputs with each file's path, format, size and SHA-256.
-func checksumInputs(files []event.FileInfo, inputs []InputFile) error {
+func checksumInputs(files []event.FileInfo, inputs []output.InputFile) error {
 	for i, f := range files {
 		fh, err := os.Open(f.Path)
 		if err != nil {
@@ -599,73 +608,7 @@ func checksumInputs(files []event.FileInfo, inputs []InputFile) error {
 		if f.Gzip {
 			format += "+gzip"
 		}
-		inputs[i] = InputFile{Path: f.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	}
-	return nil
-}
-
-// tableJob writes one output table to a path.
-type tableJob struct {
-	name  string
-	write func(path string) error
-}
-
-// memoryTables are the jobs writing the tables of o; each job sorts its
-// table first (the jobs run in parallel, so a table is written as soon as
-// it is sorted, without waiting for the others; o is sorted as by Sort when
-// they are done).
-func memoryTables(o *Outputs) []tableJob {
-	return []tableJob{
-		{SignalsFile, func(p string) error { SortSignals(o.Signals); return writeParquet(p, o.Signals) }},
-		{ConversationsFile, func(p string) error { SortConversations(o.Conversations); return writeParquet(p, o.Conversations) }},
-		{OrdersFile, func(p string) error { SortOrders(o.Orders); return writeParquet(p, o.Orders) }},
-		{QuarantineFile, func(p string) error { sortQuarantine(o.Quarantine); return writeParquet(p, o.Quarantine) }},
-	}
-}
-
-// writeStaged runs the table jobs into a staging folder inside dir (in
-// parallel), then writes the summary (computed last, so that the elapsed
-// time includes writing), then renames everything into dir. A failure
-// leaves dir as it was.
-func writeStaged(dir string, tables []tableJob, summary func() *Summary) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
-	}
-	stage, err := os.MkdirTemp(dir, ".staging-")
-	if err != nil {
-		return fmt.Errorf("create output folder: %w", err)
-	}
-	defer os.RemoveAll(stage)
-	errs := make([]error, len(tables))
-	var wg sync.WaitGroup
-	for i, t := range tables {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = t.write(filepath.Join(stage, t.name)) }()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	var names []string
-	for _, t := range tables {
-		names = append(names, t.name)
-	}
-	if summary != nil {
-		if sum := summary(); sum != nil {
-			b, err := json.MarshalIndent(sum, "", "  ")
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", SummaryFile, err)
-			}
-			if err := atomicfile.WriteBytes(filepath.Join(stage, SummaryFile), append(b, '\n')); err != nil {
-				return err
-			}
-			names = append(names, SummaryFile)
-		}
-	}
-	for _, n := range names {
-		if err := os.Rename(filepath.Join(stage, n), filepath.Join(dir, n)); err != nil {
-			return fmt.Errorf("move %s into %s: %w", n, dir, err)
-		}
+		inputs[i] = output.InputFile{Path: f.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
 	}
 	return nil
 }

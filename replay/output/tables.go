@@ -1,8 +1,9 @@
-package replay
+package output
 
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,8 +30,8 @@ const (
 	SummaryFile       = "replay.json"
 )
 
-// OutputRowGroupRows is the row-group size of the output Parquet files.
-const OutputRowGroupRows = 128 * 1024
+// RowGroupRows is the row-group size of the output Parquet files.
+const RowGroupRows = 128 * 1024
 
 // QuarantineRow is a row of quarantine.parquet: an input row that broke the
 // schema, with where it came from and why.
@@ -48,62 +49,123 @@ func QuarantineRowOf(q event.Quarantined) QuarantineRow {
 	return QuarantineRow{File: q.Path, Row: q.Row, Column: q.Column, Reason: string(q.Reason), Detail: q.Detail, Raw: q.Raw}
 }
 
-// Outputs are the rows of a replay.
-type Outputs struct {
+// Tables are the rows of a replay's output tables.
+type Tables struct {
 	Signals       []signal.Signal
 	Conversations []signal.Conversation
 	Orders        []signal.Order
 	Quarantine    []QuarantineRow
-	// Summary is replay.json when read back by ReadOutputs (nil if absent).
+	// Summary is replay.json when read back by Read (nil if absent).
 	Summary *Summary
 }
 
 // Sort puts every table in its output order (see SortSignals,
 // SortConversations, SortOrders; quarantine by file then row).
-func (o *Outputs) Sort() {
+func (o *Tables) Sort() {
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); SortSignals(o.Signals) }()
 	go func() { defer wg.Done(); SortConversations(o.Conversations) }()
 	go func() { defer wg.Done(); SortOrders(o.Orders) }()
-	sortQuarantine(o.Quarantine)
+	SortQuarantine(o.Quarantine)
 	wg.Wait()
 }
 
-// WriteOutputs sorts o and writes signals.parquet, conversations.parquet,
+// Write sorts o and writes signals.parquet, conversations.parquet,
 // orders.parquet, quarantine.parquet and (when sum is not nil) replay.json
-// into dir. Every file is first written completely into a staging folder
-// inside dir (each with internal/atomicfile), and only when all succeeded
-// are they renamed into place, so a failed run leaves the previous outputs
-// (or none) rather than a mix.
-func WriteOutputs(dir string, o *Outputs, sum *Summary) error {
-	return writeStaged(dir, memoryTables(o), func() *Summary { return sum })
+// into dir, staged as WriteStaged does: a failed write leaves the previous
+// outputs (or none) rather than a mix.
+func Write(dir string, o *Tables, sum *Summary) error {
+	return WriteStaged(dir, o.Files(), func() *Summary { return sum })
 }
 
-// writeParquet writes rows (already sorted) as a zstd Parquet file.
-func writeParquet[T any](path string, rows []T) error {
-	return writeParquetFrom(path, sliceBatches(rows))
+// File writes one output file (Name, e.g. SignalsFile) to a path.
+type File struct {
+	Name  string
+	Write func(path string) error
 }
 
-// OutputWriterOptions are the writer options of every output Parquet file
+// Files are the jobs writing the tables of o; each sorts its table first
+// (WriteStaged runs the jobs in parallel, so a table is written as soon as
+// it is sorted, without waiting for the others; o is sorted as by Sort when
+// they are done).
+func (o *Tables) Files() []File {
+	return []File{
+		{SignalsFile, func(p string) error { SortSignals(o.Signals); return WriteRows(p, o.Signals) }},
+		{ConversationsFile, func(p string) error { SortConversations(o.Conversations); return WriteRows(p, o.Conversations) }},
+		{OrdersFile, func(p string) error { SortOrders(o.Orders); return WriteRows(p, o.Orders) }},
+		{QuarantineFile, func(p string) error { SortQuarantine(o.Quarantine); return WriteRows(p, o.Quarantine) }},
+	}
+}
+
+// WriteStaged runs the file jobs into a staging folder inside dir (in
+// parallel), then writes the summary (computed last, so that an elapsed
+// time in it includes writing; nil for none), then renames everything into
+// dir. Every file is written completely first (each with
+// internal/atomicfile), and only when all succeeded are they renamed into
+// place, so a failed run leaves dir as it was.
+func WriteStaged(dir string, files []File, summary func() *Summary) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	stage, err := os.MkdirTemp(dir, ".staging-")
+	if err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, t := range files {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = t.Write(filepath.Join(stage, t.Name)) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var names []string
+	for _, t := range files {
+		names = append(names, t.Name)
+	}
+	if summary != nil {
+		if sum := summary(); sum != nil {
+			b, err := json.MarshalIndent(sum, "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", SummaryFile, err)
+			}
+			if err := atomicfile.WriteBytes(filepath.Join(stage, SummaryFile), append(b, '\n')); err != nil {
+				return err
+			}
+			names = append(names, SummaryFile)
+		}
+	}
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(stage, n), filepath.Join(dir, n)); err != nil {
+			return fmt.Errorf("move %s into %s: %w", n, dir, err)
+		}
+	}
+	return nil
+}
+
+// WriterOptions are the writer options of every output Parquet file
 // (signals, conversations, orders, quarantine): zstd at its fastest level,
-// OutputRowGroupRows rows per row group, created_by "signalab". Other
-// engines that must write byte-identical outputs (signalab-beam) take them
-// from here rather than repeating them.
-func OutputWriterOptions() []parquet.WriterOption {
+// RowGroupRows rows per row group, created_by "signalab". Every engine
+// writes its outputs with them (through WriteFile), which is what makes the
+// engines' files byte-identical.
+func WriterOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
-		parquet.MaxRowsPerRowGroup(OutputRowGroupRows),
+		parquet.MaxRowsPerRowGroup(RowGroupRows),
 		parquet.CreatedBy("signalab", "", ""),
 	}
 }
 
-// WriteOutputFile creates the output Parquet file path atomically (with
-// internal/atomicfile) and with OutputWriterOptions; fill writes the rows,
-// already in output order, and WriteOutputFile closes the writer.
-func WriteOutputFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) error {
+// WriteFile creates the output Parquet file path atomically (with
+// internal/atomicfile) and with WriterOptions; fill writes the rows,
+// already in output order, and WriteFile closes the writer.
+func WriteFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[T](w, OutputWriterOptions()...)
+		pw := parquet.NewGenericWriter[T](w, WriterOptions()...)
 		if err := fill(pw); err != nil {
 			return err
 		}
@@ -176,13 +238,13 @@ func readTable[T, J any](dir, base string, fromJSON func(J) T) ([]T, bool, error
 
 func identity[T any](v T) T { return v }
 
-// ReadOutputs reads the outputs of a replay from dir: signals, conversations
+// Read reads the outputs of a replay from dir: signals, conversations
 // and orders as single Parquet files, as shards (signals-00001.parquet, ...,
 // as written by distributed engines) or as canonical JSON Lines (a golden
 // set), plus replay.json or counts.json when present. Rows are returned in
 // output order. It is an error if dir has no signals table.
-func ReadOutputs(dir string) (*Outputs, error) {
-	o := &Outputs{}
+func Read(dir string) (*Tables, error) {
+	o := &Tables{}
 	var ok bool
 	var err error
 	if o.Signals, ok, err = readTable(dir, "signals", SignalJSON.Signal); err != nil {
@@ -215,8 +277,9 @@ func ReadOutputs(dir string) (*Outputs, error) {
 	return o, nil
 }
 
-// sortQuarantine sorts quarantined rows by file, then row.
-func sortQuarantine(q []QuarantineRow) {
+// SortQuarantine sorts quarantined rows by file, then row: the order of
+// quarantine.parquet.
+func SortQuarantine(q []QuarantineRow) {
 	slices.SortFunc(q, func(a, b QuarantineRow) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c

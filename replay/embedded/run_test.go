@@ -1,4 +1,4 @@
-package replay
+package embedded
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/synth"
 )
@@ -56,11 +58,36 @@ func writeJSONLEvents(t *testing.T, path string, evs []event.Event) {
 	must(t, f.Close())
 }
 
-func readSummary(t *testing.T, dir string) Summary {
+func must(t *testing.T, err error) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replayInMemory groups events by buyer with a map, runs each buyer through
+// a replay.Buyer and returns the sorted rows and the merged counts: the
+// engine without partitions, spill or workers.
+func replayInMemory(p signal.Params, o replay.Order, evs []event.Event) replay.Output {
+	groups := map[event.BuyerKey][]event.Event{}
+	for _, e := range evs {
+		groups[e.Key()] = append(groups[e.Key()], e)
+	}
+	var out replay.Output
+	for k, g := range groups {
+		replay.NewBuyer(k, p, o).Replay(g, &out)
+	}
+	output.SortSignals(out.Signals)
+	output.SortConversations(out.Conversations)
+	output.SortOrders(out.Orders)
+	return out
+}
+
+func readSummary(t *testing.T, dir string) output.Summary {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, output.SummaryFile))
 	must(t, err)
-	var s Summary
+	var s output.Summary
 	must(t, json.Unmarshal(b, &s))
 	return s
 }
@@ -72,7 +99,7 @@ func readSummary(t *testing.T, dir string) Summary {
 // output budget that forces sorted output runs merged at the end; the output
 // files must be byte-identical and the summaries equal but for run-specific
 // fields. The rows must also equal an independent in-memory replay (group
-// by buyer with a map, ProcessBuyer, sort).
+// by buyer with a map, replay.Buyer, sort).
 func TestRunDeterminism(t *testing.T) {
 	evs, _ := smallLog(t, 2000)
 	if len(evs) < 5000 {
@@ -104,7 +131,7 @@ func TestRunDeterminism(t *testing.T) {
 	if !sb.Spilled {
 		t.Error("run B did not spill; the test wants the spill path")
 	}
-	for _, f := range []string{SignalsFile, ConversationsFile, OrdersFile, QuarantineFile} {
+	for _, f := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile} {
 		a, err := os.ReadFile(filepath.Join(outA, f))
 		must(t, err)
 		b, err := os.ReadFile(filepath.Join(outB, f))
@@ -123,9 +150,9 @@ func TestRunDeterminism(t *testing.T) {
 		t.Errorf("read %d of %d events, %d signals", sa.Counts.Read, len(evs), sa.Outputs.Signals)
 	}
 
-	got, err := ReadOutputs(outA)
+	got, err := output.Read(outA)
 	must(t, err)
-	want := replayInMemory(p, OrderArrival, append([]event.Event(nil), evs...))
+	want := replayInMemory(p, replay.OrderArrival, append([]event.Event(nil), evs...))
 	if !reflect.DeepEqual(got.Signals, want.Signals) || !reflect.DeepEqual(got.Conversations, want.Conversations) ||
 		!reflect.DeepEqual(got.Orders, want.Orders) {
 		t.Errorf("engine rows differ from the in-memory replay: %d/%d signals, %d/%d conversations, %d/%d orders",
@@ -202,7 +229,7 @@ func TestRunTruthEventTime(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "events.parquet")
 	writeParquetEvents(t, in, evs, 4096)
-	s, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Order: OrderEventTime})
+	s, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Order: replay.OrderEventTime})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +285,24 @@ func TestRunProgress(t *testing.T) {
 	for _, want := range []string{"replay: reading events", "replay: running the signal logic"} {
 		if !bytes.Contains(buf.Bytes(), []byte(want)) {
 			t.Errorf("progress output lacks %q: %q", want, buf.String())
+		}
+	}
+}
+
+// TestRunTrace: Config.Trace receives one line per phase (the CLI gives it
+// standard error when SIGNALAB_TRACE is set); without it nothing is traced.
+func TestRunTrace(t *testing.T) {
+	evs, _ := smallLog(t, 100)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "events.parquet")
+	writeParquetEvents(t, in, evs, 1<<20)
+	var buf bytes.Buffer
+	if _, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Trace: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"trace: waited for batches", "trace: partitioned at", "trace: logic at", "trace: written at"} {
+		if !bytes.Contains(buf.Bytes(), []byte(want)) {
+			t.Errorf("trace lacks %q:\n%s", want, buf.String())
 		}
 	}
 }

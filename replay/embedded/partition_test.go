@@ -1,4 +1,4 @@
-package replay
+package embedded
 
 import (
 	"math/rand/v2"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay/wire"
 )
 
 func randomEvent(r *rand.Rand) event.Event {
@@ -44,8 +45,8 @@ func randomEvent(r *rand.Rand) event.Event {
 }
 
 // TestSpillRoundTrip: events with random values in every field (extreme
-// numbers, empty and binary strings, unknown kinds) survive the spill
-// encoding as their logicView, across chunk boundaries and through index().
+// numbers, empty and binary strings, unknown kinds) survive the partition
+// entries as their wire.View, across chunk boundaries and through index().
 func TestSpillRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var p partition
@@ -54,7 +55,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	for range 20000 {
 		e := randomEvent(r)
 		p.add(&e, buyerHash(e.ShopID, e.BuyerID), minChunkSize, &pool)
-		want = append(want, logicView(e))
+		want = append(want, wire.View(e))
 	}
 	data, err := p.load(nil)
 	must(t, err)
@@ -63,15 +64,14 @@ func TestSpillRoundTrip(t *testing.T) {
 	if len(keys) != len(want) {
 		t.Fatalf("%d records, want %d", len(keys), len(want))
 	}
-	d := spillDecoder{b: data}
+	var d wire.Decoder
 	for i, k := range keys {
 		if k.hash != buyerHash(want[i].ShopID, want[i].BuyerID) {
 			t.Fatalf("record %d: hash differs", i)
 		}
-		d.off = k.off
 		var got event.Event
-		if !d.next(&got) {
-			t.Fatalf("record %d: %v", i, d.err)
+		if _, err := d.Decode(data[k.off+8:k.off+k.size], &got); err != nil {
+			t.Fatalf("record %d: %v", i, err)
 		}
 		if !reflect.DeepEqual(got, want[i]) {
 			t.Fatalf("record %d:\n got %+v\nwant %+v", i, got, want[i])

@@ -1,4 +1,4 @@
-package replay
+package output
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func (d *Diff) Equal() bool {
 func (t *TableDiff) equal() bool { return t.Added == 0 && t.Removed == 0 && t.Changed == 0 }
 
 // Compare computes the difference between replays a and b.
-func Compare(a, b *Outputs) *Diff {
+func Compare(a, b *Tables) *Diff {
 	d := &Diff{}
 	d.Signals = diffTable(a.Signals, b.Signals,
 		func(s signal.Signal) string { return s.ShopID + "/" + s.BuyerID + "/" + s.SignalID },
@@ -304,7 +304,7 @@ const (
 // conversations.jsonl, orders.jsonl (canonical JSON Lines, sorted) and
 // counts.json (the deterministic part of sum). Other files in dir (a
 // README.md) are left alone.
-func WriteGolden(dir string, o *Outputs, sum Summary) error {
+func WriteGolden(dir string, o *Tables, sum Summary) error {
 	o.Sort()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create golden folder: %w", err)

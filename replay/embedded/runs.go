@@ -1,0 +1,98 @@
+package embedded
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
+	"github.com/signalab/signalab/signal"
+)
+
+// DefaultOutputRows is the number of output rows (signals, conversations
+// and orders together) the engine holds in memory before it sorts them and
+// spills them to a temporary run (about 300 bytes each in memory).
+const DefaultOutputRows = 1 << 20
+
+// outputRuns collects the output rows of the partitions as workers finish
+// them. Once more than limit rows are held, they are sorted and written as
+// one run per table (uncompressed Parquet in dir); at the end the runs are
+// k-way merged into the output files, so memory for output rows is bounded
+// by limit whatever the input size (output.WriteRun, output.MergeRuns).
+// Without runs the rows stay in memory.
+type outputRuns struct {
+	mu    sync.Mutex
+	dir   string
+	limit int
+	held  []signal.Output // the partitions' rows, concatenated by take
+	n     int             // rows held
+	runs  int             // runs written
+	err   error
+}
+
+// add takes the rows of out (and forgets them in out; the counts stay).
+// The rows are not copied until take concatenates them once, into slices
+// of the exact size.
+func (r *outputRuns) add(out *replay.Output) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held = append(r.held, signal.Output{Signals: out.Signals, Conversations: out.Conversations, Orders: out.Orders})
+	r.n += out.Rows()
+	out.Signals, out.Conversations, out.Orders = nil, nil, nil
+	if r.err == nil && r.n > r.limit {
+		r.err = r.spill()
+	}
+}
+
+// take returns the held rows, concatenated, and forgets them.
+func (r *outputRuns) take() output.Tables {
+	var ns, nc, no int
+	for i := range r.held {
+		ns += len(r.held[i].Signals)
+		nc += len(r.held[i].Conversations)
+		no += len(r.held[i].Orders)
+	}
+	o := output.Tables{Signals: make([]signal.Signal, 0, ns), Conversations: make([]signal.Conversation, 0, nc),
+		Orders: make([]signal.Order, 0, no)}
+	for i := range r.held {
+		o.Signals = append(o.Signals, r.held[i].Signals...)
+		o.Conversations = append(o.Conversations, r.held[i].Conversations...)
+		o.Orders = append(o.Orders, r.held[i].Orders...)
+		r.held[i] = signal.Output{}
+	}
+	r.held, r.n = r.held[:0], 0
+	return o
+}
+
+// spill sorts the held rows and writes them as run number r.runs.
+func (r *outputRuns) spill() error {
+	o := r.take()
+	o.Sort()
+	for _, t := range []struct {
+		base  string
+		write func(string) error
+	}{
+		{"signals", func(p string) error { return output.WriteRun(p, o.Signals) }},
+		{"conversations", func(p string) error { return output.WriteRun(p, o.Conversations) }},
+		{"orders", func(p string) error { return output.WriteRun(p, o.Orders) }},
+	} {
+		if err := t.write(r.runPath(t.base, r.runs)); err != nil {
+			return fmt.Errorf("spill output rows: %w (set --tmp to a folder with free space)", err)
+		}
+	}
+	r.runs++
+	return nil
+}
+
+func (r *outputRuns) runPath(base string, i int) string {
+	return filepath.Join(r.dir, fmt.Sprintf("run-%04d-%s.parquet", i, base))
+}
+
+func (r *outputRuns) paths(base string) []string {
+	p := make([]string, r.runs)
+	for i := range p {
+		p[i] = r.runPath(base, i)
+	}
+	return p
+}

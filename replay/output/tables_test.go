@@ -49,7 +49,7 @@ func replayLog(t *testing.T, buyers int, dir string) {
 	must(t, Write(dir, tables, &sum))
 }
 
-// TestReadOutputsShards: a replay written as shards (signals-00000.parquet,
+// TestReadShards: a replay written as shards (signals-00000.parquet,
 // ..., as distributed engines write them, each shard sorted on its own)
 // reads back as the same rows as the single files, and Compare finds no
 // difference; a golden set (JSON Lines) of it does too.

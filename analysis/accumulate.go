@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/stats"
 )
 
@@ -43,13 +44,13 @@ const (
 	kQuantile
 )
 
-func kindOf(t string) metricKind {
+func kindOf(t metrics.Type) metricKind {
 	switch t {
-	case Proportion:
+	case metrics.Proportion:
 		return kProportion
-	case Ratio:
+	case metrics.Ratio:
 		return kRatio
-	case Quantile:
+	case metrics.Quantile:
 		return kQuantile
 	}
 	return kMean

@@ -29,7 +29,8 @@ type Context struct {
 
 // Analyze reads t once and computes every comparison of cfg.
 func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
-	if err := cfg.check(); err != nil {
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &state{cfg: &cfg, vidx: map[string]int{}, clusters: map[string]int32{},
@@ -75,71 +76,8 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 	return res, nil
 }
 
-func (c *Config) check() error {
-	if c.VariantCol == "" {
-		return fmt.Errorf("no variant column")
-	}
-	if len(c.Metrics) == 0 {
-		return fmt.Errorf("no metrics to analyse")
-	}
-	for _, m := range c.Metrics {
-		switch m.Type {
-		case Proportion, Mean, Quantile:
-			if len(m.Columns) != 1 {
-				return fmt.Errorf("metric %s: a %s metric reads one column", m.Name, m.Type)
-			}
-		case Ratio:
-			if len(m.Columns) != 2 {
-				return fmt.Errorf("metric %s: a ratio metric reads a numerator and a denominator column", m.Name)
-			}
-		default:
-			return fmt.Errorf("metric %s: type %q is not proportion, mean, ratio or quantile", m.Name, m.Type)
-		}
-		if m.Type == Quantile && (m.Q <= 0 || m.Q >= 1) {
-			return fmt.Errorf("metric %s: quantile level %v is not in (0, 1)", m.Name, m.Q)
-		}
-	}
-	if c.Alpha == 0 {
-		c.Alpha = 0.05
-	}
-	if c.Alpha <= 0 || c.Alpha >= 1 {
-		return fmt.Errorf("alpha %v is not in (0, 1)", c.Alpha)
-	}
-	if c.SRMAlpha == 0 {
-		c.SRMAlpha = 0.001
-	}
-	if c.Test == "" {
-		c.Test = "welch"
-	}
-	if c.RelativeCI == "" {
-		c.RelativeCI = "delta"
-	}
-	if c.Correction == "" {
-		c.Correction = "holm"
-	}
-	if _, err := stats.ParseCorrection(c.Correction); err != nil {
-		return err
-	}
-	if c.Test != "welch" && c.Test != "z" {
-		return fmt.Errorf("test %q is not welch or z", c.Test)
-	}
-	if c.RelativeCI != "delta" && c.RelativeCI != "fieller" {
-		return fmt.Errorf("relative_ci %q is not delta or fieller", c.RelativeCI)
-	}
-	if c.Primary == "" {
-		c.Primary = c.Metrics[0].Name
-	}
-	return nil
-}
-
 func (s *state) options(sequential bool) stats.Options {
-	o := stats.Options{Alpha: s.cfg.Alpha}
-	if s.cfg.Test == "z" {
-		o.Test = stats.Z
-	}
-	if s.cfg.RelativeCI == "fieller" {
-		o.RelativeCI = stats.FiellerCI
-	}
+	o := stats.Options{Alpha: s.cfg.Alpha, Test: s.cfg.Test, RelativeCI: s.cfg.RelativeCI}
 	if sequential {
 		n := s.cfg.SequentialTuningN
 		if n <= 0 {
@@ -157,13 +95,13 @@ func (s *state) options(sequential bool) stats.Options {
 func (s *state) compare(i int, c, t *accum, opts stats.Options, cuped bool) stats.Result {
 	m := s.cfg.Metrics[i]
 	switch {
-	case m.Type == Quantile && c.cq != nil && t.cq != nil:
+	case m.Type == metrics.Quantile && c.cq != nil && t.cq != nil:
 		return stats.CompareClusterQuantiles(*c.cq, *t.cq, opts)
-	case m.Type == Quantile:
+	case m.Type == metrics.Quantile:
 		slices.Sort(c.vals)
 		slices.Sort(t.vals)
 		return stats.CompareQuantiles(stats.QuantileCI(c.vals, m.Q, 0.05), stats.QuantileCI(t.vals, m.Q, 0.05), opts)
-	case c.cs != nil || t.cs != nil || m.Type == Ratio:
+	case c.cs != nil || t.cs != nil || m.Type == metrics.Ratio:
 		rc, rt := c.ratioMoments(), t.ratioMoments()
 		if cuped {
 			return stats.CompareRatiosCUPED(rc, rt, opts)
@@ -171,7 +109,7 @@ func (s *state) compare(i int, c, t *accum, opts stats.Options, cuped bool) stat
 		return stats.CompareRatios(rc.Ratio(), rt.Ratio(), opts)
 	default:
 		kind := stats.Mean
-		if m.Type == Proportion {
+		if m.Type == metrics.Proportion {
 			kind = stats.Proportion
 		}
 		if cuped {
@@ -217,7 +155,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 	out := results.Arm{Name: name, Units: a.units, Clusters: a.clusters(),
 		Mean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
 	switch {
-	case m.Type == Quantile && a.cq != nil:
+	case m.Type == metrics.Quantile && a.cq != nil:
 		if a.cq.N > 0 {
 			out.Mean = results.Num(a.cq.Estimate)
 			if a.cq.Reason == "" {
@@ -225,7 +163,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 			}
 		}
 		out.Denominator = results.Num(a.cq.N)
-	case m.Type == Quantile:
+	case m.Type == metrics.Quantile:
 		slices.Sort(a.vals)
 		st := stats.QuantileCI(a.vals, m.Q, 0.05)
 		if st.N > 0 {
@@ -233,7 +171,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 			out.SE = results.Num((st.Upper - st.Lower) / (2 * 1.959963984540054))
 		}
 		out.Denominator = results.Num(st.N)
-	case a.cs != nil || m.Type == Ratio:
+	case a.cs != nil || m.Type == metrics.Ratio:
 		r := a.ratioMoments()
 		out.Numerator, out.Denominator = results.Num(r.SumM), results.Num(r.SumD)
 		if r.SumD != 0 {
@@ -246,7 +184,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 		if mo.N > 0 {
 			out.Mean = results.Num(mo.Sum / mo.N)
 			kind := stats.Mean
-			if m.Type == Proportion {
+			if m.Type == metrics.Proportion {
 				kind = stats.Proportion
 			}
 			out.SE = results.Num(mo.SE(kind))
@@ -287,7 +225,7 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 	m := s.cfg.Metrics[i]
 	seg := s.segNames[sg]
 	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
-	r := results.Row{Metric: m.Name, MetricType: m.Type, Variant: s.variants[vi],
+	r := results.Row{Metric: m.Name, MetricType: m.Type.String(), Variant: s.variants[vi],
 		Segment: seg[0], SegmentValue: seg[1], Population: pops[pop]}
 	empty := &accum{}
 	c, t := empty, empty
@@ -299,7 +237,7 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 			t = &s.cells[sg][vi][pop][i]
 		}
 	}
-	if m.Type == Quantile && s.cfg.ClusterCol != "" {
+	if m.Type == metrics.Quantile && s.cfg.ClusterCol != "" {
 		s.clusterQuantile(m, r, s.variants[ctrl], c)
 		s.clusterQuantile(m, r, s.variants[vi], t)
 	}
@@ -372,7 +310,7 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 	}
 	out.Health = s.health(ctrl, ctx)
 	out.Gates = s.gates(out)
-	if s.primary >= 0 && cfg.Metrics[s.primary].Type != Quantile {
+	if s.primary >= 0 && cfg.Metrics[s.primary].Type != metrics.Quantile {
 		for _, vi := range treatments {
 			for pop := 0; pop < pops; pop++ {
 				if sr := s.timeSeries(ctrl, vi, pop); sr != nil {
@@ -386,10 +324,10 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 		out.Signals = &sig
 	}
 	for i, m := range cfg.Metrics {
-		if cfg.CUPED && !s.cuped(i) && m.Type != Quantile {
+		if cfg.CUPED && !s.cuped(i) && m.Type != metrics.Quantile {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: no pre-period covariate, analysed without CUPED", m.Name))
 		}
-		if i == s.primary && m.Type == Quantile {
+		if i == s.primary && m.Type == metrics.Quantile {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("primary metric %s is a quantile: no daily series", m.Name))
 		}
 	}
@@ -400,7 +338,6 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 // (segment "all", both populations, every metric × variant) and marks
 // significance by the adjusted p-value; segment rows keep their raw p.
 func (s *state) correct(rows []results.Row, family []int) {
-	c, _ := stats.ParseCorrection(s.cfg.Correction)
 	var ps []float64
 	var idx []int
 	for _, k := range family {
@@ -409,7 +346,7 @@ func (s *state) correct(rows []results.Row, family []int) {
 			idx = append(idx, k)
 		}
 	}
-	adj := stats.AdjustPValues(ps, c)
+	adj := stats.AdjustPValues(ps, s.cfg.Correction)
 	for j, k := range idx {
 		rows[k].PValueAdjusted = num(adj[j])
 		rows[k].Significant = adj[j] < s.cfg.Alpha
@@ -419,8 +356,8 @@ func (s *state) correct(rows []results.Row, family []int) {
 func (s *state) experiment(ctrl int) results.Experiment {
 	cfg := s.cfg
 	e := results.Experiment{Name: cfg.Name, Unit: cfg.Unit, AnalysisUnit: cfg.AnalysisUnit,
-		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test,
-		RelativeCI: cfg.RelativeCI, Correction: cfg.Correction, CUPED: cfg.CUPED, Sequential: cfg.Sequential,
+		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test.String(),
+		RelativeCI: cfg.RelativeCI.String(), Correction: cfg.Correction.String(), CUPED: cfg.CUPED, Sequential: cfg.Sequential,
 		Bayesian: cfg.Bayesian, SRMAlpha: cfg.SRMAlpha, Segments: append([]string{}, cfg.Segments...),
 		Window: cfg.Window, PrePeriod: cfg.PrePeriod}
 	if e.Unit == "" {
@@ -448,7 +385,7 @@ func (s *state) metricInfo(ctx Context) []results.Metric {
 	for i, m := range s.cfg.Metrics {
 		info := m.Info
 		if info.Name == "" {
-			info = results.Metric{Name: m.Name, Type: m.Type, Quantile: m.Q}
+			info = results.Metric{Name: m.Name, Type: m.Type.String(), Quantile: m.Q}
 		}
 		info.Primary = m.Name == s.cfg.Primary
 		info.Columns = append([]string{}, m.Columns...)
@@ -653,11 +590,11 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 func (s *state) compareSeries(m Metric, c, t cumSnapshot, sequential, clustered bool) stats.Result {
 	opts := s.options(sequential)
 	opts.Bayesian = stats.Bayesian{}
-	if clustered || m.Type == Ratio {
+	if clustered || m.Type == metrics.Ratio {
 		return stats.CompareRatios(c.rm, t.rm, opts)
 	}
 	kind := stats.Mean
-	if m.Type == Proportion {
+	if m.Type == metrics.Proportion {
 		kind = stats.Proportion
 	}
 	return stats.CompareMeans(stats.Moments{N: c.rm.N, Sum: c.rm.SumM, SumSq: c.rm.SumM2},

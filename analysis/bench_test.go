@@ -96,11 +96,11 @@ func writeBenchUnits(path string, n int) error {
 func benchConfig() Config {
 	return Config{Name: "bench", Unit: "shop_id", ClusterCol: "unit_id", VariantCol: "variant", Control: "control",
 		Variants: nil, Segments: []string{"channel"}, TriggeredCol: "triggered", TimeCol: "started_at",
-		CUPED: true, Primary: "conversion",
+		Options: Options{CUPED: true}, Primary: "conversion",
 		Metrics: []Metric{
-			{Name: "conversion", Type: Proportion, Columns: []string{"m_conversion"}, Covariates: []string{"m_conversion_pre"}},
-			{Name: "revenue", Type: Mean, Columns: []string{"m_revenue"}, Covariates: []string{"m_revenue_pre"}},
-			{Name: "aov", Type: Ratio, Columns: []string{"m_aov_num", "m_aov_den"}},
+			{Name: "conversion", Type: metrics.Proportion, Columns: []string{"m_conversion"}, Covariates: []string{"m_conversion_pre"}},
+			{Name: "revenue", Type: metrics.Mean, Columns: []string{"m_revenue"}, Covariates: []string{"m_revenue_pre"}},
+			{Name: "aov", Type: metrics.Ratio, Columns: []string{"m_aov_num", "m_aov_den"}},
 		}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/stats"
 )
@@ -42,7 +43,7 @@ func clusteredCSV(t *testing.T, shops, m int, shuffle bool) string {
 func clusteredQuantileConfig() Config {
 	return Config{Name: "cq", Salt: "s1", Unit: "shop_id", ClusterCol: "shop", VariantCol: "variant", Control: "control",
 		Variants: []results.Variant{{Name: "control", Weight: 0.5}, {Name: "treatment", Weight: 0.5}},
-		Metrics:  []Metric{{Name: "reply", Type: Quantile, Q: 0.5, Columns: []string{"y"}}}}
+		Metrics:  []Metric{{Name: "reply", Type: metrics.Quantile, Q: 0.5, Columns: []string{"y"}}}}
 }
 
 func analyzeCSV(t *testing.T, cfg Config, p string) *results.Results {

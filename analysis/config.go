@@ -1,25 +1,18 @@
 package analysis
 
 import (
-	"time"
+	"fmt"
 
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/keyerr"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
-)
-
-// Metric types.
-const (
-	Proportion = "proportion"
-	Mean       = "mean"
-	Ratio      = "ratio"
-	Quantile   = "quantile"
+	"github.com/signalab/signalab/stats"
 )
 
 // Metric is one metric to analyse, by table columns.
 type Metric struct {
 	Name string
-	Type string // proportion | mean | ratio | quantile
+	Type metrics.Type
 	// Columns is [value] or, for ratios, [numerator, denominator].
 	Columns []string
 	// Covariates are the matching CUPED pre-period columns (optional).
@@ -31,6 +24,60 @@ type Metric struct {
 	Info results.Metric
 	// MaxDrop, when non-nil, makes the metric a guardrail (relative lift).
 	MaxDrop *float64
+}
+
+// Defaults of the analysis options: a zero Alpha, SRMAlpha or Correction in
+// a Config means these. (Test and RelativeCI default by their zero values,
+// stats.Welch and stats.DeltaCI.)
+const (
+	DefaultAlpha      = 0.05
+	DefaultSRMAlpha   = 0.001
+	DefaultCorrection = stats.HolmCorrection
+)
+
+// Tests and RelativeCIs are the tests and relative-interval methods the
+// analysis offers (a subset of package stats').
+var (
+	Tests       = []stats.Test{stats.Welch, stats.Z}
+	RelativeCIs = []stats.RelativeCI{stats.DeltaCI, stats.FiellerCI}
+)
+
+// Options are how to analyse: experiment.yaml's analysis: block (less
+// srm_alpha and segments, which are the assignment's), which decodes into
+// this struct; Validate is the one judge of these keys.
+type Options struct {
+	Alpha      float64          `yaml:"alpha"`
+	Test       stats.Test       `yaml:"test"`
+	RelativeCI stats.RelativeCI `yaml:"relative_ci"`
+	CUPED      bool             `yaml:"cuped"`
+	Correction stats.Correction `yaml:"correction"`
+	Sequential bool             `yaml:"sequential"`
+	Bayesian   bool             `yaml:"bayesian"`
+}
+
+// DefaultOptions returns the options of a spec that sets none.
+func DefaultOptions() Options {
+	return Options{Alpha: DefaultAlpha, Test: stats.Welch, RelativeCI: stats.DeltaCI, Correction: DefaultCorrection}
+}
+
+// Validate reports every invalid option as a keyerr.List keyed as in the
+// analysis: block ("alpha"). It takes the values as given: zero is not a
+// default here (Analyze fills zero values first).
+func (o *Options) Validate() error {
+	var errs keyerr.List
+	if !(o.Alpha > 0 && o.Alpha < 1) {
+		errs.Add("alpha", "%v is outside (0, 1)", o.Alpha)
+	}
+	if !contains(Tests, o.Test) {
+		errs.Add("test", "%s is not offered by the analysis (want %s)", o.Test, names(Tests))
+	}
+	if !contains(RelativeCIs, o.RelativeCI) {
+		errs.Add("relative_ci", "%s is not offered by the analysis (want %s)", o.RelativeCI, names(RelativeCIs))
+	}
+	if !contains(stats.Corrections, o.Correction) {
+		errs.Add("correction", "%q is not one of %s", o.Correction, names(stats.Corrections))
+	}
+	return errs.Err()
 }
 
 // Config says what to analyse and how.
@@ -57,16 +104,12 @@ type Config struct {
 	TriggeredCol string
 	TimeCol      string
 
-	Alpha      float64
-	Test       string // welch | z
-	RelativeCI string // delta | fieller
-	Correction string // none | holm | bh | ...
-	CUPED      bool
-	Sequential bool
+	Options
 	// SequentialTuningN is N* of the confidence sequence (default 5000).
 	SequentialTuningN float64
-	Bayesian          bool
-	SRMAlpha          float64
+	// SRMAlpha is the SRM threshold reported in results.json and used when
+	// no assign.json is given (default DefaultSRMAlpha).
+	SRMAlpha float64
 	// Salt is the spec's randomization salt; it and the names of the cell
 	// seed the cluster bootstrap of quantile metrics (see quantileSeed).
 	Salt string
@@ -78,58 +121,70 @@ type Config struct {
 	PrePeriod         string
 }
 
-// FromSpec builds the analysis of a units.parquet written by the metrics
-// stage for spec.
-func FromSpec(spec *assign.Spec) (Config, error) {
-	defs, err := metrics.Resolve(spec)
-	if err != nil {
-		return Config{}, err
+// applyDefaults fills the zero values that have a default.
+func (c *Config) applyDefaults() {
+	if c.Alpha == 0 {
+		c.Alpha = DefaultAlpha
 	}
-	a := spec.Analysis
-	cfg := Config{
-		Name: spec.Name, Salt: spec.Salt, Unit: spec.Unit, AnalysisUnit: "conversation",
-		VariantCol: metrics.ColVariant, Primary: spec.Primary, Segments: a.Segments,
-		TriggeredCol: metrics.ColTriggered, TimeCol: metrics.ColStartedAt,
-		Alpha: a.Alpha, Test: a.Test, RelativeCI: a.RelativeCI, Correction: a.Correction,
-		CUPED: a.CUPED, Sequential: a.Sequential, Bayesian: a.Bayesian, SRMAlpha: a.SRMAlpha,
-		PrePeriod: time.Duration(spec.PrePeriod).String(),
+	if c.SRMAlpha == 0 {
+		c.SRMAlpha = DefaultSRMAlpha
 	}
-	if spec.Unit != "conversation_id" {
-		cfg.ClusterCol = metrics.ColUnitID
+	if c.Correction == "" {
+		c.Correction = DefaultCorrection
 	}
-	for _, v := range spec.Variants {
-		cfg.Variants = append(cfg.Variants, results.Variant{Name: v.Name, Weight: v.Weight})
+	if c.Primary == "" && len(c.Metrics) > 0 {
+		c.Primary = c.Metrics[0].Name
 	}
-	if len(spec.Variants) > 0 {
-		cfg.Control = spec.Variants[0].Name
-	}
-	if spec.Window != nil {
-		cfg.Window = &results.Window{Start: spec.Window.Start, End: spec.Window.End}
-	}
-	for _, d := range defs {
-		m := Metric{Name: d.Name, Type: d.Type, Columns: d.Columns, Covariates: d.Covariates, Q: d.Q,
-			Info: results.Metric{Name: d.Name, Type: d.Type, Outcome: d.Outcome, Numerator: d.Numerator,
-				Denominator: d.Denominator, Quantile: d.Q, Primary: d.Name == spec.Primary}}
-		if d.Type != Quantile {
-			m.Info.Window = d.Window.String()
-		}
-		for _, g := range spec.Gates {
-			if g.Metric == d.Name {
-				drop := g.MaxDrop
-				m.MaxDrop = &drop
-				m.Info.Guardrail = &results.Guardrail{MaxDrop: drop}
-			}
-		}
-		cfg.Metrics = append(cfg.Metrics, m)
-	}
-	return cfg, nil
 }
 
-// FromSpecFile loads an experiment.yaml and returns FromSpec of it.
-func FromSpecFile(path string) (Config, error) {
-	spec, err := assign.LoadSpec(path)
-	if err != nil {
-		return Config{}, err
+// Validate reports what makes c unusable: the options (Options.Validate)
+// and the metrics' shapes.
+func (c *Config) Validate() error {
+	var errs keyerr.List
+	errs = append(errs, keyerr.From(c.Options.Validate())...)
+	if c.VariantCol == "" {
+		errs.Add("", "no variant column")
 	}
-	return FromSpec(spec)
+	if len(c.Metrics) == 0 {
+		errs.Add("", "no metrics to analyse")
+	}
+	for _, m := range c.Metrics {
+		switch m.Type {
+		case metrics.Proportion, metrics.Mean, metrics.Quantile:
+			if len(m.Columns) != 1 {
+				errs.Add("", "metric %s: a %s metric reads one column", m.Name, m.Type)
+			}
+		case metrics.Ratio:
+			if len(m.Columns) != 2 {
+				errs.Add("", "metric %s: a ratio metric reads a numerator and a denominator column", m.Name)
+			}
+		default:
+			errs.Add("", "metric %s: type %q is not one of %s", m.Name, m.Type, names(metrics.Types))
+		}
+		if m.Type == metrics.Quantile && (m.Q <= 0 || m.Q >= 1) {
+			errs.Add("", "metric %s: quantile level %v is not in (0, 1)", m.Name, m.Q)
+		}
+	}
+	return errs.Err()
+}
+
+func contains[T comparable](set []T, v T) bool {
+	for _, x := range set {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// names joins the names of vs with ", ".
+func names[T fmt.Stringer](vs []T) string {
+	s := ""
+	for i, v := range vs {
+		if i > 0 {
+			s += ", "
+		}
+		s += v.String()
+	}
+	return s
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/signalab/signalab/metrics"
 )
 
 // FuzzAnalyzeCSV: any CSV gives results or an error, never a panic.
@@ -20,9 +22,9 @@ func FuzzAnalyzeCSV(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, cfg := range []Config{
-			{VariantCol: "v", Metrics: []Metric{{Name: "y", Type: Mean, Columns: []string{"y"}, Covariates: []string{"x"}}}, CUPED: true, Segments: []string{"c"}},
-			{VariantCol: "v", ClusterCol: "c", Metrics: []Metric{{Name: "r", Type: Ratio, Columns: []string{"y", "x"}}}},
-			{VariantCol: "v", Metrics: []Metric{{Name: "q", Type: Quantile, Q: 0.5, Columns: []string{"y"}}}},
+			{VariantCol: "v", Metrics: []Metric{{Name: "y", Type: metrics.Mean, Columns: []string{"y"}, Covariates: []string{"x"}}}, Options: Options{CUPED: true}, Segments: []string{"c"}},
+			{VariantCol: "v", ClusterCol: "c", Metrics: []Metric{{Name: "r", Type: metrics.Ratio, Columns: []string{"y", "x"}}}},
+			{VariantCol: "v", Metrics: []Metric{{Name: "q", Type: metrics.Quantile, Q: 0.5, Columns: []string{"y"}}}},
 		} {
 			tbl, err := OpenTable(p)
 			if err != nil {

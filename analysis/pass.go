@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/signalab/signalab/metrics"
 )
 
 const microsPerDay = 86400 * 1e6
@@ -79,12 +81,12 @@ func (s *state) layout() layout {
 	}
 	for i, m := range cfg.Metrics {
 		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1}
-		if m.Type == Ratio {
+		if m.Type == metrics.Ratio {
 			c.d = at(m.Columns[1])
 		}
 		if s.cuped(i) {
 			c.x = at(m.Covariates[0])
-			if m.Type == Ratio {
+			if m.Type == metrics.Ratio {
 				c.xd = at(m.Covariates[1])
 			}
 		}
@@ -364,7 +366,7 @@ func floorDiv(a int64, b float64) int64 {
 
 func (s *state) cuped(i int) bool {
 	m := s.cfg.Metrics[i]
-	return s.cfg.CUPED && m.Type != Quantile && len(m.Covariates) == len(m.Columns)
+	return s.cfg.CUPED && m.Type != metrics.Quantile && len(m.Covariates) == len(m.Columns)
 }
 
 func (s *state) addVariant(name string) int {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 // writeCSV writes a per-unit table: for each arm, count[v] rows with value v.
@@ -53,8 +55,8 @@ func TestGenericCSVReproducesTT1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{VariantCol: "group", Control: "control", Correction: "none",
-		Metrics: []Metric{{Name: "orders", Type: Mean, Columns: []string{"orders"}}}}
+	cfg := Config{VariantCol: "group", Control: "control", Options: Options{Correction: stats.NoCorrection},
+		Metrics: []Metric{{Name: "orders", Type: metrics.Mean, Columns: []string{"orders"}}}}
 	res, err := Analyze(cfg, tbl, Context{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func TestGenericCSVReproducesGB2Booleans(t *testing.T) {
 	})
 	tbl, _ := OpenTable(p)
 	cfg := Config{VariantCol: "variant", Control: "control",
-		Metrics: []Metric{{Name: "converted", Type: Proportion, Columns: []string{"converted"}}}}
+		Metrics: []Metric{{Name: "converted", Type: metrics.Proportion, Columns: []string{"converted"}}}}
 	res, err := Analyze(cfg, tbl, Context{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func TestGenericCSVNonNumberNamesRowAndColumn(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "u.csv")
 	os.WriteFile(p, []byte("variant,y\ncontrol,1\ntreatment,2\ncontrol,abc\n"), 0o644)
 	tbl, _ := OpenTable(p)
-	_, err := Analyze(Config{VariantCol: "variant", Metrics: []Metric{{Name: "y", Type: Mean, Columns: []string{"y"}}}}, tbl, Context{})
+	_, err := Analyze(Config{VariantCol: "variant", Metrics: []Metric{{Name: "y", Type: metrics.Mean, Columns: []string{"y"}}}}, tbl, Context{})
 	if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(err.Error(), "column y") {
 		t.Fatalf("want an error naming row 3 and column y, got %v", err)
 	}

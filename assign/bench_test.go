@@ -74,16 +74,11 @@ func TestAssignDoesNotAllocate(t *testing.T) {
 // conversation: 100,000 conversations of 20,000 buyers in 2,000 shops, unit
 // buyer_id, with a channel filter and a channel segment.
 func BenchmarkRun(b *testing.B) {
-	s, err := ParseSpec([]byte(`unit: buyer_id
-salt: bench
-variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
-window: {start: 2026-03-01T00:00:00Z, end: 2026-03-29T00:00:00Z}
-filters: {channel: [online_store_chat, messenger]}
-analysis: {segments: [channel]}
-`))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := &Config{Unit: "buyer_id", Salt: "bench", Hash: DefaultHash, Coverage: 1, SRMAlpha: DefaultSRMAlpha,
+		Variants: []Arm{{"control", 0.5}, {"treatment", 0.5}},
+		Window:   &Window{Start: t0, End: t0.AddDate(0, 0, 28)},
+		Filters:  Filters{"channel": {"online_store_chat", "messenger"}},
+		Segments: []string{"channel"}}
 	channels := []string{"online_store_chat", "messenger", "apple_business_chat"}
 	convs := make([]signal.Conversation, 100_000)
 	for i := range convs {

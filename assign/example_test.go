@@ -52,31 +52,24 @@ func ExampleBucketRanges() {
 	// [{0 3334} {3334 6667} {6667 10000}]
 }
 
-// ParseSpec reports every problem with its line and key path.
-func ExampleParseSpec() {
-	_, err := assign.ParseSpec([]byte(`unit: shop_id
-salt: s1
-variants: [{name: control, weight: 0.6}, {name: treatment, weight: -0.1}]
-`))
-	fmt.Println(err)
+// Config.Validate reports every invalid value under its experiment.yaml key.
+func ExampleConfig_Validate() {
+	cfg := &assign.Config{Unit: "shop_id", Salt: "s1", Hash: assign.DefaultHash, Coverage: 1, SRMAlpha: assign.DefaultSRMAlpha,
+		Variants: []assign.Arm{{Name: "control", Weight: 0.6}, {Name: "treatment", Weight: -0.1}}}
+	fmt.Println(cfg.Validate())
 	// Output:
-	// experiment spec: 2 problems:
-	//   line 3: variants[1].weight: -0.1 is negative
-	//   line 3: variants: weights sum to 0.5, want 1 (±1e-06)
+	// variants[1].weight: -0.1 is negative; variants: weights sum to 0.5, want 1 (±1e-06)
 }
 
 // Run assigns the randomization units of a replay's conversations and tests
 // the split for sample ratio mismatch. Buckets (5256, 1374) were checked with
 // testdata/verify_vectors.py's independent hash.
 func ExampleRun() {
-	spec, err := assign.ParseSpec([]byte(`unit: shop_id
-salt: inbox-signals-v1
-variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
-window: {start: 2026-03-01T00:00:00Z, end: 2026-03-29T00:00:00Z}
-`))
-	if err != nil {
-		panic(err)
-	}
+	cfg := &assign.Config{Unit: "shop_id", Salt: "inbox-signals-v1", Hash: assign.GrowthBookV2, Coverage: 1,
+		SRMAlpha: assign.DefaultSRMAlpha,
+		Variants: []assign.Arm{{Name: "control", Weight: 0.5}, {Name: "treatment", Weight: 0.5}},
+		Window: &assign.Window{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+			End: time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)}}
 	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).UnixMicro()
 	convs := []signal.Conversation{
 		{ConversationID: "c1", ShopID: "shop-1", StartedAt: at},
@@ -84,7 +77,7 @@ window: {start: 2026-03-01T00:00:00Z, end: 2026-03-29T00:00:00Z}
 		{ConversationID: "c3", ShopID: "shop-4", StartedAt: at},
 		{ConversationID: "c4", ShopID: "shop-3", StartedAt: at - 48*3600e6}, // before the window
 	}
-	res, err := assign.Run(spec, convs, nil)
+	res, err := assign.Run(cfg, convs, nil)
 	if err != nil {
 		panic(err)
 	}

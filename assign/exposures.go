@@ -163,9 +163,9 @@ func addExample(sum *ExposureSummary, check, id string) {
 
 // indexExposures indexes the log by unit. A variant that the spec does not
 // declare is an error naming the row.
-func indexExposures(spec *Spec, log *ExposureLog) (*exposureIndex, error) {
+func indexExposures(cfg *Config, log *ExposureLog) (*exposureIndex, error) {
 	arm := map[string]int{}
-	for i, v := range spec.Variants {
+	for i, v := range cfg.Variants {
 		arm[v.Name] = i
 	}
 	x := &exposureIndex{path: log.Path, rows: int64(len(log.Exposures)), units: map[string]*exposedUnit{}}
@@ -173,7 +173,7 @@ func indexExposures(spec *Spec, log *ExposureLog) (*exposureIndex, error) {
 		a, ok := arm[e.Variant]
 		if !ok {
 			return nil, fmt.Errorf("exposures %s: row %d: variant %q is not a variant of the experiment (want one of %s)",
-				log.Path, i+1, e.Variant, armNames(spec.Variants))
+				log.Path, i+1, e.Variant, armNames(cfg.Variants))
 		}
 		u := x.units[e.UnitID]
 		if u == nil {
@@ -209,7 +209,7 @@ func (x *exposureIndex) decide(id string, d Decision, arms []Arm, sum *ExposureS
 
 // finish does the log-wide checks (multiple variants, exposure outside the
 // window, units without conversations) and trims the examples.
-func (x *exposureIndex) finish(units map[string]*unitState, spec *Spec, sum *ExposureSummary) {
+func (x *exposureIndex) finish(units map[string]*unitState, cfg *Config, sum *ExposureSummary) {
 	ids := make([]string, 0, len(x.units))
 	for id := range x.units {
 		ids = append(ids, id)
@@ -221,7 +221,7 @@ func (x *exposureIndex) finish(units map[string]*unitState, spec *Spec, sum *Exp
 			sum.MultipleVariants++
 			addExample(sum, "multiple_variants", id)
 		}
-		if w := spec.Window; w != nil && (u.first < w.Start.UnixMicro() || u.first >= w.End.UnixMicro()) {
+		if w := cfg.Window; w != nil && (u.first < w.Start.UnixMicro() || u.first >= w.End.UnixMicro()) {
 			sum.OutsideWindow++
 			addExample(sum, "outside_window", id)
 		}

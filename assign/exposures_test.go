@@ -24,8 +24,8 @@ func writeFile(t *testing.T, name, body string) string {
 // window, the admitted unit missing from the log and the logged unit without
 // conversations.
 func TestExposureLog(t *testing.T) {
-	s := mustSpec(t, runSpec)
-	asg, _ := NewSpecAssigner(s)
+	s := runConfig()
+	asg, _ := NewConfigAssigner(s)
 	hashVariant := func(id string) string {
 		arm, _, _ := asg.Assign(id)
 		return s.Variants[arm].Name
@@ -87,7 +87,7 @@ func TestExposureLog(t *testing.T) {
 }
 
 func TestExposureLogParquetRoundTrip(t *testing.T) {
-	s := mustSpec(t, runSpec)
+	s := runConfig()
 	p := filepath.Join(t.TempDir(), "exp.parquet")
 	rows := []Exposure{{"shop-a", "control", t0.UnixMicro()}, {"shop-b", "treatment", t0.UnixMicro() + 5}}
 	if err := writeParquet(p, rows); err != nil {
@@ -106,7 +106,7 @@ func TestExposureLogParquetRoundTrip(t *testing.T) {
 }
 
 func TestExposureLogErrors(t *testing.T) {
-	s := mustSpec(t, runSpec)
+	s := runConfig()
 	cases := []struct{ name, file, body, want string }{
 		{"unknown variant", "e.csv", "unit_id,variant,first_exposure_time\nu1,treatmnt,2026-03-01T00:00:00Z\n",
 			`row 1: variant "treatmnt" is not a variant of the experiment (want one of control, treatment)`},

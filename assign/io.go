@@ -72,8 +72,8 @@ func ReadConversations(path string, fn func(c *signal.Conversation) error) error
 
 // RunFile assigns the conversations of a conversations.parquet file, streaming
 // them through a Runner.
-func RunFile(spec *Spec, conversationsPath string, exposures *ExposureLog) (*Result, error) {
-	r, err := NewRunner(spec, exposures)
+func RunFile(cfg *Config, conversationsPath string, exposures *ExposureLog) (*Result, error) {
+	r, err := NewRunner(cfg, exposures)
 	if err != nil {
 		return nil, err
 	}

@@ -80,37 +80,6 @@ func ConversationColumn(col string, c *signal.Conversation) (string, bool) {
 	return "", false
 }
 
-// Admit returns "" when conversation c is in the experiment's window (its
-// started_at in [window.start, window.end)) and passes every filter (its
-// column value is in the listed set), else ReasonOutsideWindow or ReasonFiltered.
-func (s *Spec) Admit(c *signal.Conversation) string {
-	if w := s.Window; w != nil {
-		if c.StartedAt < w.Start.UnixMicro() || c.StartedAt >= w.End.UnixMicro() {
-			return ReasonOutsideWindow
-		}
-	}
-	for col, vals := range s.Filters {
-		v, _ := ConversationColumn(col, c)
-		if !slices.Contains(vals, v) {
-			return ReasonFiltered
-		}
-	}
-	return ""
-}
-
-// NewSpecAssigner returns the Assigner of a validated spec: its hash, salt,
-// variants, coverage and namespace.
-func NewSpecAssigner(s *Spec) (*Assigner, error) {
-	a, err := NewAssigner(s.Hash, s.Salt, s.Variants, s.CoverageValue())
-	if err != nil {
-		return nil, err
-	}
-	if ns := s.Namespace; ns != nil {
-		return a.WithNamespace(ns.ID, ns.Range[0], ns.Range[1])
-	}
-	return a, nil
-}
-
 // unitState accumulates one unit's conversations.
 type unitState struct {
 	inWindow bool     // at least one conversation in the window
@@ -125,7 +94,7 @@ type segKey struct{ col, val string }
 // conversation, then call Result. Memory grows with the number of distinct
 // units, not conversations.
 type Runner struct {
-	spec     *Spec
+	cfg      *Config
 	asg      *Assigner
 	exp      *exposureIndex
 	units    map[string]*unitState
@@ -133,17 +102,20 @@ type Runner struct {
 	segments []string
 }
 
-// NewRunner returns a Runner for a validated spec (from LoadSpec or
-// ParseSpec). With a non-nil exposure log, cohorts come from the log instead
-// of the hash (the hash is still computed and compared).
-func NewRunner(spec *Spec, exposures *ExposureLog) (*Runner, error) {
-	asg, err := NewSpecAssigner(spec)
+// NewRunner returns a Runner for a config, which it validates. With a
+// non-nil exposure log, cohorts come from the log instead of the hash (the
+// hash is still computed and compared).
+func NewRunner(cfg *Config, exposures *ExposureLog) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	asg, err := NewConfigAssigner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{spec: spec, asg: asg, units: map[string]*unitState{}, segments: spec.Analysis.Segments}
+	r := &Runner{cfg: cfg, asg: asg, units: map[string]*unitState{}, segments: cfg.Segments}
 	if exposures != nil {
-		if r.exp, err = indexExposures(spec, exposures); err != nil {
+		if r.exp, err = indexExposures(cfg, exposures); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +125,7 @@ func NewRunner(spec *Spec, exposures *ExposureLog) (*Runner, error) {
 // Add records one conversation.
 func (r *Runner) Add(c *signal.Conversation) {
 	r.counts.Read++
-	id := UnitID(r.spec.Unit, c)
+	id := UnitID(r.cfg.Unit, c)
 	if id == "" {
 		r.counts.MissingUnitID++
 	}
@@ -162,7 +134,7 @@ func (r *Runner) Add(c *signal.Conversation) {
 		u = &unitState{}
 		r.units[id] = u
 	}
-	switch r.spec.Admit(c) {
+	switch r.cfg.Admit(c) {
 	case ReasonOutsideWindow:
 		return
 	case ReasonFiltered:
@@ -183,11 +155,11 @@ func (r *Runner) Add(c *signal.Conversation) {
 	}
 }
 
-// Run assigns the randomization units of conversations under spec (validated,
-// as LoadSpec returns it) and computes the SRM checks. With exposures non-nil
-// the logged cohorts are used and checked against the hash.
-func Run(spec *Spec, conversations []signal.Conversation, exposures *ExposureLog) (*Result, error) {
-	r, err := NewRunner(spec, exposures)
+// Run assigns the randomization units of conversations under cfg and
+// computes the SRM checks. With exposures non-nil the logged cohorts are used
+// and checked against the hash.
+func Run(cfg *Config, conversations []signal.Conversation, exposures *ExposureLog) (*Result, error) {
+	r, err := NewRunner(cfg, exposures)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +228,7 @@ func (r *Runner) Result() *Result {
 		out = append(out, a)
 	}
 	if r.exp != nil {
-		r.exp.finish(r.units, r.spec, sum.Exposures)
+		r.exp.finish(r.units, r.cfg, sum.Exposures)
 	}
 	weights := make([]float64, len(arms))
 	for i, a := range arms {
@@ -265,7 +237,7 @@ func (r *Runner) Result() *Result {
 			sum.Arms[i].Share = float64(sum.Arms[i].Units) / float64(sum.Units.InExperiment)
 		}
 	}
-	alpha := r.spec.Analysis.SRMAlpha
+	alpha := r.cfg.SRMAlpha
 	sum.SRM = newSRMCheck(observed, weights, alpha, 1)
 	slices.SortFunc(segKeys, func(a, b segKey) int {
 		if a.col != b.col {
@@ -293,14 +265,14 @@ func total(xs []int64) int64 {
 }
 
 func (r *Runner) newSummary() *Summary {
-	s := r.spec
+	s := r.cfg
 	sum := &Summary{
 		ToolVersion:   buildinfo.Version(),
 		Experiment:    s.Name,
 		Unit:          s.Unit,
 		Hash:          s.Hash,
 		Salt:          s.Salt,
-		Coverage:      s.CoverageValue(),
+		Coverage:      s.Coverage,
 		Namespace:     s.Namespace,
 		Window:        s.Window,
 		Filters:       s.Filters,

@@ -18,28 +18,21 @@ func conv(id, shop, buyer, channel string, at time.Duration) signal.Conversation
 		StartedAt: t0.Add(at).UnixMicro(), LastActivityAt: t0.Add(at).UnixMicro()}
 }
 
-func mustSpec(t *testing.T, y string) *Spec {
-	t.Helper()
-	s, err := ParseSpec([]byte(y))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// runConfig is the assignment of most tests here: shops hashed into two
+// equal arms, conversations of the first week of March 2026 in two channels,
+// SRM also per channel.
+func runConfig() *Config {
+	return &Config{Unit: "shop_id", Salt: "run-test", Hash: DefaultHash, Coverage: 1, SRMAlpha: DefaultSRMAlpha,
+		Variants: []Arm{{"control", 0.5}, {"treatment", 0.5}},
+		Window:   &Window{Start: t0, End: t0.AddDate(0, 0, 7)},
+		Filters:  Filters{"channel": {"online_store_chat", "messenger"}},
+		Segments: []string{"channel"}}
 }
-
-const runSpec = `
-unit: shop_id
-salt: run-test
-variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
-window: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z}
-filters: {channel: [online_store_chat, messenger]}
-analysis: {segments: [channel]}
-`
 
 // TestRunReasons: every unit gets exactly one reason, with the documented
 // precedence, and in-experiment units get the hash's arm.
 func TestRunReasons(t *testing.T) {
-	s := mustSpec(t, runSpec)
+	s := runConfig()
 	convs := []signal.Conversation{
 		conv("c1", "shop-a", "b1", "messenger", time.Hour),             // admitted
 		conv("c2", "shop-a", "b2", "apple_business_chat", 2*time.Hour), // same shop, filtered conversation
@@ -58,7 +51,7 @@ func TestRunReasons(t *testing.T) {
 	if len(res.Assignments) != len(want) {
 		t.Fatalf("%d assignments, want %d: %+v", len(res.Assignments), len(want), res.Assignments)
 	}
-	asg, _ := NewSpecAssigner(s)
+	asg, _ := NewConfigAssigner(s)
 	for i, a := range res.Assignments {
 		if i > 0 && res.Assignments[i-1].UnitID >= a.UnitID {
 			t.Errorf("not sorted at %d", i)
@@ -111,8 +104,8 @@ func TestRunReasons(t *testing.T) {
 // χ² = (600−500)²/500 + (400−500)²/500 = 40 (the issue's published case),
 // not the χ² of 3000 vs 2000 conversations.
 func TestRunSRMOnUnits(t *testing.T) {
-	s := mustSpec(t, runSpec)
-	asg, _ := NewSpecAssigner(s)
+	s := runConfig()
+	asg, _ := NewConfigAssigner(s)
 	var convs []signal.Conversation
 	n := [2]int{}
 	for i := 0; n[0] < 600 || n[1] < 400; i++ {
@@ -169,13 +162,9 @@ func TestSegmentBonferroni(t *testing.T) {
 }
 
 func TestRunNamespaceAndCoverage(t *testing.T) {
-	s := mustSpec(t, `
-unit: buyer_id
-salt: ns-test
-coverage: 0.5
-namespace: {id: inbox, range: [0, 0.5]}
-variants: [{name: a, weight: 0.5}, {name: b, weight: 0.5}]
-`)
+	s := &Config{Unit: "buyer_id", Salt: "ns-test", Hash: DefaultHash, Coverage: 0.5, SRMAlpha: DefaultSRMAlpha,
+		Namespace: &Namespace{ID: "inbox", Range: [2]float64{0, 0.5}},
+		Variants:  []Arm{{"a", 0.5}, {"b", 0.5}}}
 	var convs []signal.Conversation
 	for i := 0; i < 4000; i++ {
 		convs = append(convs, conv("c"+itoa(i), "shop", "buyer-"+itoa(i), "messenger", 0))
@@ -200,7 +189,7 @@ variants: [{name: a, weight: 0.5}, {name: b, weight: 0.5}]
 }
 
 func TestWriteReadOutputs(t *testing.T) {
-	s := mustSpec(t, runSpec)
+	s := runConfig()
 	convs := []signal.Conversation{
 		conv("c1", "shop-a", "b1", "messenger", time.Hour),
 		conv("c2", "shop-b", "b2", "messenger", time.Hour),

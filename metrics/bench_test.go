@@ -1,10 +1,11 @@
-package metrics
+package metrics_test
 
 import (
 	"os"
 	"testing"
 
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
+	"github.com/signalab/signalab/metrics"
 )
 
 // BenchmarkBuild runs the metrics stage on a replay output folder named by
@@ -15,13 +16,14 @@ func BenchmarkBuild(b *testing.B) {
 	if dir == "" || specPath == "" {
 		b.Skip("set SIGNALAB_BENCH_REPLAY and SIGNALAB_BENCH_SPEC")
 	}
-	spec, err := assign.LoadSpec(specPath)
+	spec, err := experiment.Load(specPath)
 	if err != nil {
 		b.Fatal(err)
 	}
+	ms := spec.MetricsSpec()
 	out := b.TempDir()
 	for i := 0; i < b.N; i++ {
-		if _, err := Build(Options{Spec: spec, In: []string{dir}, Out: out}); err != nil {
+		if _, err := metrics.Build(metrics.Options{Spec: ms, In: []string{dir}, Out: out}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/internal/columnar"
@@ -52,7 +51,8 @@ type ArmCount struct {
 
 // Options configure Build.
 type Options struct {
-	Spec *assign.Spec
+	// Spec is the experiment's metrics and design (validated).
+	Spec *Spec
 	// In are the folders holding conversations.parquet, orders.parquet,
 	// assignments.parquet and (optionally) signals.parquet; each file is
 	// taken from the first folder that has it (e.g. the replay's and the
@@ -74,10 +74,7 @@ func Build(opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	arms := make([]string, len(spec.Variants))
-	for i, v := range spec.Variants {
-		arms[i] = v.Name
-	}
+	arms := spec.Variants
 	for _, name := range []string{ConversationsFile, OrdersFile} {
 		if err := checkSingleFile(opts.In, name); err != nil {
 			return nil, err
@@ -112,24 +109,24 @@ func Build(opts Options) (*Summary, error) {
 	}
 	sum.Signals.ByKind = kinds
 	sum.ToolVersion = buildinfo.Version()
-	sum.Experiment = spec.Name
+	sum.Experiment = spec.Experiment
 	sum.Unit = spec.Unit
 	sum.Window = b.window.String()
 	for i, d := range defs {
-		m := results.Metric{Name: d.Name, Type: d.Type, Outcome: d.Outcome, Numerator: d.Numerator,
+		m := results.Metric{Name: d.Name, Type: d.Type.String(), Outcome: d.Outcome, Numerator: d.Numerator,
 			Denominator: d.Denominator, Quantile: d.Q, Columns: d.Columns, Covariates: d.Covariates,
-			Primary: d.Name == spec.Primary}
+			Primary: d.Name == spec.PrimaryName()}
 		if m.Covariates == nil {
 			m.Covariates = []string{}
 		}
-		if d.Type != "quantile" || orderOutcome(d.Outcome) {
+		if d.Type != Quantile || orderOutcome(d.Outcome) {
 			m.Window = d.Window.String()
 		}
 		if d.Cap != nil {
 			m.Cap = &results.Cap{Percentile: d.Cap.Percentile, Value: d.Cap.Value,
 				Threshold: results.Num(caps[i].threshold), Capped: caps[i].capped}
 		}
-		for _, g := range spec.Gates {
+		for _, g := range spec.Guardrails {
 			if g.Metric == d.Name {
 				m.Guardrail = &results.Guardrail{MaxDrop: g.MaxDrop}
 			}
@@ -189,7 +186,7 @@ type capState struct {
 
 // builder joins conversations with orders and assignments.
 type builder struct {
-	spec        *assign.Spec
+	spec        *Spec
 	defs        []Def
 	arms        []string
 	assignments map[string]int8
@@ -212,7 +209,7 @@ type filter struct {
 func (b *builder) setup() error {
 	b.window = DefaultWindow
 	for _, d := range b.defs {
-		if d.Name == b.spec.Primary && d.Type != "quantile" {
+		if d.Name == b.spec.PrimaryName() && d.Type != Quantile {
 			b.window = d.Window
 		}
 	}
@@ -220,7 +217,7 @@ func (b *builder) setup() error {
 		b.hasWindow = true
 		b.winStart, b.winEnd = w.Start.UnixMicro(), w.End.UnixMicro()
 	}
-	b.pre = time.Duration(b.spec.PrePeriod).Microseconds()
+	b.pre = b.spec.PrePeriod.Microseconds()
 	keys := make([]string, 0, len(b.spec.Filters))
 	for k := range b.spec.Filters {
 		keys = append(keys, k)
@@ -359,7 +356,7 @@ func (b *builder) compute(u *unit) {
 	k, kc := 0, 0
 	for _, d := range b.defs {
 		to := c.started + d.Window.Microseconds()
-		prop := d.Type == "proportion"
+		prop := d.Type == Proportion
 		for _, o := range d.outcomes() {
 			u.values[k], u.valid[k] = outcome(o, c, u.orders, c.started, to)
 			if prop {

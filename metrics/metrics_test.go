@@ -12,6 +12,7 @@ import (
 
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/columnar"
+	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -41,29 +42,29 @@ func writeRows[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
-const fixtureSpec = `name: fixture
-unit: buyer_id
-salt: s
-variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
-window: {start: 2026-03-01T00:00:00Z, end: 2026-03-29T00:00:00Z}
-pre_period: 168h
-metrics:
-  - {name: conversion, type: proportion, outcome: orders, window: 72h}
-  - {name: revenue, type: mean, outcome: revenue_cents, window: 24h, cap: {value: 5000}}
-  - {name: aov, type: ratio, numerator: revenue_cents, denominator: orders, window: 72h}
-  - {name: reply, type: quantile, q: 0.5, outcome: first_merchant_reply_minutes}
-analysis: {cuped: true, segments: [channel]}
-`
+// fixtureSpec is the experiment of the fixture: buyer_id units, March 2026,
+// a 168h pre-period with CUPED, and one metric of each type.
+func fixtureSpec() *Spec {
+	return &Spec{
+		Experiment: "fixture", Unit: "buyer_id", Variants: []string{"control", "treatment"},
+		Window:    &results.Window{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)},
+		PrePeriod: 168 * time.Hour, CUPED: true,
+		Metrics: []Metric{
+			{Name: "conversion", Type: Proportion, Outcome: Orders, Window: 72 * time.Hour},
+			{Name: "revenue", Type: Mean, Outcome: RevenueCents, Window: 24 * time.Hour, Cap: &Cap{Value: 5000}},
+			{Name: "aov", Type: Ratio, Numerator: RevenueCents, Denominator: Orders, Window: 72 * time.Hour},
+			{Name: "reply", Type: Quantile, Q: 0.5, Outcome: FirstMerchantReplyMinutes},
+		},
+	}
+}
 
 // fixture writes a hand-made replay + assign output (see the comments for
 // the expected values, computed by hand).
-func fixture(t *testing.T, convs []signal.Conversation) (dir string, spec *assign.Spec) {
+func fixture(t *testing.T, convs []signal.Conversation) (dir string, spec *Spec) {
 	t.Helper()
 	dir = t.TempDir()
-	sp := filepath.Join(dir, "experiment.yaml")
-	os.WriteFile(sp, []byte(fixtureSpec), 0o644)
-	spec, err := assign.LoadSpec(sp)
-	if err != nil {
+	spec = fixtureSpec()
+	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	writeRows(t, filepath.Join(dir, ConversationsFile), convs)
@@ -173,7 +174,7 @@ func TestBuildAttributionCapsCovariatesExclusions(t *testing.T) {
 
 func TestBuildPercentileCap(t *testing.T) {
 	dir, spec := fixture(t, fixtureConversations())
-	spec.Metrics[1].Cap = &assign.Cap{Percentile: 0.5}
+	spec.Metrics[1].Cap = &Cap{Percentile: 0.5}
 	sum, err := Build(Options{Spec: spec, In: []string{dir}, Out: dir})
 	if err != nil {
 		t.Fatal(err)

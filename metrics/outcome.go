@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"github.com/signalab/signalab/assign"
 )
 
-// The per-conversation outcome columns of units.parquet (assign.OutcomeColumns).
+// The per-conversation outcome columns of units.parquet: what a metric's
+// outcome, numerator or denominator may name.
 const (
 	Converted                 = "converted"
 	Orders                    = "orders"
@@ -114,8 +113,9 @@ func outcome(name string, c *conv, bo *buyerOrders, from, to int64) (v float64, 
 
 // Def is one metric of the spec resolved to unit-table columns.
 type Def struct {
-	assign.MetricSpec
-	// Window is the attribution window.
+	Metric
+	// Window is the attribution window (DefaultWindow when the metric
+	// gives none).
 	Window time.Duration
 	// Columns are the value column, or numerator and denominator columns.
 	Columns []string
@@ -132,33 +132,32 @@ type Def struct {
 // Covariates exist when the spec has a pre_period, CUPED is on, and every
 // outcome the metric reads is order-based (converted, orders, revenue_cents)
 // or conversations; quantile metrics get none.
-func Resolve(spec *assign.Spec) ([]Def, error) {
+func Resolve(spec *Spec) ([]Def, error) {
 	out := make([]Def, 0, len(spec.Metrics))
-	cuped := spec.Analysis.CUPED && spec.PrePeriod > 0
+	cuped := spec.CUPED && spec.PrePeriod > 0
 	for i, m := range spec.Metrics {
-		d := Def{MetricSpec: m, Window: time.Duration(m.Window)}
+		d := Def{Metric: m, Window: m.Window}
 		if d.Window <= 0 {
 			d.Window = DefaultWindow
 		}
 		var outs []string
 		switch m.Type {
-		case "proportion", "mean", "quantile":
+		case Proportion, Mean, Quantile:
 			d.Columns = []string{"m_" + m.Name}
 			outs = []string{m.Outcome}
-		case "ratio":
+		case Ratio:
 			d.Columns = []string{"m_" + m.Name + "_num", "m_" + m.Name + "_den"}
 			outs = []string{m.Numerator, m.Denominator}
 		default:
-			return nil, fmt.Errorf("metrics[%d].type: %q is not proportion, mean, ratio or quantile", i, m.Type)
+			return nil, fmt.Errorf("metrics[%d].type: %q is not %s", i, m.Type, typeList(" or "))
 		}
-		for j, o := range outs {
+		for _, o := range outs {
 			if !isOutcome(o) {
 				return nil, fmt.Errorf("metrics[%d] (%s): outcome %q is not a unit-table column (want one of %v)", i, m.Name, o, OutcomeNames)
 			}
-			_ = j
 		}
-		if cuped && m.Type != "quantile" && allOrderBased(outs) {
-			if m.Type == "ratio" {
+		if cuped && m.Type != Quantile && allOrderBased(outs) {
+			if m.Type == Ratio {
 				d.Covariates = []string{"m_" + m.Name + "_pre_num", "m_" + m.Name + "_pre_den"}
 			} else {
 				d.Covariates = []string{"m_" + m.Name + "_pre"}
@@ -189,7 +188,7 @@ func allOrderBased(outs []string) bool {
 
 // outcomes returns the outcome columns a metric reads.
 func (d *Def) outcomes() []string {
-	if d.Type == "ratio" {
+	if d.Type == Ratio {
 		return []string{d.Numerator, d.Denominator}
 	}
 	return []string{d.Outcome}

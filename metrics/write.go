@@ -50,7 +50,7 @@ func (b *builder) schema() *arrow.Schema {
 	}
 	for _, d := range b.defs {
 		for _, c := range d.Columns {
-			fields = append(fields, arrow.Field{Name: c, Type: f64, Nullable: d.Type == "quantile"})
+			fields = append(fields, arrow.Field{Name: c, Type: f64, Nullable: d.Type == Quantile})
 		}
 	}
 	for _, d := range b.defs {

@@ -14,7 +14,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
@@ -23,10 +22,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the expected files of testdata/replay cases and the golden set")
 
-// caseParams is the optional params.yaml of a logic case.
+// caseParams is the optional params.yaml of a logic case: a signals: block
+// as in experiment.yaml (absent keys keep the defaults) and the order.
 type caseParams struct {
-	Signals assign.SignalsSpec `yaml:"signals"`
-	Order   string             `yaml:"order"`
+	Signals signal.Params `yaml:"signals"`
+	Order   string        `yaml:"order"`
 }
 
 func loadCaseParams(t *testing.T, dir string) (signal.Params, replay.Order) {
@@ -38,7 +38,7 @@ func loadCaseParams(t *testing.T, dir string) (signal.Params, replay.Order) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cp caseParams
+	cp := caseParams{Signals: signal.DefaultParams()}
 	if err := yaml.Unmarshal(b, &cp); err != nil {
 		t.Fatalf("%s/params.yaml: %v", dir, err)
 	}
@@ -46,7 +46,10 @@ func loadCaseParams(t *testing.T, dir string) (signal.Params, replay.Order) {
 	if err != nil {
 		t.Fatalf("%s/params.yaml: %v", dir, err)
 	}
-	return cp.Signals.Params(), o
+	if err := cp.Signals.Validate(); err != nil {
+		t.Fatalf("%s/params.yaml: signals: %v", dir, err)
+	}
+	return cp.Signals, o
 }
 
 // caseEvent is the JSON form of an event in the case files: the v1 schema

@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"fmt"
 	"math"
 	"sort"
 
@@ -147,26 +146,6 @@ const (
 	BYCorrection         Correction = "by"
 	HochbergCorrection   Correction = "hochberg"
 )
-
-// ParseCorrection reads a correction name (case as written in experiment.yaml:
-// none, holm, bh (or benjamini-hochberg), bonferroni, by, hochberg).
-func ParseCorrection(s string) (Correction, error) {
-	switch s {
-	case "", "none":
-		return NoCorrection, nil
-	case "holm":
-		return HolmCorrection, nil
-	case "bh", "benjamini-hochberg", "fdr":
-		return BHCorrection, nil
-	case "bonferroni":
-		return BonferroniCorrection, nil
-	case "by", "benjamini-yekutieli":
-		return BYCorrection, nil
-	case "hochberg":
-		return HochbergCorrection, nil
-	}
-	return "", fmt.Errorf("unknown correction %q (want none, holm, bh, bonferroni, by or hochberg)", s)
-}
 
 // AdjustPValues applies the correction c to p.
 func AdjustPValues(p []float64, c Correction) []float64 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/experiment"
 )
 
 // collect generates cfg and returns every row and the truth.
@@ -390,7 +391,7 @@ func TestWriteDirRoundTrip(t *testing.T) {
 // TestDemoSpecMatchesDefaults keeps testdata/experiment.yaml and the
 // generator's defaults in step: unit, salt, hash, split, window, pre-period.
 func TestDemoSpecMatchesDefaults(t *testing.T) {
-	spec, err := assign.LoadSpec(filepath.Join("..", "testdata", "experiment.yaml"))
+	spec, err := experiment.Load(filepath.Join("..", "testdata", "experiment.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,10 +405,10 @@ func TestDemoSpecMatchesDefaults(t *testing.T) {
 	if spec.Window == nil || !spec.Window.Start.Equal(d.WindowStart) || !spec.Window.End.Equal(d.windowEnd()) {
 		t.Errorf("spec window %+v, generator [%v, %v)", spec.Window, d.WindowStart, d.windowEnd())
 	}
-	if got := time.Duration(spec.PrePeriod); got != time.Duration(d.PreDays)*24*time.Hour {
+	if got := spec.PrePeriod; got != time.Duration(d.PreDays)*24*time.Hour {
 		t.Errorf("spec pre_period %v, generator %d days", got, d.PreDays)
 	}
-	if p := spec.Signals.Params(); p != d.Params {
+	if p := spec.Signals; p != d.Params {
 		t.Errorf("spec signal params %+v, generator %+v", p, d.Params)
 	}
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signalab/signalab/analysis"
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 func init() { register(newAnalyzeCmd) }
@@ -35,14 +37,14 @@ type analyzeOptions struct {
 	Triggered  string
 	Time       string
 	Alpha      float64
-	Test       string
-	Correction string
+	Test       stats.Test
+	Correction stats.Correction
 	Sequential bool
 	Bayesian   bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
-	var opts analyzeOptions
+	opts := analyzeOptions{Test: stats.Welch, Correction: analysis.DefaultCorrection}
 	c := &cobra.Command{
 		Use:   "analyze (--experiment F | --variant COL --metric COL:TYPE ...) --units FILE --out DIR",
 		Short: "Compute lift with significance from a per-unit table",
@@ -85,8 +87,9 @@ delta-method ratio of per-cluster sums).`,
 	f.StringVar(&opts.Triggered, "triggered", "", "generic table: boolean column of the triggered population")
 	f.StringVar(&opts.Time, "time", "", "generic table: timestamp column for the daily series")
 	f.Float64Var(&opts.Alpha, "alpha", 0.05, "generic table: significance level")
-	f.StringVar(&opts.Test, "test", "welch", "generic table: welch or z")
-	f.StringVar(&opts.Correction, "correction", "holm", "generic table: none, holm or bh (across metrics × variants)")
+	f.Var(&textFlag{&opts.Test, "test"}, "test", "generic table: the test, one of "+namesOf(analysis.Tests))
+	f.Var(&textFlag{&opts.Correction, "correction"}, "correction",
+		"generic table: correction across metrics × variants, one of "+namesOf(stats.Corrections))
 	f.BoolVar(&opts.Sequential, "sequential", false, "generic table: add confidence sequences")
 	f.BoolVar(&opts.Bayesian, "bayesian", false, "generic table: add chance to win and risk")
 	return c
@@ -108,11 +111,11 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 	var cfg analysis.Config
 	var ctx analysis.Context
 	if opts.Experiment != "" {
-		spec, err := assign.LoadSpec(opts.Experiment)
+		spec, err := experiment.Load(opts.Experiment)
 		if err != nil {
 			return err
 		}
-		if cfg, err = analysis.FromSpec(spec); err != nil {
+		if cfg, err = spec.AnalysisConfig(); err != nil {
 			return err
 		}
 		if ctx, err = analysis.LoadContext(append(opts.In, filepath.Dir(opts.Units))...); err != nil {
@@ -151,8 +154,9 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 	cfg := analysis.Config{Name: filepath.Base(opts.Units), VariantCol: opts.Variant, Control: opts.Control,
 		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
-		TriggeredCol: opts.Triggered, TimeCol: opts.Time, Alpha: opts.Alpha, Test: opts.Test,
-		Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian, RelativeCI: "delta"}
+		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
+		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: stats.DeltaCI,
+			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian}}
 	if len(opts.Metrics) == 0 {
 		return cfg, exitcode.Usagef(analyzeHint, "analyze: give at least one --metric COL:TYPE with --variant")
 	}
@@ -171,7 +175,7 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 		}
 		m := &cfg.Metrics[i]
 		m.Covariates = strings.Split(cols, "/")
-		if len(m.Covariates) != len(m.Columns) || slices.Contains(m.Covariates, "") || m.Type == analysis.Quantile {
+		if len(m.Covariates) != len(m.Columns) || slices.Contains(m.Covariates, "") || m.Type == metrics.Quantile {
 			return cfg, exitcode.Usagef(analyzeHint, "analyze: --cuped %q: a %s metric takes %d covariate column(s)", c, m.Type, len(m.Columns))
 		}
 		cfg.CUPED = true
@@ -191,17 +195,20 @@ func parseMetricFlag(s string) (analysis.Metric, error) {
 	if len(parts) < 2 || parts[0] == "" {
 		return m, fmt.Errorf("want COL:TYPE with TYPE proportion, mean, ratio (NUM/DEN:ratio) or quantile (COL:quantile:Q)")
 	}
-	m.Type = parts[1]
+	var err error
+	if m.Type, err = metrics.ParseType(parts[1]); err != nil {
+		return m, err
+	}
 	switch m.Type {
-	case analysis.Proportion, analysis.Mean:
+	case metrics.Proportion, metrics.Mean:
 		m.Columns = []string{parts[0]}
-	case analysis.Ratio:
+	case metrics.Ratio:
 		nd := strings.Split(parts[0], "/")
 		if len(nd) != 2 || nd[0] == "" || nd[1] == "" {
 			return m, fmt.Errorf("a ratio metric is NUM/DEN:ratio")
 		}
 		m.Columns = nd
-	case analysis.Quantile:
+	case metrics.Quantile:
 		if len(parts) != 3 {
 			return m, fmt.Errorf("a quantile metric is COL:quantile:Q, e.g. reply_minutes:quantile:0.5")
 		}
@@ -210,10 +217,8 @@ func parseMetricFlag(s string) (analysis.Metric, error) {
 			return m, fmt.Errorf("quantile level %q is not a number in (0, 1)", parts[2])
 		}
 		m.Columns, m.Q = []string{parts[0]}, q
-	default:
-		return m, fmt.Errorf("type %q is not proportion, mean, ratio or quantile", m.Type)
 	}
-	if len(parts) > 2 && m.Type != analysis.Quantile {
+	if len(parts) > 2 && m.Type != metrics.Quantile {
 		return m, fmt.Errorf("unexpected %q after the type", strings.Join(parts[2:], ":"))
 	}
 	m.Name = name
@@ -243,4 +248,13 @@ func printResults(w io.Writer, r *results.Results) {
 		}
 		fmt.Fprintf(w, "gate %s: %s (%s)\n", g.Name, status, g.Reason)
 	}
+}
+
+// namesOf joins the names of vs with ", ".
+func namesOf[T fmt.Stringer](vs []T) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return strings.Join(out, ", ")
 }

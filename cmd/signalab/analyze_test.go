@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
 )
 
@@ -93,7 +94,14 @@ func TestAnalyzeErrors(t *testing.T) {
 		want []string
 	}{
 		{[]string{"analyze", "--units", csv, "--out", t.TempDir()}, 2, []string{"--experiment", "Try:"}},
-		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:median", "--out", t.TempDir()}, 2, []string{"median", "Try:"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:median", "--out", t.TempDir()}, 2,
+			[]string{`--metric "orders:median": unknown metric type "median" (want proportion, mean, ratio or quantile)`, "Try:"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:mean", "--test", "t", "--out", t.TempDir()}, 2,
+			[]string{`invalid argument "t" for "--test" flag: unknown test "t" (want welch, z or pooled)`, "Try:"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:mean", "--test", "pooled", "--out", t.TempDir()}, 2,
+			[]string{"test: pooled is not offered by the analysis (want welch, z)"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:mean", "--correction", "sidak", "--out", t.TempDir()}, 2,
+			[]string{`unknown correction "sidak" (want none, holm, bh, bonferroni, by or hochberg)`}},
 		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:ratio", "--out", t.TempDir()}, 2, []string{"NUM/DEN:ratio"}},
 		{[]string{"analyze", "--units", bad, "--variant", "group", "--metric", "y:mean", "--out", t.TempDir()}, 2, []string{"row 3", "column y", `"n/a"`}},
 		{[]string{"analyze", "--units", csv, "--variant", "nosuch", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{"nosuch", "have:"}},
@@ -118,7 +126,7 @@ func TestAnalyzeErrors(t *testing.T) {
 
 func TestParseMetricFlag(t *testing.T) {
 	m, err := parseMetricFlag("aov=revenue/orders:ratio")
-	if err != nil || m.Name != "aov" || m.Type != "ratio" || m.Columns[0] != "revenue" || m.Columns[1] != "orders" {
+	if err != nil || m.Name != "aov" || m.Type != metrics.Ratio || m.Columns[0] != "revenue" || m.Columns[1] != "orders" {
 		t.Errorf("%+v %v", m, err)
 	}
 	m, err = parseMetricFlag("reply:quantile:0.9")

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 )
 
@@ -67,7 +68,7 @@ func assignRun(opts assignOptions, stdout, stderr io.Writer) error {
 	case opts.Out == "":
 		return exitcode.Usagef(hint, "assign: --out is required")
 	}
-	spec, err := assign.LoadSpec(opts.Experiment)
+	spec, err := experiment.Load(opts.Experiment)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func assignRun(opts assignOptions, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	res, err := assign.RunFile(spec, in, log)
+	res, err := assign.RunFile(spec.AssignConfig(), in, log)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/signal"
 )
@@ -36,11 +37,11 @@ func assignFixture(t *testing.T, nControl, nTreatment int) (spec, in string) {
 	if err := os.WriteFile(spec, []byte(assignTestSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := assign.LoadSpec(spec)
+	s, err := experiment.Load(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := assign.NewSpecAssigner(s)
+	a, err := assign.NewConfigAssigner(s.AssignConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

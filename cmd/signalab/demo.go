@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
@@ -125,7 +125,7 @@ func demoRun(opts demoOptions, stdout, stderr io.Writer) error {
 	if err := atomicfile.WriteBytes(specPath, []byte(demoSpec)); err != nil {
 		return err
 	}
-	res, err := analysis.RunPipeline(analysis.PipelineConfig{SpecPath: specPath,
+	res, err := experiment.Run(experiment.RunConfig{SpecPath: specPath,
 		Events: []string{filepath.Join(genDir, synth.EventsFile)}, Out: opts.Out, Order: replay.OrderArrival,
 		Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {

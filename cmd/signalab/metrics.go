@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/metrics"
 )
@@ -57,11 +57,11 @@ func metricsRun(opts metricsOptions, stdout, stderr io.Writer) error {
 	case opts.Out == "":
 		return exitcode.Usagef(hint, "metrics: --out is required")
 	}
-	spec, err := assign.LoadSpec(opts.Experiment)
+	spec, err := experiment.Load(opts.Experiment)
 	if err != nil {
 		return err
 	}
-	sum, err := metrics.Build(metrics.Options{Spec: spec, In: opts.In, Out: opts.Out, Log: stderr})
+	sum, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: opts.In, Out: opts.Out, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/embedded"
@@ -97,16 +97,9 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return exitcode.Usagef(hint+" --order event-time", "replay: --order: %v", err)
 	}
-	params := signal.DefaultParams()
-	if opts.Experiment != "" {
-		spec, err := assign.LoadSpec(opts.Experiment)
-		if err != nil {
-			return err
-		}
-		params = spec.Signals.Params()
-	}
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("replay: %s: %w", experimentName(opts.Experiment), err)
+	params, err := experiment.Signals(opts.Experiment)
+	if err != nil {
+		return err
 	}
 	cfg := embedded.Config{Events: opts.Events, Out: opts.Out, Params: params, Order: order,
 		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, Trace: traceWriter(stderr)}
@@ -187,13 +180,6 @@ func traceWriter(stderr io.Writer) io.Writer {
 
 // replayMemoryLimit is the default soft memory limit of signalab replay.
 const replayMemoryLimit = 800 << 20
-
-func experimentName(path string) string {
-	if path == "" {
-		return "default parameters"
-	}
-	return path
-}
 
 func writeReplaySummary(w io.Writer, s *output.Summary, out string) {
 	c := s.Counts

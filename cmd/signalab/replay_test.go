@@ -307,3 +307,39 @@ func TestReplayTrace(t *testing.T) {
 		t.Errorf("with SIGNALAB_TRACE=1: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// refusedSpecs lists testdata/specs/refused/*.yaml with the message each
+// must be refused with (its first line, "# want: ...").
+func refusedSpecs(t *testing.T, root string) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(root, "testdata", "specs", "refused", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no refused specs under %s: %v", root, err)
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		want, ok := strings.CutPrefix(first, "# want: ")
+		if !ok {
+			t.Fatalf("%s: first line is not # want: ...", p)
+		}
+		out[p] = want
+	}
+	return out
+}
+
+// TestRefusedSpecs: signalab replay refuses each spec of
+// testdata/specs/refused with its expected message (signalab-beam's
+// TestRefusedSpecsLikeSignalab checks the same files and messages).
+func TestRefusedSpecs(t *testing.T) {
+	for path, want := range refusedSpecs(t, filepath.Join("..", "..")) {
+		code, _, stderr := runCLI(t, "replay", "--events", "events.parquet", "--out", t.TempDir(), "--experiment", path)
+		if got := "signalab: " + path + ": " + want + "\n"; code != 2 || stderr != got {
+			t.Errorf("%s: exit %d, stderr\n%q\nwant exit 2 and\n%q", filepath.Base(path), code, stderr, got)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
@@ -78,7 +78,7 @@ func runRun(opts runOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return exitcode.Usagef(hint, "run: --order: %v", err)
 	}
-	res, err := analysis.RunPipeline(analysis.PipelineConfig{SpecPath: opts.Spec, Events: opts.Events, Out: opts.Out,
+	res, err := experiment.Run(experiment.RunConfig{SpecPath: opts.Spec, Events: opts.Events, Out: opts.Out,
 		Order: order, Workers: opts.Workers, Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {
 		return err

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signalab/signalab/analysis"
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/synth"
 )
 
@@ -63,7 +62,7 @@ func TestRunPipelineAndGates(t *testing.T) {
 			t.Errorf("missing output: %v", err)
 		}
 	}
-	var m analysis.Manifest
+	var m experiment.Manifest
 	b, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
@@ -124,7 +123,7 @@ func TestDemoSmall(t *testing.T) {
 // TestDemoSpecMatchesTestdata: the demo's spec is testdata/experiment.yaml,
 // and both describe the experiment the generator plants by default.
 func TestDemoSpecMatchesTestdata(t *testing.T) {
-	spec, err := assign.ParseSpec([]byte(demoSpec))
+	spec, err := experiment.Parse([]byte(demoSpec))
 	if err != nil {
 		t.Fatalf("demo spec: %v", err)
 	}
@@ -138,7 +137,7 @@ func TestDemoSpecMatchesTestdata(t *testing.T) {
 	cfg := synth.DefaultConfig()
 	if spec.Unit != cfg.Unit || spec.Salt != cfg.Salt || spec.Hash != cfg.Hash ||
 		!spec.Window.Start.Equal(cfg.WindowStart) || !spec.Window.End.Equal(cfg.WindowStart.AddDate(0, 0, cfg.Days)) ||
-		time.Duration(spec.PrePeriod) != time.Duration(cfg.PreDays)*24*time.Hour ||
+		spec.PrePeriod != time.Duration(cfg.PreDays)*24*time.Hour ||
 		spec.Variants[1].Weight != cfg.TreatmentWeight {
 		t.Errorf("demo spec %+v does not match the generator's defaults %+v", spec, cfg)
 	}

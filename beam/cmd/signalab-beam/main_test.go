@@ -199,3 +199,35 @@ func TestUnreachableJobServer(t *testing.T) {
 	}
 	flag.Set("endpoint", "") // Prism in later tests starts its own
 }
+
+// TestRefusedSpecsLikeSignalab: signalab-beam replay refuses each spec of
+// the main module's testdata/specs/refused with the message on its first
+// line ("# want: ..."), the message signalab replay gives (its
+// TestRefusedSpecs checks the same files): both engines read the spec
+// through experiment.Signals.
+func TestRefusedSpecsLikeSignalab(t *testing.T) {
+	flag.Set("endpoint", "")
+	paths, err := filepath.Glob(filepath.Join("..", "..", "..", "testdata", "specs", "refused", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no refused specs: %v", err)
+	}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		want, ok := strings.CutPrefix(first, "# want: ")
+		if !ok {
+			t.Fatalf("%s: first line is not # want: ...", path)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := runCLI("replay", "--events", "events.parquet", "--out", out, "--experiment", path)
+		if got := "signalab-beam: " + path + ": " + want + "\n"; code != 2 || stderr != got {
+			t.Errorf("%s: exit %d, stderr\n%q\nwant exit 2 and\n%q", filepath.Base(path), code, stderr, got)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: created the output folder before refusing the spec", filepath.Base(path))
+		}
+	}
+}

@@ -17,13 +17,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/beam/beamreplay"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
-	"github.com/signalab/signalab/signal"
 
 	// Runners, registered by import. Prism runs in this process.
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
@@ -133,13 +132,9 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	if !contains(runners, opts.runner) {
 		return exitcode.Usagef("--runner prism (or "+strings.Join(runners[1:], ", ")+")", "--runner: unknown runner %q", opts.runner)
 	}
-	params := signal.DefaultParams()
-	if opts.experiment != "" {
-		spec, err := assign.LoadSpec(opts.experiment)
-		if err != nil {
-			return err
-		}
-		params = spec.Signals.Params()
+	params, err := experiment.Signals(opts.experiment)
+	if err != nil {
+		return err
 	}
 	out := opts.out
 	if !beamreplay.IsURL(out) {

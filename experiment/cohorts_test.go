@@ -1,4 +1,4 @@
-package assign_test
+package experiment
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/signalab/signalab/synth"
 )
 
-// These tests close the loop of issue 4: a log from the generator, replayed,
+// These tests close the loop of issue 4 (spec → replay → assign): a log from the generator, replayed,
 // then assigned, reproduces the generator's cohorts exactly: per arm, the
 // units with a conversation in the window and those conversations, as the
 // generator recorded them in truth.json. The generator buckets with
@@ -27,14 +27,14 @@ import (
 
 // checkAgainstTruth replays events into a temporary folder, assigns with spec
 // and compares per-arm counts with truth.
-func checkAgainstTruth(t *testing.T, events string, spec *assign.Spec, truth *synth.Truth) {
+func checkAgainstTruth(t *testing.T, events string, spec *Spec, truth *synth.Truth) {
 	t.Helper()
 	out := t.TempDir()
-	if _, err := embedded.Run(embedded.Config{Events: []string{events}, Out: out, Params: spec.Signals.Params(),
+	if _, err := embedded.Run(embedded.Config{Events: []string{events}, Out: out, Params: spec.Signals,
 		Order: replay.OrderArrival, Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := assign.RunFile(spec, filepath.Join(out, "conversations.parquet"), nil)
+	res, err := assign.RunFile(spec.AssignConfig(), filepath.Join(out, "conversations.parquet"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,11 @@ func checkAgainstTruth(t *testing.T, events string, spec *assign.Spec, truth *sy
 }
 
 // TestCohortsMatchCommittedLog uses the committed generated log
-// (testdata/events, seed 2026) and the demo spec (testdata/experiment.yaml).
+// (testdata/events, seed 2026) and the demo spec (testdata/experiment.yaml
+// at the repository root).
 func TestCohortsMatchCommittedLog(t *testing.T) {
 	root := filepath.Join("..", "testdata")
-	spec, err := assign.LoadSpec(filepath.Join(root, "experiment.yaml"))
+	spec, err := Load(filepath.Join(root, "experiment.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestCohortsMatchGenerator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec, err := assign.ParseSpec([]byte(fmt.Sprintf(`unit: %s
+			spec, err := Parse([]byte(fmt.Sprintf(`unit: %s
 salt: %s
 hash: %s
 variants: [{name: control, weight: 0.7}, {name: treatment, weight: 0.3}]

@@ -1,4 +1,4 @@
-package analysis
+package experiment
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/results"
@@ -53,7 +54,7 @@ func simulate(t *testing.T, cfg synth.Config, cuped bool) (*results.Results, *sy
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "run")
-	res, err := RunPipeline(PipelineConfig{SpecPath: spec, Events: []string{filepath.Join(dir, "gen", synth.EventsFile)},
+	res, err := Run(RunConfig{SpecPath: spec, Events: []string{filepath.Join(dir, "gen", synth.EventsFile)},
 		Out: out, Order: replay.OrderArrival, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -157,13 +158,17 @@ func nullRuns(t *testing.T, seeds int) []nullRun {
 		cfg.Shops = 40
 		cfg.Model.ShopFactorSigma = 0.8
 		res, _, dir := simulate(t, cfg, false)
-		naiveCfg, err := FromSpecFile(filepath.Join(dir, "experiment.yaml"))
+		spec, err := Load(filepath.Join(dir, "experiment.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		naiveCfg, err := spec.AnalysisConfig()
 		if err != nil {
 			t.Fatal(err)
 		}
 		naiveCfg.ClusterCol = ""
-		tbl, _ := OpenTable(filepath.Join(dir, metrics.UnitsFile))
-		naive, err := Analyze(naiveCfg, tbl, Context{})
+		tbl, _ := analysis.OpenTable(filepath.Join(dir, metrics.UnitsFile))
+		naive, err := analysis.Analyze(naiveCfg, tbl, analysis.Context{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package analysis
+package experiment
 
 import (
 	"crypto/sha256"
@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
@@ -50,8 +51,8 @@ type Stage struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// PipelineConfig configures RunPipeline.
-type PipelineConfig struct {
+// RunConfig configures Run.
+type RunConfig struct {
 	// SpecPath is the experiment.yaml (copied into Out as experiment.yaml).
 	SpecPath string
 	Events   []string
@@ -70,18 +71,18 @@ type PipelineConfig struct {
 	Report func(dir, specPath string) error
 }
 
-// PipelineResult is what a run produced.
-type PipelineResult struct {
+// RunResult is what a run produced.
+type RunResult struct {
 	Results  *results.Results
 	Manifest *Manifest
 }
 
-// RunPipeline runs replay → assign → metrics → analyze (→ report) in one
-// process, all outputs in cfg.Out, and writes manifest.json. It returns the
-// results whatever the gates say; the caller decides the exit code.
-func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
+// Run runs replay → assign → metrics → analyze (→ report) in one process,
+// all outputs in cfg.Out, and writes manifest.json. It returns the results
+// whatever the gates say; the caller decides the exit code.
+func Run(cfg RunConfig) (*RunResult, error) {
 	t0 := time.Now()
-	spec, err := assign.LoadSpec(cfg.SpecPath)
+	spec, err := Load(cfg.SpecPath)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 
 	var rsum *output.Summary
 	err = stage("replay", func() error {
-		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: cfg.Out, Params: spec.Signals.Params(),
+		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: cfg.Out, Params: spec.Signals,
 			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress, Trace: cfg.Trace})
 		return err
 	})
@@ -125,7 +126,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 	}
 	m.Inputs = rsum.Inputs
 	err = stage("assign", func() error {
-		res, err := assign.RunFile(spec, filepath.Join(cfg.Out, metrics.ConversationsFile), nil)
+		res, err := assign.RunFile(spec.AssignConfig(), filepath.Join(cfg.Out, metrics.ConversationsFile), nil)
 		if err != nil {
 			return err
 		}
@@ -135,7 +136,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 		return nil, err
 	}
 	err = stage("metrics", func() error {
-		_, err := metrics.Build(metrics.Options{Spec: spec, In: []string{cfg.Out}, Out: cfg.Out})
+		_, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{cfg.Out}, Out: cfg.Out})
 		return err
 	})
 	if err != nil {
@@ -143,22 +144,22 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 	}
 	var res *results.Results
 	err = stage("analyze", func() error {
-		acfg, err := FromSpec(spec)
+		acfg, err := spec.AnalysisConfig()
 		if err != nil {
 			return err
 		}
-		ctx, err := LoadContext(cfg.Out)
+		ctx, err := analysis.LoadContext(cfg.Out)
 		if err != nil {
 			return err
 		}
-		tbl, err := OpenTable(filepath.Join(cfg.Out, metrics.UnitsFile))
+		tbl, err := analysis.OpenTable(filepath.Join(cfg.Out, metrics.UnitsFile))
 		if err != nil {
 			return err
 		}
-		if res, err = Analyze(acfg, tbl, ctx); err != nil {
+		if res, err = analysis.Analyze(acfg, tbl, ctx); err != nil {
 			return err
 		}
-		return Write(cfg.Out, res)
+		return analysis.Write(cfg.Out, res)
 	})
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 	}
 	m.GatesPassed = res.Gates.Passed
 	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "replay.json",
-		"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, ResultsJSON, ResultsParquet,
+		"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, analysis.ResultsJSON, analysis.ResultsParquet,
 		"experiment.yaml", ManifestFile}
 	if cfg.Report != nil {
 		m.Outputs = append(m.Outputs, "report.html", "report.md")
@@ -194,7 +195,7 @@ func RunPipeline(cfg PipelineConfig) (*PipelineResult, error) {
 			return nil, err
 		}
 	}
-	return &PipelineResult{Results: res, Manifest: m}, nil
+	return &RunResult{Results: res, Manifest: m}, nil
 }
 
 func writeManifest(dir string, m *Manifest) error {

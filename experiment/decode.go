@@ -1,6 +1,7 @@
-package assign
+package experiment
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -12,16 +13,24 @@ import (
 
 // specDecoder decodes a YAML node tree into a Go value field by field, so that
 // every problem names its key path (variants[1].weight) and line, unknown and
-// duplicate keys are errors, and the keys present are recorded (defaults apply
-// only to absent keys).
+// duplicate keys are errors, and the keys present are recorded with their
+// lines (to place the stages' validation errors). Absent keys leave the
+// value as it was: the spec starts from the defaults (NewSpec).
+//
+// Besides structs, maps, lists and scalars it reads time.Time (RFC 3339 or a
+// date), time.Duration (a Go duration string such as 24h) and any
+// encoding.TextUnmarshaler (the typed names of the stages: stats.Test,
+// metrics.Type, ...), whose parse error it reports at the key. A struct
+// field tagged yaml:",inline" adds its fields' keys to its parent's.
 type specDecoder struct {
 	problems []Problem
 	present  map[string]int // key path → line
 }
 
 var (
-	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-	timeType        = reflect.TypeOf(time.Time{})
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+	timeType            = reflect.TypeOf(time.Time{})
+	durationType        = reflect.TypeOf(time.Duration(0))
 )
 
 func (d *specDecoder) fail(path string, line int, format string, args ...any) {
@@ -35,19 +44,30 @@ func joinPath(base, key string) string {
 	return base + "." + key
 }
 
-// yamlFields maps a struct's yaml keys to field indexes.
-func yamlFields(t reflect.Type) (map[string]int, []string) {
-	m := map[string]int{}
+// yamlFields maps a struct's yaml keys to field index paths (inline fields'
+// keys included), and lists the keys in field order.
+func yamlFields(t reflect.Type) (map[string][]int, []string) {
+	m := map[string][]int{}
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" || !f.IsExported() {
-			continue
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			parts := strings.Split(f.Tag.Get("yaml"), ",")
+			idx := append(append([]int(nil), index...), i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct && len(parts) > 1 && parts[1] == "inline" {
+				walk(f.Type, idx)
+				continue
+			}
+			tag := parts[0]
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			m[tag] = idx
+			names = append(names, tag)
 		}
-		m[tag] = i
-		names = append(names, tag)
 	}
+	walk(t, nil)
 	return m, names
 }
 
@@ -70,13 +90,20 @@ func (d *specDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(p)
 		return
 	}
-	if t == timeType {
+	switch {
+	case t == timeType:
 		d.decodeTime(n, v, path)
 		return
-	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		if err := n.Decode(v.Addr().Interface()); err != nil {
-			d.fail(path, n.Line, "%s", stripLine(err.Error()))
+	case t == durationType:
+		d.decodeDuration(n, v, path)
+		return
+	case reflect.PointerTo(t).Implements(textUnmarshalerType):
+		if n.Kind != yaml.ScalarNode {
+			d.fail(path, n.Line, "want a single value, got %s", describe(n))
+			return
+		}
+		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			d.fail(path, n.Line, "%v", err)
 		}
 		return
 	}
@@ -136,7 +163,7 @@ func (d *specDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(kp, k.Line, "unknown key %q %s (known keys: %s)", key, where, strings.Join(names, ", "))
 			continue
 		}
-		d.decode(val, v.Field(fi), kp)
+		d.decode(val, v.FieldByIndex(fi), kp)
 	}
 }
 
@@ -227,6 +254,20 @@ func (d *specDecoder) decodeTime(n *yaml.Node, v reflect.Value, path string) {
 	v.Set(reflect.ValueOf(t.UTC()))
 }
 
+// decodeDuration reads a Go duration string (24h, 90m, 1h30m).
+func (d *specDecoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(path, n.Line, "want a duration such as 24h or 90m, got %s", describe(n))
+		return
+	}
+	dur, err := time.ParseDuration(n.Value)
+	if err != nil {
+		d.fail(path, n.Line, "want a duration such as 24h or 90m, got %q", n.Value)
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -237,14 +278,4 @@ func describe(n *yaml.Node) string {
 		return strconv.Quote(n.Value)
 	}
 	return "nothing"
-}
-
-// stripLine removes a leading "line N: " (the decoder adds its own).
-func stripLine(s string) string {
-	if strings.HasPrefix(s, "line ") {
-		if i := strings.Index(s, ": "); i > 0 {
-			return s[i+2:]
-		}
-	}
-	return s
 }

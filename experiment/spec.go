@@ -1,0 +1,207 @@
+package experiment
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/replay/output"
+	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/signal"
+)
+
+// Spec is an experiment.yaml: the experiment's design as the user wrote it,
+// with the defaults of absent keys. See docs/experiment-spec.md.
+//
+// Each block decodes into the type of the stage that owns it (signals: into
+// signal.Params, metrics: into metrics.Metric, analysis: into
+// analysis.Options), and each stage's Validate judges its keys; the methods
+// AssignConfig, MetricsSpec and AnalysisConfig translate the spec into the
+// stages' configurations.
+type Spec struct {
+	Name       string              `yaml:"name"`
+	Unit       string              `yaml:"unit"`
+	Salt       string              `yaml:"salt"`
+	Hash       assign.HashVersion  `yaml:"hash"`
+	Variants   []assign.Arm        `yaml:"variants"`
+	Coverage   float64             `yaml:"coverage"`
+	Namespace  *assign.Namespace   `yaml:"namespace"`
+	Window     *assign.Window      `yaml:"window"`
+	PrePeriod  time.Duration       `yaml:"pre_period"`
+	Filters    assign.Filters      `yaml:"filters"`
+	Signals    signal.Params       `yaml:"signals"`
+	Metrics    []metrics.Metric    `yaml:"metrics"`
+	Primary    string              `yaml:"primary"`
+	Analysis   Analysis            `yaml:"analysis"`
+	Guardrails []metrics.Guardrail `yaml:"guardrails"`
+}
+
+// Analysis is the analysis: block: the analysis options, and the SRM
+// threshold and segments, which the assignment tests SRM with (and the
+// analysis breaks results down by).
+type Analysis struct {
+	analysis.Options `yaml:",inline"`
+	SRMAlpha         float64  `yaml:"srm_alpha"`
+	Segments         []string `yaml:"segments"`
+}
+
+// NewSpec returns the spec of an empty experiment.yaml: every key that has a
+// default holds it (hash, coverage, signals, analysis), the rest is zero.
+// Parse decodes the YAML over it.
+func NewSpec() *Spec {
+	return &Spec{
+		Hash:     assign.DefaultHash,
+		Coverage: assign.DefaultCoverage,
+		Signals:  signal.DefaultParams(),
+		Analysis: Analysis{Options: analysis.DefaultOptions(), SRMAlpha: assign.DefaultSRMAlpha},
+	}
+}
+
+// PrimaryName returns the primary metric: primary, or the first metric when
+// the spec names none.
+func (s *Spec) PrimaryName() string { return s.MetricsSpec().PrimaryName() }
+
+// AssignConfig returns the assign stage's configuration.
+func (s *Spec) AssignConfig() *assign.Config {
+	return &assign.Config{Name: s.Name, Unit: s.Unit, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants,
+		Coverage: s.Coverage, Namespace: s.Namespace, Window: s.Window, Filters: s.Filters,
+		Segments: s.Analysis.Segments, SRMAlpha: s.Analysis.SRMAlpha}
+}
+
+// MetricsSpec returns the metrics stage's configuration.
+func (s *Spec) MetricsSpec() *metrics.Spec {
+	ms := &metrics.Spec{Experiment: s.Name, Unit: s.Unit, Filters: s.Filters, PrePeriod: s.PrePeriod,
+		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Guardrails: s.Guardrails}
+	for _, v := range s.Variants {
+		ms.Variants = append(ms.Variants, v.Name)
+	}
+	if w := s.Window; w != nil {
+		ms.Window = &results.Window{Start: w.Start, End: w.End}
+	}
+	return ms
+}
+
+// AnalysisConfig returns the analysis of the units.parquet that the metrics
+// stage writes for s: its columns, the metrics resolved to them (with
+// their definitions for results.json), and the options.
+func (s *Spec) AnalysisConfig() (analysis.Config, error) {
+	ms := s.MetricsSpec()
+	defs, err := metrics.Resolve(ms)
+	if err != nil {
+		return analysis.Config{}, err
+	}
+	primary := ms.PrimaryName()
+	cfg := analysis.Config{
+		Name: s.Name, Salt: s.Salt, Unit: s.Unit, AnalysisUnit: "conversation",
+		VariantCol: metrics.ColVariant, Primary: primary, Segments: s.Analysis.Segments,
+		TriggeredCol: metrics.ColTriggered, TimeCol: metrics.ColStartedAt,
+		Options: s.Analysis.Options, SRMAlpha: s.Analysis.SRMAlpha, PrePeriod: s.PrePeriod.String(),
+	}
+	if s.Unit != "conversation_id" {
+		cfg.ClusterCol = metrics.ColUnitID
+	}
+	for _, v := range s.Variants {
+		cfg.Variants = append(cfg.Variants, results.Variant{Name: v.Name, Weight: v.Weight})
+	}
+	if len(s.Variants) > 0 {
+		cfg.Control = s.Variants[0].Name
+	}
+	cfg.Window = ms.Window
+	for _, d := range defs {
+		m := analysis.Metric{Name: d.Name, Type: d.Type, Columns: d.Columns, Covariates: d.Covariates, Q: d.Q,
+			Info: results.Metric{Name: d.Name, Type: d.Type.String(), Outcome: d.Outcome, Numerator: d.Numerator,
+				Denominator: d.Denominator, Quantile: d.Q, Primary: d.Name == primary}}
+		if d.Type != metrics.Quantile {
+			m.Info.Window = d.Window.String()
+		}
+		for _, g := range s.Guardrails {
+			if g.Metric == d.Name {
+				drop := g.MaxDrop
+				m.MaxDrop = &drop
+				m.Info.Guardrail = &results.Guardrail{MaxDrop: drop}
+			}
+		}
+		cfg.Metrics = append(cfg.Metrics, m)
+	}
+	return cfg, nil
+}
+
+// MarshalJSON writes the spec as manifest.json's "spec": every key with the
+// value in effect (defaults included), durations as Go duration strings.
+func (s *Spec) MarshalJSON() ([]byte, error) {
+	type metricJSON struct {
+		Name        string       `json:"name"`
+		Type        metrics.Type `json:"type"`
+		Outcome     string       `json:"outcome,omitempty"`
+		Numerator   string       `json:"numerator,omitempty"`
+		Denominator string       `json:"denominator,omitempty"`
+		Window      string       `json:"window,omitempty"`
+		Cap         *struct {
+			Percentile float64 `json:"percentile,omitempty"`
+			Value      float64 `json:"value,omitempty"`
+		} `json:"cap,omitempty"`
+		Q float64 `json:"q,omitempty"`
+	}
+	type analysisJSON struct {
+		Alpha      float64  `json:"alpha"`
+		Test       string   `json:"test"`
+		RelativeCI string   `json:"relative_ci"`
+		CUPED      bool     `json:"cuped"`
+		Correction string   `json:"correction"`
+		SRMAlpha   float64  `json:"srm_alpha"`
+		Sequential bool     `json:"sequential"`
+		Bayesian   bool     `json:"bayesian"`
+		Segments   []string `json:"segments,omitempty"`
+	}
+	type guardrailJSON struct {
+		Metric  string  `json:"metric"`
+		MaxDrop float64 `json:"max_drop"`
+	}
+	a := s.Analysis
+	out := struct {
+		Name       string             `json:"name"`
+		Unit       string             `json:"unit"`
+		Salt       string             `json:"salt"`
+		Hash       assign.HashVersion `json:"hash"`
+		Variants   []assign.Arm       `json:"variants"`
+		Coverage   float64            `json:"coverage"`
+		Namespace  *assign.Namespace  `json:"namespace,omitempty"`
+		Window     *assign.Window     `json:"window,omitempty"`
+		PrePeriod  string             `json:"pre_period"`
+		Filters    assign.Filters     `json:"filters,omitempty"`
+		Signals    output.ParamsJSON  `json:"signals"`
+		Metrics    []metricJSON       `json:"metrics"`
+		Primary    string             `json:"primary"`
+		Analysis   analysisJSON       `json:"analysis"`
+		Guardrails []guardrailJSON    `json:"guardrails,omitempty"`
+	}{
+		Name: s.Name, Unit: s.Unit, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants, Coverage: s.Coverage,
+		Namespace: s.Namespace, Window: s.Window, PrePeriod: s.PrePeriod.String(), Filters: s.Filters,
+		Signals: output.ParamsToJSON(s.Signals), Metrics: []metricJSON{}, Primary: s.PrimaryName(),
+		Analysis: analysisJSON{Alpha: a.Alpha, Test: a.Test.String(), RelativeCI: a.RelativeCI.String(), CUPED: a.CUPED,
+			Correction: a.Correction.String(), SRMAlpha: a.SRMAlpha, Sequential: a.Sequential, Bayesian: a.Bayesian,
+			Segments: a.Segments},
+	}
+	for _, m := range s.Metrics {
+		mj := metricJSON{Name: m.Name, Type: m.Type, Outcome: m.Outcome, Numerator: m.Numerator,
+			Denominator: m.Denominator, Q: m.Q}
+		w := m.Window
+		if w <= 0 {
+			w = metrics.DefaultWindow
+		}
+		mj.Window = w.String()
+		if m.Cap != nil {
+			mj.Cap = &struct {
+				Percentile float64 `json:"percentile,omitempty"`
+				Value      float64 `json:"value,omitempty"`
+			}{m.Cap.Percentile, m.Cap.Value}
+		}
+		out.Metrics = append(out.Metrics, mj)
+	}
+	for _, g := range s.Guardrails {
+		out.Guardrails = append(out.Guardrails, guardrailJSON(g))
+	}
+	return json.Marshal(out)
+}

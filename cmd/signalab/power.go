@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/stats"
 )
 
@@ -32,21 +33,21 @@ type powerOptions struct {
 // powerReport is the --json output of signalab power (a documented contract;
 // powerJSONFields in power_test.go pins the field list).
 type powerReport struct {
-	Metric      string   `json:"metric"`
-	Baseline    float64  `json:"baseline"`
-	Variance    float64  `json:"variance"`
-	MDE         float64  `json:"mde"`
-	Relative    bool     `json:"relative"`
-	Alpha       float64  `json:"alpha"`
-	Power       float64  `json:"power"`
-	Alternative string   `json:"alternative"`
-	Variants    int      `json:"variants"`
-	Sequential  bool     `json:"sequential"`
-	TuningN     *float64 `json:"tuning_n"`
-	PerArm      float64  `json:"per_arm"`
-	Total       float64  `json:"total"`
-	UnitsPerDay *float64 `json:"units_per_day"`
-	Days        *float64 `json:"days"`
+	Metric      metrics.Type `json:"metric"`
+	Baseline    float64      `json:"baseline"`
+	Variance    float64      `json:"variance"`
+	MDE         float64      `json:"mde"`
+	Relative    bool         `json:"relative"`
+	Alpha       float64      `json:"alpha"`
+	Power       float64      `json:"power"`
+	Alternative string       `json:"alternative"`
+	Variants    int          `json:"variants"`
+	Sequential  bool         `json:"sequential"`
+	TuningN     *float64     `json:"tuning_n"`
+	PerArm      float64      `json:"per_arm"`
+	Total       float64      `json:"total"`
+	UnitsPerDay *float64     `json:"units_per_day"`
+	Days        *float64     `json:"days"`
 }
 
 func newPowerCmd() *cobra.Command {
@@ -116,9 +117,9 @@ func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 		return exitcode.Usagef(hint, "power: --tuning-n %v: must be positive", opts.TuningN)
 	}
 	spec := stats.PowerSpec{Kind: stats.Proportion, Baseline: opts.Baseline, Absolute: opts.Absolute, Alpha: opts.Alpha}
-	metric := "proportion"
+	metric := metrics.Proportion
 	if opts.Variance > 0 {
-		spec.Kind, spec.Variance, metric = stats.Mean, opts.Variance, "mean"
+		spec.Kind, spec.Variance, metric = stats.Mean, opts.Variance, metrics.Mean
 	}
 	alt := "two-sided"
 	if opts.OneSided {
@@ -134,7 +135,7 @@ func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 	rep := powerReport{Metric: metric, Baseline: opts.Baseline, Variance: spec.Variance, MDE: opts.MDE,
 		Relative: !opts.Absolute, Alpha: opts.Alpha, Power: opts.Power, Alternative: alt,
 		Variants: opts.Variants, Sequential: opts.Sequential}
-	if metric == "proportion" {
+	if metric == metrics.Proportion {
 		rep.Variance = opts.Baseline * (1 - opts.Baseline)
 	}
 	if opts.Sequential {

@@ -356,8 +356,8 @@ func (s *state) correct(rows []results.Row, family []int) {
 func (s *state) experiment(ctrl int) results.Experiment {
 	cfg := s.cfg
 	e := results.Experiment{Name: cfg.Name, Unit: cfg.Unit, AnalysisUnit: cfg.AnalysisUnit,
-		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test.String(),
-		RelativeCI: cfg.RelativeCI.String(), Correction: cfg.Correction.String(), CUPED: cfg.CUPED, Sequential: cfg.Sequential,
+		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test,
+		RelativeCI: cfg.RelativeCI, Correction: cfg.Correction, CUPED: cfg.CUPED, Sequential: cfg.Sequential,
 		Bayesian: cfg.Bayesian, SRMAlpha: cfg.SRMAlpha, Segments: append([]string{}, cfg.Segments...),
 		Window: cfg.Window, PrePeriod: cfg.PrePeriod}
 	if e.Unit == "" {

@@ -37,16 +37,22 @@ func ParseType(s string) (Type, error) {
 	return "", fmt.Errorf("unknown metric type %q (want %s)", s, typeList(" or "))
 }
 
-// MarshalText writes the name of t.
+// MarshalText writes the name of t; the zero value (no type given) writes
+// as "".
 func (t Type) MarshalText() ([]byte, error) {
-	if _, err := ParseType(string(t)); err != nil {
+	if _, err := ParseType(string(t)); err != nil && t != "" {
 		return nil, err
 	}
 	return []byte(t), nil
 }
 
-// UnmarshalText parses a name with ParseType.
+// UnmarshalText parses a name with ParseType; "" gives the zero value (no
+// type given), which Spec.Validate reports as missing.
 func (t *Type) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = ""
+		return nil
+	}
 	v, err := ParseType(string(b))
 	if err != nil {
 		return err

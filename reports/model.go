@@ -14,7 +14,9 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 // page is the view model of a report: every string already formatted, so
@@ -100,7 +102,7 @@ type valueFormat struct {
 }
 
 func formatFor(m *results.Metric, metricType string) valueFormat {
-	if metricType == "proportion" {
+	if isProportion(metricType) {
 		return valueFormat{value: Percent, absolute: PercentPoints, ci: func(lo, hi float64) string {
 			return PercentPoints(lo) + " to " + PercentPoints(hi)
 		}}
@@ -128,11 +130,15 @@ func formatFor(m *results.Metric, metricType string) valueFormat {
 	return valueFormat{value: Number, absolute: SignedNumber, ci: NumberCI}
 }
 
+// isProportion reports whether a results.json metric type names a
+// proportion metric (metrics.Proportion).
+func isProportion(metricType string) bool { return metrics.Type(metricType) == metrics.Proportion }
+
 // isMoney reports whether a metric's value is money in minor units: its
 // outcome, or a ratio's numerator over a non-money denominator, ends in
 // "_cents".
 func isMoney(m *results.Metric) bool {
-	if m.Type == "ratio" {
+	if metrics.Type(m.Type) == metrics.Ratio {
 		return strings.HasSuffix(m.Numerator, "_cents") && !strings.HasSuffix(m.Denominator, "_cents")
 	}
 	return strings.HasSuffix(m.Outcome, "_cents")
@@ -180,16 +186,22 @@ func plural(unit string) string {
 	return unit + "s"
 }
 
-func correctionName(c string) string {
+// correctionName is the display name of a correction, "none" when results
+// are uncorrected.
+func correctionName(c stats.Correction) string {
 	switch c {
-	case "holm":
+	case stats.HolmCorrection:
 		return "Holm"
-	case "bh":
+	case stats.BHCorrection:
 		return "Benjamini–Hochberg"
-	case "", "none":
-		return "none"
+	case stats.BonferroniCorrection:
+		return "Bonferroni"
+	case stats.BYCorrection:
+		return "Benjamini–Yekutieli"
+	case stats.HochbergCorrection:
+		return "Hochberg"
 	}
-	return c
+	return "none"
 }
 
 // buildPage derives the view model from a loaded report.
@@ -258,23 +270,25 @@ func buildPage(r *Report, charts bool) (*page, error) {
 func methodLine(ex results.Experiment) string {
 	var parts []string
 	switch ex.Test {
-	case "z":
+	case stats.Z:
 		parts = append(parts, "z test")
-	case "", "welch":
-		parts = append(parts, "Welch t test")
+	case stats.StudentPooled:
+		parts = append(parts, "Student t test with pooled variance")
 	default:
-		parts = append(parts, ex.Test+" test")
+		parts = append(parts, "Welch t test")
 	}
 	switch ex.RelativeCI {
-	case "fieller":
+	case stats.FiellerCI:
 		parts = append(parts, "Fieller interval for relative lift")
+	case stats.LogCI:
+		parts = append(parts, "log-scale interval for relative lift")
 	default:
 		parts = append(parts, "delta-method interval for relative lift")
 	}
 	if ex.CUPED {
 		parts = append(parts, "CUPED adjustment")
 	}
-	if c := correctionName(ex.Correction); c != "none" {
+	if c := correctionName(ex.Correction); ex.Correction != stats.NoCorrection && ex.Correction != "" {
 		parts = append(parts, c+" correction for multiple comparisons")
 	}
 	if ex.Sequential {

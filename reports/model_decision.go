@@ -149,7 +149,7 @@ func sentence(row *results.Row, ex results.Experiment, subject string) string {
 	f := formatFor(nil, row.MetricType)
 	s := fmt.Sprintf("%s %s (%s CI %s) among %s", subject, verb, Confidence(ex.Alpha),
 		PercentCI(float64(row.Relative.CILower), float64(row.Relative.CIUpper)), where)
-	if row.Control.Mean.Valid() && row.Treatment.Mean.Valid() && row.MetricType == "proportion" {
+	if row.Control.Mean.Valid() && row.Treatment.Mean.Valid() && isProportion(row.MetricType) {
 		s += fmt.Sprintf(", from %s in %s to %s in %s", f.value(float64(row.Control.Mean)), row.Control.Name,
 			f.value(float64(row.Treatment.Mean)), row.Treatment.Name)
 	}

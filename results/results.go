@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/signalab/signalab/stats"
 )
 
 // SchemaVersion is the version of results.json written by this build. It
@@ -51,21 +53,21 @@ type Experiment struct {
 	// shop_id, or the --cluster column of a generic table).
 	Unit string `json:"unit"`
 	// AnalysisUnit is what one row of the unit table is ("conversation").
-	AnalysisUnit string    `json:"analysis_unit"`
-	Variants     []Variant `json:"variants"`
-	Control      string    `json:"control"`
-	Primary      string    `json:"primary"`
-	Alpha        float64   `json:"alpha"`
-	Test         string    `json:"test"`        // welch | z
-	RelativeCI   string    `json:"relative_ci"` // delta | fieller
-	Correction   string    `json:"correction"`  // none | holm | bh
-	CUPED        bool      `json:"cuped"`
-	Sequential   bool      `json:"sequential"`
-	Bayesian     bool      `json:"bayesian"`
-	SRMAlpha     float64   `json:"srm_alpha"`
-	Segments     []string  `json:"segments"`
-	Window       *Window   `json:"window"`     // nil when the spec has none
-	PrePeriod    string    `json:"pre_period"` // Go duration, "0s" when none
+	AnalysisUnit string           `json:"analysis_unit"`
+	Variants     []Variant        `json:"variants"`
+	Control      string           `json:"control"`
+	Primary      string           `json:"primary"`
+	Alpha        float64          `json:"alpha"`
+	Test         stats.Test       `json:"test"`
+	RelativeCI   stats.RelativeCI `json:"relative_ci"`
+	Correction   stats.Correction `json:"correction"`
+	CUPED        bool             `json:"cuped"`
+	Sequential   bool             `json:"sequential"`
+	Bayesian     bool             `json:"bayesian"`
+	SRMAlpha     float64          `json:"srm_alpha"`
+	Segments     []string         `json:"segments"`
+	Window       *Window          `json:"window"`     // nil when the spec has none
+	PrePeriod    string           `json:"pre_period"` // Go duration, "0s" when none
 }
 
 // Variant is one arm with its planned traffic weight.
@@ -82,8 +84,11 @@ type Window struct {
 
 // Metric is one analysed metric's definition as applied.
 type Metric struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"` // proportion | mean | ratio | quantile
+	Name string `json:"name"`
+	// Type is the name of the metric's metrics.Type (a string here:
+	// package metrics writes this struct into metrics.json, so results
+	// cannot import it).
+	Type        string `json:"type"`
 	Outcome     string `json:"outcome,omitempty"`
 	Numerator   string `json:"numerator,omitempty"`
 	Denominator string `json:"denominator,omitempty"`
@@ -122,7 +127,7 @@ type Guardrail struct {
 // metric, segment and population.
 type Row struct {
 	Metric     string `json:"metric"`
-	MetricType string `json:"metric_type"`
+	MetricType string `json:"metric_type"` // a metrics.Type name, as Metric.Type
 	Variant    string `json:"variant"`
 	// Segment is SegmentAll or a segment column (e.g. "channel"), and
 	// SegmentValue that column's value ("" for SegmentAll).

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding"
 	"encoding/json"
 	"flag"
 	"math"
@@ -60,6 +61,8 @@ func typeName(t reflect.Type) string {
 		return "object"
 	case t.PkgPath() == "time":
 		return "string(RFC3339)"
+	case t.Implements(reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()):
+		return "string" // a typed name such as stats.Test
 	case t.Kind() == reflect.Struct:
 		return "object"
 	case t.Kind() == reflect.Int, t.Kind() == reflect.Int64, t.Kind() == reflect.Float64:

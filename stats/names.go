@@ -114,13 +114,21 @@ func ParseCorrection(s string) (Correction, error) {
 	return "", fmt.Errorf("unknown correction %q (want %s)", s, orList(Corrections))
 }
 
-// MarshalText writes the canonical name.
+// MarshalText writes the canonical name; the zero value (no correction
+// chosen, not NoCorrection) writes as "".
 func (c Correction) MarshalText() ([]byte, error) {
-	return marshalName(c, slices.Contains(Corrections, c))
+	return marshalName(c, c == "" || slices.Contains(Corrections, c))
 }
 
-// UnmarshalText parses a name with ParseCorrection.
-func (c *Correction) UnmarshalText(b []byte) error { return unmarshalName(c, ParseCorrection, b) }
+// UnmarshalText parses a name with ParseCorrection; "" gives the zero value
+// (no correction chosen), which users of a Correction refuse or default.
+func (c *Correction) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*c = ""
+		return nil
+	}
+	return unmarshalName(c, ParseCorrection, b)
+}
 
 // orList joins names as "a, b or c".
 func orList[T fmt.Stringer](vs []T) string {

@@ -53,4 +53,9 @@ func TestNamesRoundTrip(t *testing.T) {
 	if _, err := json.Marshal(Test(9)); err == nil {
 		t.Error("an unknown Test marshalled")
 	}
+	// The zero Correction is "no correction chosen": it round-trips as "".
+	var c Correction
+	if b, err := json.Marshal(c); err != nil || string(b) != `""` || json.Unmarshal(b, &c) != nil || c != "" {
+		t.Errorf("zero Correction: %s, %v", b, err)
+	}
 }

@@ -1,0 +1,31 @@
+package reports
+
+import (
+	"testing"
+
+	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
+)
+
+// TestMethodLine: the method sentence names each test, relative interval
+// and correction by the typed value of results.json.
+func TestMethodLine(t *testing.T) {
+	for _, tc := range []struct {
+		ex   results.Experiment
+		want string
+	}{
+		{results.Experiment{Correction: stats.HolmCorrection},
+			"Welch t test · delta-method interval for relative lift · Holm correction for multiple comparisons"},
+		{results.Experiment{Test: stats.Z, RelativeCI: stats.FiellerCI, Correction: stats.NoCorrection, CUPED: true},
+			"z test · Fieller interval for relative lift · CUPED adjustment"},
+		{results.Experiment{Test: stats.StudentPooled, RelativeCI: stats.LogCI, Correction: stats.BYCorrection},
+			"Student t test with pooled variance · log-scale interval for relative lift · Benjamini–Yekutieli correction for multiple comparisons"},
+		{results.Experiment{Correction: stats.BonferroniCorrection},
+			"Welch t test · delta-method interval for relative lift · Bonferroni correction for multiple comparisons"},
+	} {
+		tc.ex.Alpha = 0.05
+		if got := methodLine(tc.ex); got != tc.want+" · α = 0.05" {
+			t.Errorf("methodLine(%+v) =\n%q\nwant\n%q", tc.ex, got, tc.want)
+		}
+	}
+}

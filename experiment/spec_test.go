@@ -82,13 +82,13 @@ func TestParseDefaults(t *testing.T) {
 	if s.PrimaryName() != "conv" || s.Metrics[0].Window != 0 {
 		t.Errorf("primary %q window %v", s.PrimaryName(), s.Metrics[0].Window)
 	}
-	// LoadSpec names a nameless experiment after its file.
+	// Load names a nameless experiment after its file.
 	p := filepath.Join(t.TempDir(), "my-test.yaml")
 	if err := os.WriteFile(p, []byte(minimalSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := Load(p); err != nil || s.Name != "my-test" {
-		t.Errorf("LoadSpec name = %v, %v", s, err)
+		t.Errorf("Load name = %v, %v", s, err)
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 // every problem names its key path (variants[1].weight) and line, unknown and
 // duplicate keys are errors, and the keys present are recorded with their
 // lines (to place the stages' validation errors). Absent keys leave the
-// value as it was: the spec starts from the defaults (NewSpec).
+// value as it was: the spec starts from the defaults (NewSpec); so do keys
+// given without a value (`coverage:` or `coverage: null`), except that a
+// null block (`namespace: null`) is no block.
 //
 // Besides structs, maps, lists and scalars it reads time.Time (RFC 3339 or a
 // date), time.Duration (a Go duration string such as 24h) and any
@@ -90,6 +92,9 @@ func (d *specDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(p)
 		return
 	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // a key without a value (key: or key: null) keeps its default
+	}
 	switch {
 	case t == timeType:
 		d.decodeTime(n, v, path)
@@ -137,9 +142,6 @@ func (d *specDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *specDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return
-		}
 		d.fail(path, n.Line, "want a mapping of keys, got %s", describe(n))
 		return
 	}
@@ -169,9 +171,6 @@ func (d *specDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *specDecoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return
-		}
 		d.fail(path, n.Line, "want a mapping of keys, got %s", describe(n))
 		return
 	}
@@ -200,10 +199,6 @@ func (d *specDecoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 	s := n.Value
 	switch v.Kind() {
 	case reflect.String:
-		if n.Tag == "!!null" {
-			v.SetString("")
-			return
-		}
 		v.SetString(s)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)

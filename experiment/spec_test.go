@@ -209,6 +209,22 @@ func TestValidateGoSpec(t *testing.T) {
 	}
 }
 
+// TestNullKeepsDefault: a key without a value keeps its default (as an
+// absent key does), and a null block is no block.
+func TestNullKeepsDefault(t *testing.T) {
+	s, err := Parse([]byte(minimalSpec + "coverage:\nhash: null\nnamespace: null\nanalysis: {alpha: , test: }\nsignals: {dedupe_window: null}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Coverage != 1 || s.Hash != assign.DefaultHash || s.Namespace != nil || s.Analysis.Options != analysis.DefaultOptions() ||
+		s.Signals != signal.DefaultParams() {
+		t.Errorf("nulls did not keep the defaults: %+v", s)
+	}
+	if _, err := Parse([]byte("unit: shop_id\nsalt:\n" + twoArms)); err == nil || !strings.Contains(err.Error(), "line 2: salt: missing or empty") {
+		t.Errorf("salt without a value: %v", err)
+	}
+}
+
 // TestCorrectionsOfTheAnalysis: the spec accepts every correction the
 // analysis offers (one owner: analysis.Options), bonferroni included.
 func TestCorrectionsOfTheAnalysis(t *testing.T) {

@@ -176,7 +176,7 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 		out.Numerator, out.Denominator = results.Num(r.SumM), results.Num(r.SumD)
 		if r.SumD != 0 {
 			out.Mean = results.Num(r.SumM / r.SumD)
-			out.SE = results.Num(ratioSE(r.Ratio()))
+			out.SE = results.Num(r.Ratio().SE())
 		}
 	default:
 		mo := a.cm.Outcome()
@@ -191,27 +191,6 @@ func (s *state) arm(i int, name string, a *accum) results.Arm {
 		}
 	}
 	return out
-}
-
-// ratioSE is the delta-method standard error of ΣM/ΣD over n units:
-//
-//	Var(R) ≈ (σ²_M/μ_D² − 2·μ_M·σ_MD/μ_D³ + μ_M²·σ²_D/μ_D⁴) / n
-//
-// with n − 1 divisors (Deng, Knoblich & Lu 2018). It is the per-arm variance
-// of stats.CompareRatios, summed in another order: the arm SEs in
-// results.json are this expression to the last bit (stats' order differs in
-// the last one or two digits), so it stays until results.json may change.
-func ratioSE(r stats.RatioMoments) float64 {
-	n := r.N
-	if n < 2 || r.SumD == 0 {
-		return math.NaN()
-	}
-	mm, md := r.SumM/n, r.SumD/n
-	vm := (r.SumM2 - r.SumM*r.SumM/n) / (n - 1)
-	vd := (r.SumD2 - r.SumD*r.SumD/n) / (n - 1)
-	cv := (r.SumMD - r.SumM*r.SumD/n) / (n - 1)
-	v := vm/(md*md) - 2*mm*cv/(md*md*md) + mm*mm*vd/(md*md*md*md)
-	return math.Sqrt(math.Max(v, 0) / n)
 }
 
 func num(x float64) results.Num { return results.Num(x) }

@@ -10,6 +10,9 @@ import (
 //
 //	x <- c(3.1, 0.4, 2.2, 5.0, 1.7, 4.4, 0.9)
 //	for (q in c(0, 0.1, 0.25, 0.5, 0.9, 1)) cat(sprintf("%.17g\n", quantile(x, q, type=7)))
+//	m <- c(3, 0, 5, 2, 7, 1, 4, 0); d <- c(2, 1, 4, 2, 5, 1, 3, 2)
+//	g <- c(1/mean(d), -mean(m)/mean(d)^2)            # gradient of μ_M/μ_D
+//	sqrt(as.numeric(t(g) %*% cov(cbind(m, d)) %*% g) / length(m))
 //	y <- c(1.5, 2.5, 0, 4, 3); sd(y)/sqrt(length(y))
 //	b <- c(1,0,0,1,1,1,0,1); p <- mean(b); sqrt(p*(1-p)/length(b))
 
@@ -32,6 +35,26 @@ func TestQuantile7AgainstR(t *testing.T) {
 	}
 	if !math.IsNaN(Quantile7(nil, 0.5)) {
 		t.Error("Quantile7 of an empty sample should be NaN")
+	}
+}
+
+func TestRatioMomentsSEAgainstR(t *testing.T) {
+	m := []float64{3, 0, 5, 2, 7, 1, 4, 0}
+	d := []float64{2, 1, 4, 2, 5, 1, 3, 2}
+	var r RatioMoments
+	for i := range m {
+		r.Observe(m[i], d[i])
+	}
+	if got, want := r.SE(), 0.16767315144138528; math.Abs(got-want) > 1e-12 {
+		t.Errorf("SE = %.17g, want %.17g (R delta method)", got, want)
+	}
+	var one RatioMoments
+	one.Observe(1, 2)
+	if !math.IsNaN(one.SE()) {
+		t.Error("SE of one unit should be NaN")
+	}
+	if zero := (RatioMoments{N: 3, SumM: 2, SumM2: 2}); !math.IsNaN(zero.SE()) {
+		t.Error("SE with ΣD = 0 should be NaN")
 	}
 }
 

@@ -29,6 +29,19 @@ func ratioArm(r RatioMoments) (n, ratio, v float64, ok bool) {
 	return n, ratio, v, true
 }
 
+// SE is the delta-method standard error of one arm's ratio ΣM/ΣD,
+// √(v/n) with v the per-unit variance of CompareRatios (formula there). It
+// is NaN when n < 2 or ΣD = 0.
+//
+// Reference: Deng, Knoblich, Lu (2018), KDD (see CompareRatios).
+func (r RatioMoments) SE() float64 {
+	n, _, v, ok := ratioArm(r)
+	if !ok || n < 2 {
+		return math.NaN()
+	}
+	return math.Sqrt(v / n)
+}
+
 // covariance is the sample covariance (Σab − ΣaΣb/n)/(n − 1).
 func covariance(n, sumA, sumB, sumAB float64) float64 {
 	if n < 2 {

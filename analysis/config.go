@@ -148,7 +148,12 @@ func (c *Config) Validate() error {
 	if len(c.Metrics) == 0 {
 		errs.Add("", "no metrics to analyse")
 	}
+	seen := map[string]bool{}
 	for _, m := range c.Metrics {
+		if seen[m.Name] {
+			errs.Add("", "metric %s is given twice; each metric is analysed (and counted in the correction family) once", m.Name)
+		}
+		seen[m.Name] = true
 		switch m.Type {
 		case metrics.Proportion, metrics.Mean, metrics.Quantile:
 			if len(m.Columns) != 1 {
@@ -161,7 +166,7 @@ func (c *Config) Validate() error {
 		default:
 			errs.Add("", "metric %s: type %q is not one of %s", m.Name, m.Type, names(metrics.Types))
 		}
-		if m.Type == metrics.Quantile && (m.Q <= 0 || m.Q >= 1) {
+		if m.Type == metrics.Quantile && !(m.Q > 0 && m.Q < 1) { // NaN too
 			errs.Add("", "metric %s: quantile level %v is not in (0, 1)", m.Name, m.Q)
 		}
 	}

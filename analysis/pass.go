@@ -254,6 +254,11 @@ func (k *keyer) batch(cols []Col, rows int, first int64) error {
 		if l.time >= 0 && cols[l.time] != nil {
 			if us, ok := cols[l.time].Micros(r); ok {
 				keys.day[r], keys.hasDay[r] = floorDiv(us, microsPerDay), true
+			} else if !cols[l.time].Null(r) {
+				// An unreadable time is an error, not a row quietly left
+				// out of the daily series; a null (empty) time is "none".
+				return fmt.Errorf("%s: row %d: column %s: %q is not a timestamp (want RFC 3339 such as 2026-03-01T12:00:00Z, a date 2026-03-01, or a Parquet timestamp); empty means none",
+					k.path, row, cfg.TimeCol, cols[l.time].String(r))
 			}
 		}
 	}

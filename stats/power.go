@@ -195,6 +195,9 @@ func (s PowerSpec) MDE(power, n float64) (float64, error) {
 // most); sequential plans search n directly.
 // Reference: Chow, Shao, Wang (2008) §3.2; Spotify confidence
 // SampleSizeCalculator (unpooled variance).
+//
+// A plan needing more than MaxSampleSize units per arm returns a
+// *NotReachableError saying why.
 func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
 	if power <= 0 || power >= 1 {
 		power = 0.8
@@ -215,9 +218,18 @@ func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
 		z := s.critical(1) + distuv.UnitNormal.Quantile(power)
 		se1 := s.se(effect, 1)
 		n := math.Ceil(z * z * se1 * se1 / (effect * effect))
+		if !(n <= MaxSampleSize) { // also +Inf and NaN
+			need := "more units per arm than can be counted"
+			if !math.IsInf(n, 0) && !math.IsNaN(n) {
+				need = fmt.Sprintf("about %.3g units per arm", n)
+			}
+			return 0, &NotReachableError{Reason: fmt.Sprintf("it needs %s, more than %.0e: the effect %v is too small against a per-unit standard deviation of %.3g",
+				need, MaxSampleSize, effect, se1)}
+		}
 		// The closed form ignores the far rejection region, so the smallest
-		// n reaching the power can be a few units lower: step down.
-		for n > 1 && reach(n-1) {
+		// n reaching the power can be a few units lower: step down (a
+		// bounded number of steps: far fewer are ever needed).
+		for i := 0; i < maxStepDown && n > 1 && reach(n-1); i++ {
 			n--
 		}
 		return n, nil
@@ -225,8 +237,8 @@ func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
 	hi := 2.0
 	for !reach(hi) {
 		hi *= 2
-		if hi > 1e15 {
-			return 0, fmt.Errorf("no sample size reaches power %v", power)
+		if hi > MaxSampleSize {
+			return 0, &NotReachableError{Reason: fmt.Sprintf("power %v is not reached with %.0e units per arm: the effect %v is too small", power, MaxSampleSize, effect)}
 		}
 	}
 	lo := hi / 2
@@ -243,6 +255,22 @@ func (s PowerSpec) SampleSize(effect, power float64) (float64, error) {
 	}
 	return math.Ceil(hi), nil
 }
+
+// MaxSampleSize is the largest number of units per arm SampleSize plans
+// for (10¹²: more than any experiment enrols). Beyond it the search would
+// take unbounded time and the answer would mean nothing.
+const MaxSampleSize = 1e12
+
+// maxStepDown bounds SampleSize's step down from the closed form.
+const maxStepDown = 1000
+
+// NotReachableError is SampleSize's answer when no plan up to
+// MaxSampleSize units per arm reaches the power.
+type NotReachableError struct {
+	Reason string
+}
+
+func (e *NotReachableError) Error() string { return "not reachable: " + e.Reason }
 
 // growthBookSequentialPower is GrowthBook's approximation of power under a
 // confidence sequence (packages/shared power.ts, sequentialPowerStandardError):

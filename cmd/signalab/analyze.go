@@ -157,6 +157,11 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
 		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: stats.DeltaCI,
 			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian}}
+	// The analysis fills a zero alpha with its default; a flag given as 0
+	// (or NaN, or 1) is a mistake to report, not a default to apply.
+	if !(opts.Alpha > 0 && opts.Alpha < 1) {
+		return cfg, exitcode.Usagef(analyzeHint+" --alpha 0.05", "analyze: --alpha %v: the significance level must be in (0, 1)", opts.Alpha)
+	}
 	if len(opts.Metrics) == 0 {
 		return cfg, exitcode.Usagef(analyzeHint, "analyze: give at least one --metric COL:TYPE with --variant")
 	}
@@ -164,6 +169,11 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 		m, err := parseMetricFlag(s)
 		if err != nil {
 			return cfg, exitcode.Usagef(analyzeHint, "analyze: --metric %q: %v", s, err)
+		}
+		// A repeated metric would be tested twice and widen the
+		// correction family.
+		if slices.ContainsFunc(cfg.Metrics, func(o analysis.Metric) bool { return o.Name == m.Name }) {
+			return cfg, exitcode.Usagef(analyzeHint, "analyze: --metric %q: metric %q is given twice; name each metric once (NAME=COL:TYPE to analyse one column twice)", s, m.Name)
 		}
 		cfg.Metrics = append(cfg.Metrics, m)
 	}
@@ -213,7 +223,7 @@ func parseMetricFlag(s string) (analysis.Metric, error) {
 			return m, fmt.Errorf("a quantile metric is COL:quantile:Q, e.g. reply_minutes:quantile:0.5")
 		}
 		q, err := strconv.ParseFloat(parts[2], 64)
-		if err != nil || q <= 0 || q >= 1 {
+		if err != nil || !(q > 0 && q < 1) { // NaN fails too
 			return m, fmt.Errorf("quantile level %q is not a number in (0, 1)", parts[2])
 		}
 		m.Columns, m.Q = []string{parts[0]}, q

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -44,11 +45,20 @@ type powerReport struct {
 	Variants    int          `json:"variants"`
 	Sequential  bool         `json:"sequential"`
 	TuningN     *float64     `json:"tuning_n"`
-	PerArm      float64      `json:"per_arm"`
-	Total       float64      `json:"total"`
-	UnitsPerDay *float64     `json:"units_per_day"`
-	Days        *float64     `json:"days"`
+	// Reachable is false when no plan reaches the power within
+	// stats.MaxSampleSize units per arm or maxDays days; Reason says why,
+	// and the numbers that could not be reached are null.
+	Reachable   bool     `json:"reachable"`
+	Reason      string   `json:"reason"`
+	PerArm      *float64 `json:"per_arm"`
+	Total       *float64 `json:"total"`
+	UnitsPerDay *float64 `json:"units_per_day"`
+	Days        *float64 `json:"days"`
 }
+
+// maxDays is the longest experiment power plans for (100 years); a longer
+// one is reported as not reachable rather than as a number of days.
+const maxDays = 36525
 
 func newPowerCmd() *cobra.Command {
 	var opts powerOptions
@@ -129,32 +139,49 @@ func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 		}
 	}
 	n, err := spec.SampleSize(opts.MDE, opts.Power)
-	if err != nil {
+	var unreachable *stats.NotReachableError
+	if err != nil && !errors.As(err, &unreachable) {
 		return exitcode.Usagef(hint, "power: %v", err)
 	}
-	rep := powerReport{Metric: metric, Baseline: opts.Baseline, Variance: spec.Variance, MDE: opts.MDE,
+	rep := powerReport{Reachable: true, Metric: metric, Baseline: opts.Baseline, Variance: spec.Variance, MDE: opts.MDE,
 		Relative: !opts.Absolute, Alpha: opts.Alpha, Power: opts.Power, Alternative: alt,
 		Variants: opts.Variants, Sequential: opts.Sequential}
 	if metric == metrics.Proportion {
 		rep.Variance = opts.Baseline * (1 - opts.Baseline)
 	}
-	if opts.Sequential {
+	switch {
+	case unreachable != nil:
+		rep.Reachable, rep.Reason = false, unreachable.Reason
+	case opts.Sequential:
 		tuning := opts.TuningN
 		if tuning == 0 {
 			tuning = 2 * n // tightest at the fixed-horizon pairwise total
 		}
 		spec.Sequential = stats.Sequential{Enabled: true, TuningN: tuning}
-		if n, err = spec.SampleSize(opts.MDE, opts.Power); err != nil {
+		n, err = spec.SampleSize(opts.MDE, opts.Power)
+		if errors.As(err, &unreachable) {
+			rep.Reachable, rep.Reason = false, unreachable.Reason
+		} else if err != nil {
 			return exitcode.Usagef(hint, "power: %v", err)
 		}
 		rep.TuningN = &tuning
 	}
-	rep.PerArm = n
-	rep.Total = n * float64(opts.Variants)
+	if rep.Reachable {
+		total := n * float64(opts.Variants)
+		rep.PerArm, rep.Total = &n, &total
+	}
 	if opts.UnitsPerDay > 0 {
 		upd := opts.UnitsPerDay
-		days := math.Ceil(rep.Total / upd)
-		rep.UnitsPerDay, rep.Days = &upd, &days
+		rep.UnitsPerDay = &upd
+		if rep.Reachable {
+			days := math.Ceil(*rep.Total / upd)
+			if days <= maxDays {
+				rep.Days = &days
+			} else {
+				rep.Reachable = false
+				rep.Reason = fmt.Sprintf("%.0f units in total at %g units per day would take %.3g years, more than the 100 planned for", *rep.Total, upd, *rep.Total/upd/365.25)
+			}
+		}
 	}
 	if opts.JSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -174,14 +201,21 @@ func printPower(w io.Writer, r powerReport) {
 		effect = fmt.Sprintf("%+g%% relative", 100*r.MDE)
 	}
 	method := "fixed horizon"
-	if r.Sequential {
+	if r.Sequential && r.TuningN != nil {
 		method = fmt.Sprintf("sequential (confidence sequence, N* = %.0f)", *r.TuningN)
 	}
 	fmt.Fprintf(w, "%s metric, baseline %g, effect %s, alpha %g %s, power %g, %s\n",
 		r.Metric, r.Baseline, effect, r.Alpha, r.Alternative, r.Power, method)
-	fmt.Fprintf(w, "units per arm: %.0f\n", r.PerArm)
-	fmt.Fprintf(w, "total units:   %.0f (%d arms)\n", r.Total, r.Variants)
-	if r.Days != nil {
+	if r.PerArm == nil {
+		fmt.Fprintf(w, "units per arm: not reachable: %s\n", r.Reason)
+		return
+	}
+	fmt.Fprintf(w, "units per arm: %.0f\n", *r.PerArm)
+	fmt.Fprintf(w, "total units:   %.0f (%d arms)\n", *r.Total, r.Variants)
+	switch {
+	case r.Days != nil:
 		fmt.Fprintf(w, "days:          %.0f at %g units per day\n", *r.Days, *r.UnitsPerDay)
+	case r.UnitsPerDay != nil:
+		fmt.Fprintf(w, "days:          not reachable: %s\n", r.Reason)
 	}
 }

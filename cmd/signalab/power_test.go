@@ -33,7 +33,7 @@ func TestPowerTable(t *testing.T) {
 }
 
 // powerJSONFields pins the --json contract of signalab power.
-var powerJSONFields = []string{"alpha", "alternative", "baseline", "days", "mde", "metric", "per_arm", "power",
+var powerJSONFields = []string{"alpha", "alternative", "baseline", "days", "mde", "metric", "per_arm", "power", "reachable", "reason",
 	"relative", "sequential", "total", "tuning_n", "units_per_day", "variance", "variants"}
 
 func TestPowerJSON(t *testing.T) {

@@ -289,7 +289,8 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 	}
 	out.Health = s.health(ctrl, ctx)
 	out.Gates = s.gates(out)
-	if s.primary >= 0 && cfg.Metrics[s.primary].Type != metrics.Quantile {
+	out.Warnings = append(out.Warnings, s.seriesWarnings()...)
+	if s.primary >= 0 && cfg.Metrics[s.primary].Type != metrics.Quantile && !s.serOff {
 		for _, vi := range treatments {
 			for pop := 0; pop < pops; pop++ {
 				if sr := s.timeSeries(ctrl, vi, pop); sr != nil {

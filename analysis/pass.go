@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/metrics"
 )
 
@@ -30,8 +32,14 @@ type state struct {
 	units, triggered []int64
 	armClusters      map[int64]struct{}
 	ser              map[[2]int]*series // (variant, population) → primary series
-	primary          int
-	warnings         []string
+	// The daily series' bounds (seriesDay): rows left out for a time
+	// outside the window (or the supported range), the span of the days
+	// kept, and whether the series was dropped for spanning too long.
+	serOutside     int64
+	serLo, serHi   int64
+	serHas, serOff bool
+	primary        int
+	warnings       []string
 }
 
 // metricCols are the positions of one metric's columns among the scanned
@@ -351,7 +359,7 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 		}
 		vi, cl, trig := int(k.vi[r]), k.cl[r], k.trig[r]
 		s.atoms[k.atom[r]].accs[i].observe(kind, clustered, cl, y, den, x, xd)
-		if primary && k.hasDay[r] {
+		if primary && k.hasDay[r] && s.seriesDay(k.day[r]) {
 			s.series(vi, 0).observe(clustered, cl, k.day[r], y, den)
 			if trig {
 				s.series(vi, 1).observe(clustered, cl, k.day[r], y, den)
@@ -359,6 +367,63 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 		}
 	}
 	return nil
+}
+
+// MaxSeriesDays is the longest daily series the analysis builds: a time
+// column spanning more days leaves the series out (with a warning) rather
+// than walking day by day through decades.
+const MaxSeriesDays = 366
+
+// seriesRange returns the first and last day a series may hold: the
+// experiment's window when the config has one, else the supported time
+// range of event logs ([event.MinTime, event.MaxTime)).
+func (s *state) seriesRange() (lo, hi int64) {
+	if w := s.cfg.Window; w != nil {
+		return floorDiv(w.Start.UnixMicro(), microsPerDay), floorDiv(w.End.UnixMicro()-1, microsPerDay)
+	}
+	return floorDiv(event.MinTime, microsPerDay), floorDiv(event.MaxTime-1, microsPerDay)
+}
+
+// seriesDay reports whether a row of day d goes into the daily series. A day
+// outside seriesRange is counted and left out; once the days kept span more
+// than MaxSeriesDays, the series is dropped (its memory freed) and every
+// later row left out.
+func (s *state) seriesDay(d int64) bool {
+	if s.serOff {
+		return false
+	}
+	if lo, hi := s.seriesRange(); d < lo || d > hi {
+		s.serOutside++
+		return false
+	}
+	if !s.serHas {
+		s.serLo, s.serHi, s.serHas = d, d, true
+	}
+	s.serLo, s.serHi = min(s.serLo, d), max(s.serHi, d)
+	if s.serHi-s.serLo+1 > MaxSeriesDays {
+		s.serOff = true
+		clear(s.ser)
+		return false
+	}
+	return true
+}
+
+// seriesWarnings explains the rows and series left out by seriesDay.
+func (s *state) seriesWarnings() []string {
+	var out []string
+	day := func(d int64) string { return time.UnixMicro(d * int64(microsPerDay)).UTC().Format(time.DateOnly) }
+	if s.serOutside > 0 {
+		where := "outside the supported range 1970-01-01 to 2100-01-01"
+		if w := s.cfg.Window; w != nil {
+			where = fmt.Sprintf("outside the experiment window %s to %s", w.Start.UTC().Format(time.RFC3339), w.End.UTC().Format(time.RFC3339))
+		}
+		out = append(out, fmt.Sprintf("%d rows with a %s %s were left out of the daily series", s.serOutside, s.cfg.TimeCol, where))
+	}
+	if s.serOff {
+		out = append(out, fmt.Sprintf("no daily series: %s spans more than %d days (%s to at least %s); give the experiment a window, or check the column for wrong times",
+			s.cfg.TimeCol, MaxSeriesDays, day(s.serLo), day(s.serHi)))
+	}
+	return out
 }
 
 func floorDiv(a int64, b float64) int64 {

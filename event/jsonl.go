@@ -193,8 +193,15 @@ func setJSON(e *Event, f field, raw []byte, str string) *Problem {
 // jsonString decodes the JSON string literal raw (str: the same bytes as a
 // string), without copying when it has no escapes.
 func jsonString(raw []byte, str string) (string, error) {
-	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		// Invalid UTF-8 is kept (encoding/json would turn it into U+FFFD
+		// and hide it): Validate quarantines it.
 		return str[1 : len(str)-1], nil
+	}
+	if !utf8.Valid(raw) {
+		// With escapes: decode them, then put the invalid bytes back so
+		// that Validate sees them.
+		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)

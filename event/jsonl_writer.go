@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -22,7 +23,7 @@ func AppendJSON(dst []byte, e *Event) []byte {
 		}
 		first = false
 		dst = appendKey(dst, k)
-		b, _ := json.Marshal(v)
+		b, _ := json.Marshal(EscapeInvalidUTF8(v)) // not U+FFFD: keep the bytes visible
 		dst = append(dst, b...)
 	}
 	num := func(k string, v int64, ok bool) {
@@ -56,7 +57,14 @@ func AppendJSON(dst []byte, e *Event) []byte {
 		}
 		first = false
 		dst = appendKey(dst, "product_ids")
-		b, _ := json.Marshal(e.ProductIDs)
+		ids := e.ProductIDs
+		for i, id := range ids {
+			if esc := EscapeInvalidUTF8(id); esc != id {
+				ids = slices.Clone(ids)
+				ids[i] = esc
+			}
+		}
+		b, _ := json.Marshal(ids)
 		dst = append(dst, b...)
 	}
 	str("order_id", e.OrderID)

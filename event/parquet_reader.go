@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -420,6 +422,12 @@ func (d *pqDecoder) convert(rec arrow.RecordBatch, start int64, b *batch) {
 		d.cols[f].reset(f, a, d.in)
 	}
 	c := &d.cols
+	// Strings are checked for UTF-8 per column and batch (textOK); only a
+	// batch with a bad value checks row by row.
+	textOK := true
+	for f := range c {
+		textOK = textOK && c[f].textOK
+	}
 	n := int(rec.NumRows())
 	b.rows += int64(n)
 	for i := 0; i < n; i++ {
@@ -451,7 +459,7 @@ func (d *pqDecoder) convert(rec arrow.RecordBatch, start int64, b *batch) {
 			p = missingTime(e)
 		default:
 			e.ItemCount, e.HasItemCount = int32(ic), hasIC
-			p = validate(e, d.plan.unread)
+			p = validate(e, d.plan.unread, !textOK)
 		}
 		if p != nil {
 			e.ItemCount, e.HasItemCount = int32(ic), hasIC
@@ -506,6 +514,9 @@ type colReader struct {
 	in    *interner
 	lvals []string // list: all element values of the batch
 	loff  []int64  // list: offsets into lvals, per row (len n+1)
+	// textOK: every string value of the batch is valid UTF-8 (checked
+	// once per batch; true for columns without strings).
+	textOK bool
 }
 
 func interned(f field) bool {
@@ -513,7 +524,7 @@ func interned(f field) bool {
 }
 
 func (c *colReader) reset(f field, a arrow.Array, in *interner) {
-	*c = colReader{arr: a}
+	*c = colReader{arr: a, textOK: true}
 	if a == nil {
 		return
 	}
@@ -547,6 +558,7 @@ func (c *colReader) reset(f field, a arrow.Array, in *interner) {
 		for i := range c.dvals {
 			c.dvals[i], _ = dc.str(i)
 		}
+		c.textOK = dc.textOK
 		if idx, ok := v.Indices().(*array.Int32); ok {
 			c.i32 = idx.Int32Values()
 		}
@@ -568,6 +580,7 @@ func (c *colReader) setStrings(kind int, o32 []int32, o64 []int64, data []byte, 
 	} else if kind == 2 && len(o64) > 0 {
 		c.base = o64[0]
 	}
+	c.textOK = stringsValid(o32, o64, c.base, data)
 	if in != nil {
 		// Interned: read the Arrow buffer in place, copy only new values.
 		c.data = unsafe.String(unsafe.SliceData(data), len(data))
@@ -575,6 +588,31 @@ func (c *colReader) setStrings(kind int, o32 []int32, o64 []int64, data []byte, 
 		return
 	}
 	c.data = string(data) // the batch's arena
+}
+
+// stringsValid reports whether every value of a string array (offsets o32
+// or o64 from base into data) is valid UTF-8: the buffer is, and no value
+// starts inside a multi-byte sequence (two invalid halves of one character
+// would otherwise pass as a valid whole).
+func stringsValid(o32 []int32, o64 []int64, base int64, data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
+	starts := func(off int64) bool {
+		i := off - base
+		return i < 0 || i >= int64(len(data)) || utf8.RuneStart(data[i])
+	}
+	for _, o := range o32 {
+		if !starts(int64(o)) {
+			return false
+		}
+	}
+	for _, o := range o64 {
+		if !starts(o) {
+			return false
+		}
+	}
+	return true
 }
 
 // isNull is c.arr.IsNull(i) read straight from the validity bitmap (the
@@ -626,9 +664,9 @@ func (c *colReader) num(i int) (int64, bool) {
 		v := int64(c.ts[i])
 		switch c.unit {
 		case arrow.Second:
-			return v * 1_000_000, true
+			return scaleSat(v, 1_000_000), true
 		case arrow.Millisecond:
-			return v * 1_000, true
+			return scaleSat(v, 1_000), true
 		case arrow.Nanosecond:
 			q := v / 1000
 			if v%1000 < 0 {
@@ -658,6 +696,19 @@ func (c *colReader) num(i int) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// scaleSat returns v·k, saturated at the int64 limits instead of wrapping
+// around (a wrapped time could land in the valid range; a saturated one is
+// quarantined by the range check).
+func scaleSat(v, k int64) int64 {
+	switch {
+	case v > math.MaxInt64/k:
+		return math.MaxInt64
+	case v < math.MinInt64/k:
+		return math.MinInt64
+	}
+	return v * k
 }
 
 func (c *colReader) resetList(a arrow.Array) {
@@ -690,6 +741,7 @@ func (c *colReader) resetList(a arrow.Array) {
 	}
 	var vr colReader
 	vr.reset(fEventID, values, nil)
+	c.textOK = vr.textOK
 	lo, hi := int64(0), int64(0)
 	if n > 0 {
 		lo, hi = c.loff[0], c.loff[n]

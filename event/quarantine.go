@@ -22,10 +22,12 @@ type QuarantineRow struct {
 	Raw       string `parquet:"raw" json:"raw"`               // the row as read (text line or JSON rendering)
 }
 
-// ToRow returns q as a quarantine.parquet row.
+// ToRow returns q as a quarantine.parquet row. Bytes that are not UTF-8
+// (in an input path, or in a raw line that was quarantined for them) are
+// escaped as \xNN, so the file stays readable by every Parquet reader.
 func (q Quarantined) ToRow() QuarantineRow {
-	return QuarantineRow{File: q.Path, FileIndex: q.File, Row: q.Row, Column: q.Column,
-		Reason: string(q.Reason), Detail: q.Detail, Raw: q.Raw}
+	return QuarantineRow{File: EscapeInvalidUTF8(q.Path), FileIndex: q.File, Row: q.Row, Column: EscapeInvalidUTF8(q.Column),
+		Reason: string(q.Reason), Detail: EscapeInvalidUTF8(q.Detail), Raw: EscapeInvalidUTF8(q.Raw)}
 }
 
 // QuarantineWriter streams quarantined rows to a Parquet file (zstd). Use it

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 )
@@ -55,9 +56,16 @@ func (b *buyerOrders) reset(shop, buyer string) {
 	b.cum = append(b.cum[:0], 0)
 }
 
-func (b *buyerOrders) add(t, v int64) {
+// add appends an order of value v at time t. The prefix sum is checked: a
+// buyer's orders summing beyond int64 are an error, never a wrapped total.
+func (b *buyerOrders) add(t, v int64) error {
+	last := b.cum[len(b.cum)-1]
+	if v > 0 && last > math.MaxInt64-v {
+		return fmt.Errorf("buyer %s at shop %s: order values sum beyond %d cents (int64 overflow) after %d orders", b.buyer, b.shop, int64(math.MaxInt64), len(b.times))
+	}
 	b.times = append(b.times, t)
-	b.cum = append(b.cum, b.cum[len(b.cum)-1]+v)
+	b.cum = append(b.cum, last+v)
+	return nil
 }
 
 // window returns the count and value of the orders with from ≤ time < to.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/columnar"
 )
 
@@ -101,6 +102,12 @@ func orderGroups(path string) iter.Seq2[*buyerOrders, error] {
 						return fmt.Errorf("%s: row %d: column event_time is null or not a timestamp", path, row)
 					}
 					v, _ := cols[3].Int(i)
+					switch {
+					case v < 0:
+						return fmt.Errorf("%s: row %d: order_value_cents %d is negative; money must be >= 0", path, row, v)
+					case v > event.MaxMoneyCents:
+						return fmt.Errorf("%s: row %d: order_value_cents %d is above the ceiling of 10^15 minor units (docs/limits.md); check the unit", path, row, v)
+					}
 					if started && keyLess(shop, buyer, t, g.shop, g.buyer, prevT) {
 						return fmt.Errorf("%s: row %d: not sorted by (shop_id, buyer_id, event_time) after row %d; "+
 							"write it with signalab replay or sort it", path, row, prevRow)
@@ -112,7 +119,9 @@ func orderGroups(path string) iter.Seq2[*buyerOrders, error] {
 						g.reset(shop, buyer)
 						started = true
 					}
-					g.add(t, v)
+					if err := g.add(t, v); err != nil {
+						return fmt.Errorf("%s: row %d: %w", path, row, err)
+					}
 					prevT, prevRow = t, row
 				}
 				return nil

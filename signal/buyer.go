@@ -523,7 +523,11 @@ func (b *Buyer) priorOrders(now int64) (last *orderRecord, n int32, sum int64) {
 			continue
 		}
 		n++
-		sum += o.Value
+		if o.Value > 0 && sum > math.MaxInt64-o.Value {
+			sum = math.MaxInt64 // saturate: never a wrapped negative total
+		} else {
+			sum += o.Value
+		}
 		if last == nil || o.Time > last.Time || (o.Time == last.Time && o.ID > last.ID) {
 			last = o
 		}

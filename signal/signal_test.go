@@ -2,6 +2,7 @@ package signal
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -165,5 +166,26 @@ func TestStateRoundTripIsStable(t *testing.T) {
 	}
 	if err := r.UnmarshalBinary([]byte(`{"version":99}`)); err == nil {
 		t.Error("accepted an unknown state version")
+	}
+}
+
+// TestPriorOrderValueSaturates: prior_order_value_cents is a checked sum:
+// orders whose values leave int64 give the int64 maximum, never a wrapped
+// negative total (the event readers keep each value within
+// event.MaxMoneyCents; this guards callers that feed events directly;
+// issue 16, class 5).
+func TestPriorOrderValueSaturates(t *testing.T) {
+	b := NewBuyer(event.BuyerKey{ShopID: "s", BuyerID: "b"}, DefaultParams())
+	var out Output
+	for _, e := range []event.Event{
+		{EventID: "o1", Kind: event.KindOrderPlaced, EventTime: us("2026-03-01T00:00:00Z"), OrderID: "a", OrderValueCents: math.MaxInt64, HasOrderValue: true},
+		{EventID: "o2", Kind: event.KindOrderPlaced, EventTime: us("2026-03-01T00:01:00Z"), OrderID: "b", OrderValueCents: math.MaxInt64, HasOrderValue: true},
+		{EventID: "c1", Kind: event.KindConversationStarted, EventTime: us("2026-03-01T00:02:00Z"), ConversationID: "c"},
+	} {
+		b.Apply(&e, &out)
+	}
+	b.Finish(&out)
+	if len(out.Conversations) != 1 || out.Conversations[0].PriorOrderValueCents != math.MaxInt64 {
+		t.Fatalf("conversations %+v, want prior_order_value_cents = int64 max", out.Conversations)
 	}
 }

@@ -46,7 +46,8 @@ type QuarantineRow struct {
 
 // QuarantineRowOf converts a reader's quarantined row.
 func QuarantineRowOf(q event.Quarantined) QuarantineRow {
-	return QuarantineRow{File: q.Path, Row: q.Row, Column: q.Column, Reason: string(q.Reason), Detail: q.Detail, Raw: q.Raw}
+	r := q.ToRow() // escapes bytes that are not UTF-8
+	return QuarantineRow{File: r.File, Row: r.Row, Column: r.Column, Reason: r.Reason, Detail: r.Detail, Raw: r.Raw}
 }
 
 // Tables are the rows of a replay's output tables.

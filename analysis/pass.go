@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/metrics"
@@ -211,6 +212,9 @@ func (k *keyer) batch(cols []Col, rows int, first int64) error {
 			if v == "" {
 				return 0, fmt.Errorf("%s: row %d: column %s is empty (want a variant name)", k.path, row, cfg.VariantCol)
 			}
+			if !utf8.ValidString(v) {
+				return 0, notUTF8(k.path, row, cfg.VariantCol, v)
+			}
 			i, ok := s.vidx[v]
 			if !ok {
 				if len(cfg.Variants) > 0 {
@@ -253,9 +257,15 @@ func (k *keyer) batch(cols []Col, rows int, first int64) error {
 			s.triggered[vi]++
 		}
 		for j, ci := range l.segs {
-			keys.segs[j][r], _, _ = k.segs[j].get(cols[ci], r, func(v string) (int32, error) {
+			keys.segs[j][r], _, err = k.segs[j].get(cols[ci], r, func(v string) (int32, error) {
+				if !utf8.ValidString(v) {
+					return 0, notUTF8(k.path, row, cfg.Segments[j], v)
+				}
 				return int32(s.segID(j, v)), nil
 			})
+			if err != nil {
+				return err
+			}
 		}
 		keys.atom[r] = s.atomOf(vi, trig, keys, r)
 		keys.hasDay[r] = false
@@ -271,6 +281,14 @@ func (k *keyer) batch(cols []Col, rows int, first int64) error {
 		}
 	}
 	return nil
+}
+
+// notUTF8 is the error of a name (variant or segment value) that is not
+// valid UTF-8: it would reach results.json changed and results.parquet
+// unreadable.
+func notUTF8(path string, row int64, col, v string) error {
+	return fmt.Errorf("%s: row %d: column %s: \"%s\" is not valid UTF-8 (invalid bytes shown as \\xNN); re-export the table as UTF-8",
+		path, row, col, event.EscapeInvalidUTF8(v))
 }
 
 func resize[T any](b []T, n int) []T {

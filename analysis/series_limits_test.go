@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
@@ -103,4 +104,28 @@ func hasWarning(r *results.Results, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestTableInvalidUTF8: a variant or segment value that is not valid UTF-8
+// is an error naming the row and column (it would otherwise reach
+// results.json changed and results.parquet unreadable; issue 16, class 6).
+func TestTableInvalidUTF8(t *testing.T) {
+	for _, c := range []struct{ csv, want string }{
+		{"arm,y,seg\nA,1,x\nB\xff,2,x\n", "row 2: column arm"},
+		{"arm,y,seg\nA,1,x\nB,2,x\xfe\n", "row 2: column seg"},
+	} {
+		p := filepath.Join(t.TempDir(), "t.csv")
+		if err := os.WriteFile(p, []byte(c.csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := OpenTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Analyze(Config{VariantCol: "arm", Control: "A", Segments: []string{"seg"}, AnalysisUnit: "row",
+			Metrics: []Metric{{Name: "y", Type: metrics.Mean, Columns: []string{"y"}}}}, tbl, Context{})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "UTF-8") || !utf8.ValidString(err.Error()) {
+			t.Errorf("%q: want an error naming %q and UTF-8, got %v", c.csv, c.want, err)
+		}
+	}
 }

@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/signalab/signalab/event"
 )
 
 // Exposure is one row of a historical assignment (exposure) log.
@@ -58,6 +61,12 @@ func ReadExposures(path string) (*ExposureLog, error) {
 		}
 		if e.Variant == "" {
 			return nil, fmt.Errorf("exposures %s: row %d: column variant is empty", path, i+1)
+		}
+		for _, c := range [...][2]string{{"unit_id", e.UnitID}, {"variant", e.Variant}} {
+			if !utf8.ValidString(c[1]) {
+				return nil, fmt.Errorf("exposures %s: row %d: column %s: \"%s\" is not valid UTF-8 (invalid bytes shown as \\xNN); re-export the file as UTF-8",
+					path, i+1, c[0], event.EscapeInvalidUTF8(c[1]))
+			}
 		}
 	}
 	return &ExposureLog{Path: path, Exposures: rows}, nil

@@ -116,6 +116,8 @@ func TestExposureLogErrors(t *testing.T) {
 		{"format", "e.json", "{}", "unknown format"},
 		{"not parquet", "e.parquet", "not parquet", "not a readable Parquet file"},
 		{"short row", "e.csv", "unit_id,variant,first_exposure_time\nu1,control\n", "line 2"},
+		// Invalid UTF-8 would reach assign.json changed (issue 16, class 6).
+		{"not utf-8", "e.csv", "unit_id,variant,first_exposure_time\nu\xff1,control,2026-03-01T00:00:00Z\n", `row 1: column unit_id: "u\xff1" is not valid UTF-8`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,13 +10,15 @@ import (
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // ReadReplayQuality reads the data-quality counts of a replay.json: rows
 // read, accepted, dropped as duplicate (events and orders), stale and late,
 // and quarantined by reason.
 func ReadReplayQuality(path string) (*results.Replay, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSONBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func LoadContext(dirs ...string) (Context, error) {
 		ctx.Metrics = s
 	}
 	if p := find("assign.json"); p != "" {
-		b, err := os.ReadFile(p)
+		b, err := safeio.ReadFile(p, safeio.MaxJSONBytes)
 		if err != nil {
 			return ctx, err
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/signalab/signalab/internal/columnar"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Col reads one column of a batch of rows.
@@ -90,15 +92,23 @@ func (c csvCol) Micros(i int) (int64, bool) {
 
 const csvBatch = 8192
 
+// MaxRecordBytes bounds one record of a CSV table (a row, line breaks
+// inside quotes included), as event.MaxRecordBytes does for event logs.
+const MaxRecordBytes = 64 << 20
+
 func (t csvTable) Scan(names []string, optional map[string]bool, fn func([]Col, int, int64) error) error {
-	f, err := os.Open(t.path)
+	f, err := safeio.Open(t.path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", t.path, err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	// One record (quoted line breaks included) is bounded: the limiter is
+	// reset after each record.
+	lim := &safeio.Limiter{R: f, Max: MaxRecordBytes, What: "CSV record"}
+	r := csv.NewReader(lim)
 	r.ReuseRecord = true
 	header, err := r.Read()
+	lim.Reset()
 	if err != nil {
 		return fmt.Errorf("read %s: header row: %w", t.path, err)
 	}
@@ -139,8 +149,12 @@ func (t csvTable) Scan(names []string, optional map[string]bool, fn func([]Col, 
 	}
 	for {
 		rec, err := r.Read()
+		lim.Reset()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if safeio.IsTooLong(err) {
+			return fmt.Errorf("read %s: row %d: %w (docs/limits.md); is a quote left open?", t.path, first+int64(rows), err)
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", t.path, err)

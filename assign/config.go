@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/keyerr"
 	"github.com/signalab/signalab/signal"
 )
@@ -123,13 +124,24 @@ func (c *Config) Validate() error {
 		}
 	}
 	if w := c.Window; w != nil {
-		if w.Start.IsZero() {
-			errs.Add("window.start", "missing (e.g. 2026-03-01T00:00:00Z)")
+		inRange := true
+		for _, b := range []struct {
+			key     string
+			t       time.Time
+			example string
+		}{{"window.start", w.Start, "2026-03-01T00:00:00Z"}, {"window.end", w.End, "2026-03-29T00:00:00Z"}} {
+			switch us := b.t.UnixMicro(); {
+			case b.t.IsZero():
+				// A YAML 0001-01-01 decodes to the same zero time as a
+				// missing key: say both.
+				errs.Add(b.key, "missing, or 0001-01-01T00:00:00Z (the zero time): want a time between 1970-01-01 and 2100-01-01, e.g. %s", b.example)
+				inRange = false
+			case us < event.MinTime || us >= event.MaxTime:
+				errs.Add(b.key, "%s is outside the supported range 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z (docs/limits.md)", b.t.UTC().Format(time.RFC3339))
+				inRange = false
+			}
 		}
-		if w.End.IsZero() {
-			errs.Add("window.end", "missing (e.g. 2026-03-29T00:00:00Z)")
-		}
-		if !w.Start.IsZero() && !w.End.IsZero() && !w.End.After(w.Start) {
+		if inRange && !w.End.After(w.Start) {
 			errs.Add("window.end", "%s is not after window.start %s", w.End.Format(time.RFC3339), w.Start.Format(time.RFC3339))
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/signalab/signalab/event"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Exposure is one row of a historical assignment (exposure) log.
@@ -73,7 +74,7 @@ func ReadExposures(path string) (*ExposureLog, error) {
 }
 
 func readExposuresParquet(path string) ([]Exposure, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read exposures: %w", err)
 	}
@@ -109,14 +110,16 @@ func readExposuresParquet(path string) ([]Exposure, error) {
 }
 
 func readExposuresCSV(path string) ([]Exposure, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read exposures: %w", err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
+	lim := &safeio.Limiter{R: f, Max: event.MaxRecordBytes, What: "CSV record"}
+	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	lim.Reset()
 	if err != nil {
 		return nil, fmt.Errorf("exposures %s: read header: %w (want a header line %s)", path, err, strings.Join(ExposureColumns, ","))
 	}
@@ -132,6 +135,7 @@ func readExposuresCSV(path string) ([]Exposure, error) {
 	var out []Exposure
 	for row := 1; ; row++ {
 		rec, err := cr.Read()
+		lim.Reset()
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/signal"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Output file names written by WriteOutputs.
@@ -31,7 +32,7 @@ var ConversationColumnsRequired = []string{"conversation_id", "shop_id", "buyer_
 // replay's output, signal.Conversation) to fn, in file order. It stops at the
 // first error fn returns.
 func ReadConversations(path string, fn func(c *signal.Conversation) error) error {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return fmt.Errorf("read conversations: %w (run signalab replay first, or check --in)", err)
 	}
@@ -130,7 +131,7 @@ func WriteAssignments(w io.Writer, rows []Assignment) error {
 // a user's own table with the columns unit_id, variant, in_experiment and
 // optionally bucket and reason).
 func ReadAssignments(path string) ([]Assignment, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read assignments: %w (run signalab assign first)", err)
 	}

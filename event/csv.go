@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 type csvSource struct {
@@ -26,7 +28,7 @@ type csvSource struct {
 // name (surrounding spaces and a UTF-8 byte-order mark ignored); unknown
 // columns are ignored; a missing required column is an error.
 func openCSVSource(fi FileInfo, file int32, opts ReadOptions, pool *batchPool) (source, error) {
-	t, err := openText(fi)
+	t, err := openText(fi, MaxRecordBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +36,7 @@ func openCSVSource(fi FileInfo, file int32, opts ReadOptions, pool *batchPool) (
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	t.lim.Reset()
 	if err == io.EOF {
 		t.close()
 		return nil, fmt.Errorf("read events %s: no header row; a CSV event log starts with a header such as event_id,kind,event_time,shop_id,buyer_id", fi.Path)
@@ -73,6 +76,7 @@ func (s *csvSource) next() (*batch, error) {
 	b := s.pool.get()
 	for len(b.events) < s.size {
 		rec, err := s.cr.Read()
+		s.t.lim.Reset()
 		if err == io.EOF {
 			s.eof = true
 			break
@@ -92,6 +96,11 @@ func (s *csvSource) next() (*batch, error) {
 			b.quar = append(b.quar, Quarantined{Path: s.fi.Path, File: s.file, Row: int64(pe.StartLine),
 				Reason: ReasonMalformedRow, Detail: fmt.Sprintf("invalid CSV: %v", pe.Err)})
 			continue
+		}
+		if safeio.IsTooLong(err) {
+			s.pool.put(b)
+			return nil, fmt.Errorf("read events %s: line %d: a CSV record (one row, line breaks inside quotes included) longer than %s; is a quote left open? (docs/limits.md)",
+				s.fi.Path, s.prevLine+1, safeio.Size(MaxRecordBytes))
 		}
 		if err != nil {
 			s.pool.put(b)

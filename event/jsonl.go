@@ -9,8 +9,13 @@ import (
 	"unicode/utf8"
 )
 
-// maxLine bounds one JSONL line, so a file without newlines cannot exhaust memory.
-const maxLine = 64 << 20
+// MaxLineBytes bounds one JSONL line, so a file without newlines cannot
+// exhaust memory (docs/limits.md).
+const MaxLineBytes = 64 << 20
+
+// MaxRecordBytes bounds one CSV record: a row, with the line breaks inside
+// its quoted fields (docs/limits.md).
+const MaxRecordBytes = 64 << 20
 
 // maxRaw bounds Quarantined.Raw.
 const maxRaw = 64 << 10
@@ -27,7 +32,7 @@ type jsonlSource struct {
 }
 
 func openJSONLSource(fi FileInfo, file int32, opts ReadOptions, pool *batchPool) (source, error) {
-	t, err := openText(fi)
+	t, err := openText(fi, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +47,8 @@ func (s *jsonlSource) readLine() ([]byte, error) {
 	for {
 		chunk, err := s.t.r.ReadSlice('\n')
 		s.buf = append(s.buf, chunk...)
-		if len(s.buf) > maxLine {
-			return nil, fmt.Errorf("read events %s: line %d is longer than %d MiB; is this really JSON Lines (one event object per line)?", s.fi.Path, s.line+1, maxLine>>20)
+		if len(s.buf) > MaxLineBytes {
+			return nil, fmt.Errorf("read events %s: line %d is longer than %d MiB; is this really JSON Lines (one event object per line)?", s.fi.Path, s.line+1, MaxLineBytes>>20)
 		}
 		switch err {
 		case nil:

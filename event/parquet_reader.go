@@ -19,6 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // parquetPlan is the result of checking a Parquet file's schema: which leaf
@@ -48,9 +50,9 @@ func CheckParquetSchema(name string, r parquet.ReaderAtSeeker, size int64) (int6
 }
 
 func checkParquetFile(path string, columns []string) (int64, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("read events %s: %w", path, err)
+		return 0, fmt.Errorf("read events %s", errorNamed(path, err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -265,9 +267,9 @@ type pqMsg struct {
 func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batchPool) (source, error) {
 	// Each worker opens the file itself: file readers are not shared.
 	open := func() (*os.File, *pqarrow.FileReader, *parquetPlan, error) {
-		f, err := os.Open(path)
+		f, err := safeio.Open(path)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("read events %s: %w", path, err)
+			return nil, nil, nil, fmt.Errorf("read events %s", errorNamed(path, err))
 		}
 		st, err := f.Stat()
 		if err != nil {

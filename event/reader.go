@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Format is an input file format, chosen by file extension.
@@ -161,6 +163,10 @@ func ResolvePaths(paths []string) ([]FileInfo, error) {
 		st, err := os.Stat(p)
 		if err != nil {
 			return fmt.Errorf("read events %s: %w", p, err)
+		}
+		if k := safeio.KindOf(st.Mode()); k != "" {
+			// A FIFO would block (or be read once), a device never ends.
+			return fmt.Errorf("read events %w", &safeio.NotRegularError{Path: p, Kind: k})
 		}
 		out = append(out, FileInfo{Path: p, Format: format, Gzip: gz, Size: st.Size(), Rows: -1})
 		return nil

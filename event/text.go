@@ -3,12 +3,16 @@ package event
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // field indexes the v1 columns in schema order.
@@ -148,15 +152,18 @@ func setText(e *Event, f field, s string) *Problem {
 
 // textFile is an open text input, gunzipped when needed.
 type textFile struct {
-	f  *os.File
-	gz *gzip.Reader
-	r  *bufio.Reader
+	f   *os.File
+	gz  *gzip.Reader
+	r   *bufio.Reader
+	lim *safeio.Limiter // between the (gunzipped) bytes and r, when a record limit is set
 }
 
-func openText(fi FileInfo) (*textFile, error) {
-	f, err := os.Open(fi.Path)
+// openText opens a text input. recordLimit > 0 puts a safeio.Limiter under
+// the buffer, which the caller resets after each record.
+func openText(fi FileInfo, recordLimit int64) (*textFile, error) {
+	f, err := safeio.Open(fi.Path)
 	if err != nil {
-		return nil, fmt.Errorf("read events %s: %w", fi.Path, err)
+		return nil, fmt.Errorf("read events %s", errorNamed(fi.Path, err))
 	}
 	if fi.Size == 0 {
 		f.Close()
@@ -174,10 +181,40 @@ func openText(fi FileInfo) (*textFile, error) {
 			return nil, fmt.Errorf("read events %s: not a valid gzip file (%v); check the file or remove the .gz suffix", fi.Path, err)
 		}
 		t.gz = gz
-		r = gz
+		r = gzipErrors{gz}
+	}
+	if recordLimit > 0 {
+		t.lim = &safeio.Limiter{R: r, Max: recordLimit, What: "record"}
+		r = t.lim
 	}
 	t.r = bufio.NewReaderSize(r, 256<<10)
 	return t, nil
+}
+
+// gzipErrors says that an error of the gzip stream comes from gzip, and
+// what it usually means: "line 2: unexpected EOF" alone does not name it.
+type gzipErrors struct{ r io.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("gzip: %w (the .gz file is truncated or corrupt; check the download or the export)", err)
+	}
+	return n, err
+}
+
+// errorNamed formats an open error: "<path>: <what>" without repeating the
+// path when err already names it (os.PathError, safeio.NotRegularError).
+func errorNamed(path string, err error) string {
+	var nr *safeio.NotRegularError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &nr):
+		return nr.Error()
+	case errors.As(err, &pe):
+		return path + ": " + pe.Err.Error()
+	}
+	return path + ": " + err.Error()
 }
 
 func (t *textFile) close() error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/signalab/signalab/internal/keyerr"
 	"github.com/signalab/signalab/signal"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // maxProblemsShown bounds the problems a SpecError lists.
@@ -71,7 +72,7 @@ func (e *SpecError) Error() string {
 // Load reads, parses, defaults and validates an experiment.yaml (see
 // Parse). A nameless experiment is named after its file.
 func Load(path string) (*Spec, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxSpecBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read experiment spec: %w (check the --experiment path)", err)
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/results"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // ManifestFile is the run folder's manifest.
@@ -86,7 +88,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	specBytes, err := os.ReadFile(cfg.SpecPath)
+	specBytes, err := safeio.ReadFile(cfg.SpecPath, safeio.MaxSpecBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read experiment spec: %w", err)
 	}

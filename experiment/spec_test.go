@@ -152,6 +152,12 @@ variants: [{name: a, weight: 0.5}, {name: b, weight: 0.4}]`, []string{"variants:
 		{"zero conversation_inactivity", "unit: shop_id\nsalt: s\n" + twoArms + "\nsignals: {conversation_inactivity: 0s}", []string{"line 4: signals.conversation_inactivity: 0s is not valid: want a positive duration such as 24h"}},
 		{"negative min cart", "unit: shop_id\nsalt: s\n" + twoArms + "\nsignals: {min_cart_value_cents: -5}", []string{"line 4: signals.min_cart_value_cents: -5 is not valid: want an amount in cents ≥ 0"}},
 		{"missing window end", "unit: shop_id\nsalt: s\nwindow: {start: 2026-03-01}\n" + twoArms, []string{"line 3: window.end: missing"}},
+		// The zero time is not reported as simply "missing", and times
+		// outside the supported range are refused (issue 16, class 14).
+		{"zero window start", "unit: shop_id\nsalt: s\nwindow: {start: 0001-01-01, end: 2026-03-01}\n" + twoArms,
+			[]string{"window.start: missing, or 0001-01-01T00:00:00Z (the zero time): want a time between 1970-01-01 and 2100-01-01"}},
+		{"far window end", "unit: shop_id\nsalt: s\nwindow: {start: 2026-03-01, end: 9999-01-01}\n" + twoArms,
+			[]string{"window.end: 9999-01-01T00:00:00Z is outside the supported range"}},
 		{"empty file", "", []string{"empty"}},
 		{"not a mapping", "- a\n- b\n", []string{"want a mapping of keys"}},
 		{"two documents", minimalSpec + "---\nunit: x\n", []string{"more than one YAML document"}},

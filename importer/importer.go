@@ -5,11 +5,12 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/atomicfile"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Format names a supported source log.
@@ -76,9 +77,9 @@ func Import(r io.Reader, name string, opts Options, emit Emit) (*Stats, error) {
 // ImportFile imports inPath (optionally gzipped: .gz) into a v1 Parquet file
 // at outPath, written atomically.
 func ImportFile(inPath, outPath string, opts Options) (*Stats, error) {
-	f, err := os.Open(inPath)
+	f, err := safeio.Open(inPath) // a FIFO or a device is an error, not a hang
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", inPath, err)
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReaderSize(f, 256<<10)

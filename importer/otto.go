@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/signalab/signalab/event"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 type ottoSession struct {
@@ -36,8 +38,13 @@ type ottoSession struct {
 func importOTTO(r io.Reader, name string, opts Options, out *emitter) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var line int64
+	var buf []byte
 	for {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, buf[:0], event.MaxLineBytes)
+		buf = b
+		if safeio.IsTooLong(err) {
+			return fmt.Errorf("import %s: line %d: %w (docs/limits.md); is this really OTTO JSON Lines?", name, line+1, err)
+		}
 		if len(b) > 0 {
 			line++
 			if err := ottoLine(bytes.TrimSpace(b), name, line, opts, out); err != nil {
@@ -49,6 +56,21 @@ func importOTTO(r io.Reader, name string, opts Options, out *emitter) error {
 		}
 		if err != nil {
 			return fmt.Errorf("import %s: line %d: %w", name, line+1, err)
+		}
+	}
+}
+
+// readLine appends the next line (with its newline) to buf, failing with a
+// *safeio.TooLongError beyond max bytes instead of reading on.
+func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > max {
+			return nil, &safeio.TooLongError{What: "line", Limit: int64(max)}
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, err
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/signalab/signalab/event"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 var rees46Columns = []string{"event_time", "event_type", "product_id", "price", "user_id", "user_session"}
@@ -28,12 +30,17 @@ var rees46Columns = []string{"event_time", "event_type", "product_id", "price", 
 //	           (exact decimal parsing, no floating point). Other event types
 //	           (remove_from_cart in later months) are counted as skipped.
 func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
-	cr := csv.NewReader(r)
+	// One CSV record (quoted line breaks included) is bounded: the limiter
+	// is reset after each record.
+	lim := &safeio.Limiter{R: r, Max: event.MaxRecordBytes, What: "record"}
+	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	lim.Reset()
 	if err != nil {
 		return fmt.Errorf("import %s: no CSV header (%v); expected %s", name, err, strings.Join(rees46Columns, ","))
 	}
+	prevLine := 1 // the line of the last record read (for the message of a record too long)
 	col := map[string]int{}
 	for i, h := range header {
 		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
@@ -62,13 +69,19 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 	}
 	for {
 		rec, err := cr.Read()
+		lim.Reset()
 		if err == io.EOF {
 			return flush()
+		}
+		if safeio.IsTooLong(err) {
+			return fmt.Errorf("import %s: line %d: a CSV record (one row, line breaks inside quotes included) longer than %s; is a quote left open? (docs/limits.md)",
+				name, prevLine+1, safeio.Size(event.MaxRecordBytes))
 		}
 		if err != nil {
 			return fmt.Errorf("import %s: %v", name, err)
 		}
 		line, _ := cr.FieldPos(0)
+		prevLine = line
 		out.st.Records++
 		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
 		if len(rec) != len(header) {

@@ -19,6 +19,8 @@ import (
 	"github.com/signalab/signalab/internal/columnar"
 	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/stats"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Summary is metrics.json, written beside units.parquet: what the stage
@@ -167,7 +169,7 @@ func checkSingleFile(dirs []string, name string) error {
 
 // ReadSummary loads a metrics.json.
 func ReadSummary(path string) (*Summary, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSONBytes)
 	if err != nil {
 		return nil, err
 	}

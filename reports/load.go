@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/signalab/signalab/results"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // File names of a run folder (docs/design.md, "Data flow").
@@ -72,7 +73,7 @@ func Load(dir, specPath string) (*Report, error) {
 		*f.dst = bytes.TrimSpace(b)
 	}
 	if specPath != "" {
-		b, err := os.ReadFile(specPath)
+		b, err := safeio.ReadFile(specPath, safeio.MaxJSONBytes)
 		if err != nil {
 			return nil, fmt.Errorf("read experiment spec: %w", err)
 		}
@@ -95,7 +96,7 @@ func Load(dir, specPath string) (*Report, error) {
 
 // readOptional returns the file's bytes, or nil when it does not exist.
 func readOptional(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSONBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -3,10 +3,11 @@ package results
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/signalab/signalab/stats"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // SchemaVersion is the version of results.json written by this build. It
@@ -358,7 +359,7 @@ type Bin struct {
 
 // Read loads a results.json, checking its major schema version.
 func Read(path string) (*Results, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxJSONBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +60,11 @@ func reportRun(opts *reportOptions, stdout, stderr io.Writer) error {
 	}
 	if opts.Out == "" {
 		return exitcode.Usagef("signalab report --in "+opts.In+" --out "+opts.In+"/report.html", "--out is required: the report file to write, or - for standard output")
+	}
+	if st, err := os.Stat(opts.Out); err == nil && st.IsDir() {
+		// Renaming the report over a folder would fail with "file exists".
+		return exitcode.Usagef("signalab report --in "+opts.In+" --out "+filepath.Join(opts.Out, "report.html"),
+			"--out %s is a folder; give the report's file name inside it", opts.Out)
 	}
 	format := reports.FormatFromPath(opts.Out)
 	if opts.Format != "" {

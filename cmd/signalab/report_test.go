@@ -68,6 +68,9 @@ func TestReportCommandErrors(t *testing.T) {
 			[]string{`unknown report format "pdf"`, "Try:"}},
 		{[]string{"report", "--in", empty, "--out", filepath.Join(empty, "r.html")},
 			[]string{"has no results.json", "signalab analyze"}},
+		// A folder as --out (before: "rename … file exists"; issue 16).
+		{[]string{"report", "--in", reportFixture, "--out", empty},
+			[]string{"--out " + empty + " is a folder", filepath.Join(empty, "report.html")}},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

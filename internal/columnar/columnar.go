@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -38,6 +37,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // BatchRows is the number of rows per record batch that Scan hands to its
@@ -59,7 +60,7 @@ var ErrMissingColumn = errors.New("missing column")
 // Batches are decoded one ahead of fn on another goroutine, and the column
 // chunks of a batch in parallel.
 func Scan(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) error {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}

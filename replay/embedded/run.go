@@ -21,6 +21,8 @@ import (
 	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/replay/wire"
 	"github.com/signalab/signalab/signal"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Defaults of Config.
@@ -594,7 +596,7 @@ func cloneRows(o *replay.Output) {
 // checksumInputs fills inputs with each file's path, format, size and SHA-256.
 func checksumInputs(files []event.FileInfo, inputs []output.InputFile) error {
 	for i, f := range files {
-		fh, err := os.Open(f.Path)
+		fh, err := safeio.Open(f.Path)
 		if err != nil {
 			return fmt.Errorf("checksum input: %w", err)
 		}

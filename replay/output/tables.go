@@ -19,6 +19,8 @@ import (
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/signal"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Output file names in --out.
@@ -176,7 +178,7 @@ func WriteFile[T any](path string, fill func(*parquet.GenericWriter[T]) error) e
 
 // readParquet reads every row of a Parquet file of T.
 func readParquet[T any](path string) ([]T, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +231,7 @@ func readTable[T, J any](dir, base string, fromJSON func(J) T) ([]T, bool, error
 		return all, true, nil
 	}
 	jl := filepath.Join(dir, base+".jsonl")
-	if f, err := os.Open(jl); err == nil {
+	if f, err := safeio.Open(jl); err == nil {
 		defer f.Close()
 		rows, err := ReadJSONL(f, jl, fromJSON)
 		return rows, true, err
@@ -263,7 +265,7 @@ func Read(dir string) (*Tables, error) {
 		return nil, err
 	}
 	for _, name := range []string{SummaryFile, GoldenCountsFile} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := safeio.ReadFile(filepath.Join(dir, name), safeio.MaxJSONBytes)
 		if err != nil {
 			continue
 		}

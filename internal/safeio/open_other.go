@@ -1,0 +1,9 @@
+//go:build !unix
+
+package safeio
+
+import "os"
+
+func openNonBlocking(path string) (*os.File, error) { return os.Open(path) }
+
+func clearNonBlocking(*os.File) error { return nil }

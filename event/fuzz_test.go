@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/signalab/signalab/internal/parquetsafe"
 )
 
 // The fuzzers check that the parsers never panic or hang on any input and
@@ -76,6 +78,30 @@ func FuzzParquetSchema(f *testing.F) {
 	f.Add(writeParquet(f, sampleEvents(20), WithRowGroupRows(8)))
 	f.Add(otherParquet(f, true))
 	f.Add(otherParquet(f, false))
+	// Damaged files (issue 16): flipped bytes in page headers (dictionary
+	// and data pages), half-zeroed column chunks (truncated pages), files
+	// cut mid-chunk; of a small multi-row-group file, and a sample of the
+	// committed log's.
+	small, err := parquetsafe.Corruptions(writeParquet(f, sampleEvents(40), WithRowGroupRows(16)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, c := range small {
+		if i%3 == 0 {
+			f.Add(c.Data)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join("..", "testdata", "events", "events.parquet")); err == nil {
+		committed, err := parquetsafe.Corruptions(data)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i, c := range committed {
+			if i%10 == 0 {
+				f.Add(c.Data)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := CheckParquetSchema("f.parquet", bytes.NewReader(data), int64(len(data))); err != nil {
 			return

@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/signalab/signalab/internal/parquetsafe"
 	"github.com/signalab/signalab/internal/safeio"
 )
 
@@ -27,6 +27,7 @@ import (
 // columns to read for which v1 fields.
 type parquetPlan struct {
 	leaves []int            // parquet leaf column indices to read
+	cols   [][]int          // the same, per top-level column
 	unread *[numFields]bool // columns left out by a column selection, or nil
 	rows   int64
 	rgRows []int64 // rows per row group
@@ -166,6 +167,7 @@ func openParquet(name string, r parquet.ReaderAtSeeker, size int64, columns []st
 			continue
 		}
 		plan.leaves = append(plan.leaves, leavesOf(pf, col)...)
+		plan.cols = append(plan.cols, leavesOf(pf, col))
 	}
 	for i := 0; i < pf.NumRowGroups(); i++ {
 		plan.rgRows = append(plan.rgRows, pf.MetaData().RowGroup(i).NumRows())
@@ -319,12 +321,19 @@ func openParquetSource(path string, fileIdx int32, opts ReadOptions, pool *batch
 				return nil, err
 			}
 		}
-		fr.Props.Parallel = colParallel
+		// Columns are decoded in parallel on goroutines of parquetsafe
+		// (which recover decoder panics), never on arrow-go's own.
+		fr.Props.Parallel = false
+		split := 1
+		if colParallel {
+			split = opts.Workers
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			defer f.Close()
-			dec := &pqDecoder{path: path, file: fileIdx, fr: fr, plan: plan, pool: pool, in: newInterner()}
+			dec := &pqDecoder{path: path, file: fileIdx, fr: fr, plan: plan, pool: pool, in: newInterner(),
+				groups: parquetsafe.Split(plan.cols, split)}
 			for rg := w; rg < len(plan.rgRows); rg += nw {
 				if !dec.rowGroup(ctx, rg, starts[rg], out) {
 					return
@@ -370,6 +379,9 @@ type pqDecoder struct {
 	pool *batchPool
 	in   *interner
 	cols [numFields]colReader
+	// groups are the leaf columns decoded together, one group per
+	// goroutine (parquetsafe.Split).
+	groups [][]int
 }
 
 // rowGroup decodes row group rg (whose first row has index start) and sends
@@ -389,25 +401,28 @@ func (d *pqDecoder) rowGroup(ctx context.Context, rg int, start int64, out chan<
 			ok = false
 		}
 	}()
-	rr, err := d.fr.GetRecordReader(ctx, d.plan.leaves, []int{rg})
+	rr, err := parquetsafe.NewRecordReader(ctx, "read events "+d.path, d.fr, d.groups, []int{rg})
 	if err != nil {
-		send(pqMsg{err: fmt.Errorf("read events %s: row group %d: %v", d.path, rg, err)})
+		send(pqMsg{err: err})
 		return false
 	}
 	defer rr.Release()
 	row := start
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	for {
+		rec, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			send(pqMsg{err: err})
+			return false
+		}
 		b := d.pool.get()
 		d.convert(rec, row, b)
 		row += rec.NumRows()
 		if !send(pqMsg{b: b}) {
 			return false
 		}
-	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		send(pqMsg{err: fmt.Errorf("read events %s: row group %d: %v; the file may be corrupt: write it again", d.path, rg, err)})
-		return false
 	}
 	return send(pqMsg{endRG: true})
 }

@@ -27,7 +27,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -38,6 +40,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/signalab/signalab/internal/parquetsafe"
 	"github.com/signalab/signalab/internal/safeio"
 )
 
@@ -58,8 +61,20 @@ var ErrMissingColumn = errors.New("missing column")
 // lists the file's columns. An error returned by fn ends the scan and is
 // returned as is. The Columns passed to fn are valid only during that call.
 // Batches are decoded one ahead of fn on another goroutine, and the column
-// chunks of a batch in parallel.
-func Scan(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) error {
+// chunks of a batch in parallel (on goroutines of internal/parquetsafe). A
+// corrupt file is an error naming it (and the row group), never a panic:
+// decoder panics are recovered on every goroutine that decodes.
+func Scan(path string, names []string, optional map[string]bool, fn func(cols []*Column, rows int, first int64) error) (err error) {
+	// Setup (footer, schema, dictionaries) runs on this goroutine.
+	decoding := true
+	defer func() {
+		if p := recover(); p != nil {
+			if !decoding {
+				panic(p) // a panic of fn is not the file's fault
+			}
+			err = fmt.Errorf("read %s: corrupt Parquet file (%v); write it again", path, p)
+		}
+	}()
 	f, err := safeio.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -71,7 +86,7 @@ func Scan(path string, names []string, optional map[string]bool, fn func(cols []
 	}
 	defer pf.Close()
 	sc := pf.MetaData().Schema
-	props := pqarrow.ArrowReadProperties{BatchSize: BatchRows, Parallel: true}
+	props := pqarrow.ArrowReadProperties{BatchSize: BatchRows} // parallel by parquetsafe, not by arrow-go
 	// Read dictionary-encoded string columns as dictionaries: decoding
 	// skips materialising every value, and Column.String indexes the
 	// dictionary. (Plain-encoded ones stay plain: building a dictionary of
@@ -101,9 +116,13 @@ func Scan(path string, names []string, optional map[string]bool, fn func(cols []
 	if pf.NumRows() == 0 || len(idx) == 0 {
 		return nil
 	}
-	rr, err := fr.GetRecordReader(context.Background(), idx, nil)
+	perColumn := make([][]int, len(idx))
+	for i, j := range idx {
+		perColumn[i] = []int{j}
+	}
+	rr, err := parquetsafe.NewRecordReader(context.Background(), "read "+path, fr, parquetsafe.Split(perColumn, runtime.GOMAXPROCS(0)), nil)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return err
 	}
 	defer rr.Release()
 	// Decode the next batch while fn works on the current one: a producer
@@ -113,8 +132,14 @@ func Scan(path string, names []string, optional map[string]bool, fn func(cols []
 	var readErr error
 	go func() {
 		defer close(batches)
-		for rr.Next() {
-			rec := rr.RecordBatch()
+		for {
+			rec, err := rr.Next() // recovers decoder panics into err
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				return
+			}
 			rec.Retain()
 			select {
 			case batches <- rec:
@@ -123,8 +148,8 @@ func Scan(path string, names []string, optional map[string]bool, fn func(cols []
 				return
 			}
 		}
-		readErr = rr.Err()
 	}()
+	decoding = false
 	defer func() {
 		close(done)
 		for rec := range batches { // drain so the producer exits
@@ -159,7 +184,7 @@ func Scan(path string, names []string, optional map[string]bool, fn func(cols []
 		}
 	}
 	if readErr != nil {
-		return fmt.Errorf("read %s: %w", path, readErr)
+		return readErr
 	}
 	return nil
 }
@@ -265,14 +290,26 @@ func (c *Column) Micros(i int) (int64, bool) {
 	if ts, isTS := c.arr.DataType().(*arrow.TimestampType); isTS {
 		switch ts.Unit {
 		case arrow.Second:
-			v *= 1e6
+			v = scaleSat(v, 1e6)
 		case arrow.Millisecond:
-			v *= 1e3
+			v = scaleSat(v, 1e3)
 		case arrow.Nanosecond:
 			v /= 1e3
 		}
 	}
 	return v, true
+}
+
+// scaleSat returns v·k saturated at the int64 limits (a wrapped time could
+// look valid).
+func scaleSat(v, k int64) int64 {
+	switch {
+	case v > math.MaxInt64/k:
+		return math.MaxInt64
+	case v < math.MinInt64/k:
+		return math.MinInt64
+	}
+	return v * k
 }
 
 // Bool returns row i as a bool: a boolean, or a number (from a numeric

@@ -45,17 +45,19 @@ func ParseOrder(s string) (Order, error) {
 
 // SortBuyerEvents sorts one buyer's events into the processing order.
 //
-// OrderArrival: by (arrival, event_time, event_id, file, row), where arrival
-// is ingest_time. If none of the events has ingest_time, arrival is the input
-// position (file, row) alone. If only some have it, an event without one
-// takes its event_time as arrival time.
+// OrderArrival: by (arrival, event_time, event_id, content, file, row),
+// where arrival is ingest_time. If none of the events has ingest_time,
+// arrival is the input position (file, row) alone. If only some have it, an
+// event without one takes its event_time as arrival time.
 //
-// OrderEventTime: by (event_time, event_id, ingest_time, file, row).
+// OrderEventTime: by (event_time, event_id, ingest_time, content, file, row).
 //
-// The trailing (file, row) only separate events identical in every other key
-// (exact redeliveries), so the result does not depend on how the input was
-// split into files unless a log has no ingest_time at all. The sort is in
-// place.
+// Content is CompareContent: conflicting redeliveries (same id and times,
+// other values) are ordered by their values, and the trailing (file, row)
+// only separate events identical in every column (exact redeliveries,
+// interchangeable), so the result does not depend on the input's row order
+// or split into files unless a log has no ingest_time at all. The sort is
+// in place.
 func SortBuyerEvents(events []event.Event, order Order) {
 	if len(events) < 2 {
 		return
@@ -66,9 +68,10 @@ func SortBuyerEvents(events []event.Event, order Order) {
 
 // Compare is the processing order of two events of one buyer for a source
 // that delivers them one at a time (Buyer.Feed): under OrderArrival by
-// (arrival, event_time, event_id, file, row), where arrival is ingest_time,
-// or event_time for an event without one; under OrderEventTime by
-// (event_time, event_id, arrival, file, row). It is SortBuyerEvents' order
+// (arrival, event_time, event_id, content, file, row), where arrival is
+// ingest_time, or event_time for an event without one; under
+// OrderEventTime by (event_time, event_id, arrival, content, file, row);
+// content is CompareContent. It is SortBuyerEvents' order
 // for every buyer with at least one ingest_time (a buyer without any is
 // ordered by input position alone, which a stream does not have).
 func (o Order) Compare(a, b *event.Event) int {
@@ -115,6 +118,9 @@ func cmpArrival(a, b *event.Event) int {
 	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
 		return c
 	}
+	if c := CompareContent(a, b); c != 0 {
+		return c
+	}
 	return cmpPosition(a, b)
 }
 
@@ -128,5 +134,66 @@ func cmpEventTime(a, b *event.Event) int {
 	if c := cmp.Compare(arrivalTime(a), arrivalTime(b)); c != 0 {
 		return c
 	}
+	if c := CompareContent(a, b); c != 0 {
+		return c
+	}
 	return cmpPosition(a, b)
+}
+
+// CompareContent is a total order over the columns the signal logic reads
+// that the processing order's time and id keys leave out: kind, shop_id,
+// buyer_id, conversation_id, channel, sender, cart_token, item_count,
+// cart_value_cents, product_ids (of cart_update events, the only ones whose
+// products the logic reads), order_id, order_value_cents, and whether
+// ingest_time is present (absent first; numbers: absent first, then by
+// value; strings and product lists lexicographically). It decides which of
+// two conflicting redeliveries (same event_id, ingest_time and event_time,
+// other content) the logic sees first (and so keeps; the other is a
+// duplicate), so the survivor does not depend on the input's row order or
+// file split, and every engine picks the same one. Columns the logic does
+// not read (currency, products of other kinds) are left out, so that an
+// event and its wire.View compare alike.
+func CompareContent(a, b *event.Event) int {
+	products := 0
+	if a.Kind == event.KindCartUpdate && b.Kind == event.KindCartUpdate {
+		products = slices.Compare(a.ProductIDs, b.ProductIDs)
+	}
+	for _, c := range [...]int{
+		strings.Compare(string(a.Kind), string(b.Kind)),
+		strings.Compare(a.ShopID, b.ShopID),
+		strings.Compare(a.BuyerID, b.BuyerID),
+		strings.Compare(a.ConversationID, b.ConversationID),
+		strings.Compare(a.Channel, b.Channel),
+		strings.Compare(a.Sender, b.Sender),
+		strings.Compare(a.CartToken, b.CartToken),
+		cmpOpt(int64(a.ItemCount), a.HasItemCount, int64(b.ItemCount), b.HasItemCount),
+		cmpOpt(a.CartValueCents, a.HasCartValue, b.CartValueCents, b.HasCartValue),
+		products,
+		strings.Compare(a.OrderID, b.OrderID),
+		cmpOpt(a.OrderValueCents, a.HasOrderValue, b.OrderValueCents, b.HasOrderValue),
+		cmpBool(a.HasIngestTime, b.HasIngestTime),
+	} {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// cmpOpt orders optional numbers: absent first, then by value.
+func cmpOpt(a int64, hasA bool, b int64, hasB bool) int {
+	if c := cmpBool(hasA, hasB); c != 0 || !hasA {
+		return c
+	}
+	return cmp.Compare(a, b)
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }

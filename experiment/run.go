@@ -15,6 +15,8 @@ import (
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/internal/fault"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/embedded"
@@ -69,8 +71,10 @@ type RunConfig struct {
 	Trace io.Writer
 	// Report, when not nil, renders the report from the finished run
 	// folder; it runs after manifest.json is written and its time is added
-	// to the manifest.
-	Report func(dir, specPath string) error
+	// to the manifest. dir is the staging folder holding the run's outputs
+	// (specPath the spec copy in it); out is the output folder they will
+	// be in once the run commits, for paths the report shows.
+	Report func(dir, specPath, out string) error
 }
 
 // RunResult is what a run produced.
@@ -92,9 +96,15 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read experiment spec: %w", err)
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
+	// Every output goes into a staging folder that replaces the output
+	// folder's run outputs as one unit at the end, under the folder's lock
+	// (internal/outdir; docs/limits.md).
+	tx, err := outdir.Begin(cfg.Out, "signalab run", RunOutputs)
+	if err != nil {
+		return nil, err
 	}
+	defer tx.Abort()
+	dir := tx.Dir
 	sum := sha256.Sum256(specBytes)
 	m := &Manifest{Schema: ManifestSchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name,
 		StartedAt: t0.UTC().Truncate(time.Second),
@@ -109,9 +119,11 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	}
 	stage := func(name string, fn func() error) error {
 		s := time.Now()
+		fault.Point("run: start " + name)
 		if err := fn(); err != nil {
 			return err
 		}
+		fault.Point("run: end " + name)
 		m.Stages = append(m.Stages, Stage{Name: name, Seconds: time.Since(s).Seconds()})
 		logf("%-8s %6.2fs", name, time.Since(s).Seconds())
 		return nil
@@ -119,7 +131,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 
 	var rsum *output.Summary
 	err = stage("replay", func() error {
-		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: cfg.Out, Params: spec.Signals,
+		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: dir, Params: spec.Signals,
 			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress, Trace: cfg.Trace})
 		return err
 	})
@@ -128,17 +140,17 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	}
 	m.Inputs = rsum.Inputs
 	err = stage("assign", func() error {
-		res, err := assign.RunFile(spec.AssignConfig(), filepath.Join(cfg.Out, metrics.ConversationsFile), nil)
+		res, err := assign.RunFile(spec.AssignConfig(), filepath.Join(dir, metrics.ConversationsFile), nil)
 		if err != nil {
 			return err
 		}
-		return assign.WriteOutputs(cfg.Out, res)
+		return assign.WriteOutputs(dir, res)
 	})
 	if err != nil {
 		return nil, err
 	}
 	err = stage("metrics", func() error {
-		_, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{cfg.Out}, Out: cfg.Out})
+		_, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{dir}, Out: dir})
 		return err
 	})
 	if err != nil {
@@ -150,28 +162,28 @@ func Run(cfg RunConfig) (*RunResult, error) {
 		if err != nil {
 			return err
 		}
-		ctx, err := analysis.LoadContext(cfg.Out)
+		ctx, err := analysis.LoadContext(dir)
 		if err != nil {
 			return err
 		}
-		tbl, err := analysis.OpenTable(filepath.Join(cfg.Out, metrics.UnitsFile))
+		tbl, err := analysis.OpenTable(filepath.Join(dir, metrics.UnitsFile))
 		if err != nil {
 			return err
 		}
 		if res, err = analysis.Analyze(acfg, tbl, ctx); err != nil {
 			return err
 		}
-		return analysis.Write(cfg.Out, res)
+		return analysis.Write(dir, res)
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Keep the spec with the run so the folder is self-contained.
-	specCopy := filepath.Join(cfg.Out, "experiment.yaml")
-	if abs1, abs2 := absPath(specCopy), absPath(cfg.SpecPath); abs1 != abs2 {
-		if err := atomicfile.WriteBytes(specCopy, specBytes); err != nil {
-			return nil, err
-		}
+	// Keep the spec with the run so the folder is self-contained (the
+	// bytes read at the start, also when the spec is the folder's own
+	// experiment.yaml).
+	specCopy := filepath.Join(dir, "experiment.yaml")
+	if err := atomicfile.WriteBytes(specCopy, specBytes); err != nil {
+		return nil, err
 	}
 	m.GatesPassed = res.Gates.Passed
 	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "replay.json",
@@ -181,21 +193,24 @@ func Run(cfg RunConfig) (*RunResult, error) {
 		m.Outputs = append(m.Outputs, "report.html", "report.md")
 	}
 	m.Outputs = slices.DeleteFunc(m.Outputs, func(name string) bool {
-		_, err := os.Stat(filepath.Join(cfg.Out, name))
+		_, err := os.Stat(filepath.Join(dir, name))
 		return err != nil && name != ManifestFile && name != "report.html" && name != "report.md"
 	})
 	m.Seconds = time.Since(t0).Seconds()
-	if err := writeManifest(cfg.Out, m); err != nil {
+	if err := writeManifest(dir, m); err != nil {
 		return nil, err
 	}
 	if cfg.Report != nil {
-		if err := stage("report", func() error { return cfg.Report(cfg.Out, specCopy) }); err != nil {
+		if err := stage("report", func() error { return cfg.Report(dir, specCopy, tx.Out) }); err != nil {
 			return nil, err
 		}
 		m.Seconds = time.Since(t0).Seconds()
-		if err := writeManifest(cfg.Out, m); err != nil {
+		if err := writeManifest(dir, m); err != nil {
 			return nil, err
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
 	}
 	return &RunResult{Results: res, Manifest: m}, nil
 }
@@ -208,10 +223,15 @@ func writeManifest(dir string, m *Manifest) error {
 	return atomicfile.WriteBytes(filepath.Join(dir, ManifestFile), append(b, '\n'))
 }
 
-func absPath(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	return a
-}
+// RunOutputs are the files a run writes into its folder (and replaces as
+// one set): the replay's tables (also sharded ones, which an earlier Beam
+// replay may have left) and replay.json, the assignment, the unit table,
+// the results, the spec copy, the manifest and the reports.
+var RunOutputs = append(append([]string(nil), ReplayOutputs...),
+	"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, analysis.ResultsJSON, analysis.ResultsParquet,
+	"experiment.yaml", ManifestFile, "report.html", "report.md")
+
+// ReplayOutputs are the files of a replay's output set (signalab replay
+// replaces them as one set): the tables, their shards, replay.json.
+var ReplayOutputs = []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile,
+	"signals-*.parquet", "conversations-*.parquet", "orders-*.parquet", "quarantine-*.parquet"}

@@ -127,6 +127,11 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	tx, err := beginOutputs(opts.Out, "signalab analyze", analyzeOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
 	tbl, err := analysis.OpenTable(opts.Units)
 	if err != nil {
 		return err
@@ -135,7 +140,10 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := analysis.Write(opts.Out, res); err != nil {
+	if err := analysis.Write(tx.Dir, res); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if opts.JSON {

@@ -72,6 +72,11 @@ func assignRun(opts assignOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tx, err := beginOutputs(opts.Out, "signalab assign", assignOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
 	in := opts.In
 	if st, err := os.Stat(in); err == nil && st.IsDir() {
 		in = filepath.Join(in, "conversations.parquet")
@@ -86,7 +91,10 @@ func assignRun(opts assignOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := assign.WriteOutputs(opts.Out, res); err != nil {
+	if err := assign.WriteOutputs(tx.Dir, res); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	sum := &res.Summary

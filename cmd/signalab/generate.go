@@ -136,7 +136,11 @@ func generateRun(ctx context.Context, opts generateOptions, stdout, stderr io.Wr
 		}
 	}
 	progress, done := progressFor(stderr, opts.Events)
-	truth, err := synth.WriteDir(ctx, cfg, opts.Out, progress)
+	var truth *synth.Truth
+	err = replaceOutputs(opts.Out, "signalab generate", generateOutputs, func(dir string) error {
+		truth, err = synth.WriteDir(ctx, cfg, dir, progress)
+		return err
+	})
 	done()
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)

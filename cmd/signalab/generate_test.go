@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/signalab/signalab/internal/outdir"
 )
 
 func runGenerate(t *testing.T, args ...string) (int, string, string) {
@@ -32,8 +34,14 @@ func TestGenerateWritesLogAndTruth(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("want only events.parquet and truth.json in the folder, got %d entries", len(entries))
+	var names []string
+	for _, e := range entries {
+		if e.Name() != outdir.LockFile {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) != 2 {
+		t.Errorf("want only events.parquet and truth.json (and the folder's lock) in the folder, got %v", names)
 	}
 	a, _ := os.ReadFile(filepath.Join(dir, "events.parquet"))
 
@@ -116,7 +124,7 @@ func TestGenerateUnwritableOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := runGenerate(t, "--out", filepath.Join(file, "sub"), "--buyers", "50")
-	if code != 2 || !strings.Contains(errOut, "events.parquet") {
-		t.Errorf("exit %d, stderr %q; want exit 2 naming events.parquet", code, errOut)
+	if code != 2 || !strings.Contains(errOut, filepath.Join(file, "sub")) || !strings.Contains(errOut, "not a directory") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the output folder", code, errOut)
 	}
 }

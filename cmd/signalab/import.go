@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/importer"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/internal/outdir"
 )
 
 func init() { register(newImportCmd) }
@@ -77,6 +79,11 @@ func importRun(opts importOptions, stdout, stderr io.Writer) error {
 	case opts.Buyer != "user" && opts.Buyer != "session":
 		return exitcode.Usagef(hint+" --buyer session", "--buyer %q: use user or session", opts.Buyer)
 	}
+	release, err := outdir.LockExisting(filepath.Dir(opts.Out), "signalab import")
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := importer.ImportFile(opts.In, opts.Out, importer.Options{
 		Format: format, ShopID: opts.Shop, BuyerFromSession: opts.Buyer == "session",
 	})

@@ -61,8 +61,16 @@ func metricsRun(opts metricsOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: opts.In, Out: opts.Out, Log: stderr})
+	tx, err := beginOutputs(opts.Out, "signalab metrics", metricsOutputs)
 	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	sum, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: opts.In, Out: tx.Dir, Log: stderr})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if opts.JSON {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/replay/output"
@@ -101,7 +102,12 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := embedded.Config{Events: opts.Events, Out: opts.Out, Params: params, Order: order,
+	tx, err := outdir.Begin(opts.Out, "signalab replay", experiment.ReplayOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	cfg := embedded.Config{Events: opts.Events, Out: tx.Dir, Params: params, Order: order,
 		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, Trace: traceWriter(stderr)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = stderr
@@ -114,6 +120,9 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	}
 	sum, err := embedded.Run(cfg)
 	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 
@@ -134,7 +143,9 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := output.WriteGolden(opts.Golden, out, *sum); err != nil {
+		if err := replaceOutputs(opts.Golden, "signalab replay --update", goldenOutputs, func(dir string) error {
+			return output.WriteGolden(dir, out, *sum)
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "golden set %s updated: %d signals, %d conversations, %d orders\n",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/reports"
 )
 
@@ -85,6 +86,11 @@ func reportRun(opts *reportOptions, stdout, stderr io.Writer) error {
 		_, err := buf.WriteTo(stdout)
 		return err
 	}
+	release, err := outdir.LockExisting(filepath.Dir(opts.Out), "signalab report")
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := atomicfile.WriteBytes(opts.Out, buf.Bytes()); err != nil {
 		return err
 	}

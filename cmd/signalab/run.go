@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -120,11 +121,15 @@ func terminal(w io.Writer) io.Writer {
 	return nil
 }
 
-// renderReports writes dir/report.html and dir/report.md from the run folder.
-func renderReports(dir, specPath string) error {
+// renderReports writes dir/report.html and dir/report.md from the run
+// folder staged in dir; the report names the spec by its place in out.
+func renderReports(dir, specPath, out string) error {
 	r, err := reports.Load(dir, specPath)
 	if err != nil {
 		return err
+	}
+	if rel, err := filepath.Rel(dir, specPath); err == nil && !strings.HasPrefix(rel, "..") {
+		r.SpecPath = filepath.Join(out, rel)
 	}
 	for _, f := range []struct {
 		name   string

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/signalab/signalab/internal/fault"
 )
 
 // Write creates path atomically with the bytes fill writes. If fill returns an
@@ -40,9 +42,11 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	fault.Point("atomicfile: before rename " + filepath.Base(path))
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	fault.Point("atomicfile: after rename " + filepath.Base(path))
 	return nil
 }
 

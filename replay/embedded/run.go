@@ -17,6 +17,8 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/internal/fault"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/replay/wire"
@@ -148,15 +150,24 @@ func Run(cfg Config) (*output.Summary, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
-	tmpRoot := cfg.TempDir
-	if tmpRoot == "" {
-		tmpRoot = cfg.Out
+	// The spill folder goes inside Out (the CLI's staging folder, whose
+	// output-folder lock tells a crashed run's leftovers from a live run's),
+	// or under TempDir with a lock of its own (outdir.Temp), so a later run
+	// removes what a crash left behind.
+	var spillDir string
+	if cfg.TempDir == "" {
+		spillDir, err = os.MkdirTemp(cfg.Out, ".spill-")
+		if err != nil {
+			return nil, fmt.Errorf("create spill folder: %w", err)
+		}
+		defer os.RemoveAll(spillDir)
+	} else {
+		var release func()
+		if spillDir, release, err = outdir.Temp(cfg.TempDir, ".spill-"); err != nil {
+			return nil, fmt.Errorf("create spill folder in %s: %w", cfg.TempDir, err)
+		}
+		defer release()
 	}
-	spillDir, err := os.MkdirTemp(tmpRoot, ".spill-")
-	if err != nil {
-		return nil, fmt.Errorf("create spill folder: %w", err)
-	}
-	defer os.RemoveAll(spillDir)
 
 	if cfg.Partitions <= 0 {
 		cfg.Partitions = partitionsFor(r)
@@ -264,6 +275,7 @@ type tracer struct {
 
 // phase reports the wall and process CPU time at the end of a phase.
 func (t *tracer) phase(what string) {
+	fault.Point("replay: " + what)
 	if t.w != nil {
 		fmt.Fprintf(t.w, "trace: %s at %.2fs (process CPU %.2fs)\n", what, time.Since(t.start).Seconds(), processCPU().Seconds())
 	}

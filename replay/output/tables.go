@@ -18,6 +18,7 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/fault"
 	"github.com/signalab/signalab/signal"
 
 	"github.com/signalab/signalab/internal/safeio"
@@ -143,6 +144,7 @@ func WriteStaged(dir string, files []File, summary func() *Summary) error {
 		}
 	}
 	for _, n := range names {
+		fault.Point("replay output: before rename " + n)
 		if err := os.Rename(filepath.Join(stage, n), filepath.Join(dir, n)); err != nil {
 			return fmt.Errorf("move %s into %s: %w", n, dir, err)
 		}

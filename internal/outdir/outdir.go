@@ -206,8 +206,16 @@ func (t *Tx) Commit() error {
 		return t.commitInPlace()
 	}
 	cwdInside := cwdWithin(t.Out)
-	if err := t.carryOver(); err != nil {
-		return err
+	if carried, err := t.carryOver(); err != nil {
+		// A file system without hard links (or a file that cannot be
+		// linked): put the new files into place one by one instead.
+		for _, name := range carried {
+			os.RemoveAll(filepath.Join(t.Dir, name))
+		}
+		if rerr := t.commitInPlace(); rerr != nil {
+			return fmt.Errorf("%v; then: %w", err, rerr)
+		}
+		return nil
 	}
 	if err := syncDir(t.Dir); err != nil {
 		return err
@@ -244,10 +252,11 @@ func (t *Tx) Commit() error {
 // carryOver puts every entry of Out that the new set neither replaces nor
 // drops into Dir: files as hard links, symlinks as symlinks, folders as
 // folders of hard links.
-func (t *Tx) carryOver() error {
+// It returns the names it put into Dir.
+func (t *Tx) carryOver() (carried []string, err error) {
 	entries, err := os.ReadDir(t.Out)
 	if err != nil {
-		return fmt.Errorf("read output folder: %w", err)
+		return nil, fmt.Errorf("read output folder: %w", err)
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -258,11 +267,12 @@ func (t *Tx) carryOver() error {
 		if _, err := os.Lstat(dst); err == nil {
 			continue // the new set has its own
 		}
+		carried = append(carried, name)
 		if err := linkTree(filepath.Join(t.Out, name), dst); err != nil {
-			return fmt.Errorf("keep %s in the new output set: %w", filepath.Join(t.Out, name), err)
+			return carried, fmt.Errorf("keep %s in the new output set: %w", filepath.Join(t.Out, name), err)
 		}
 	}
-	return nil
+	return carried, nil
 }
 
 func isStale(name string) bool {

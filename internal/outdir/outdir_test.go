@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -180,5 +181,36 @@ func TestTempRemovesOnlyStale(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(path), err == nil, want)
 		}
+	}
+}
+
+// TestCommitWithoutLinks: when an entry cannot be carried over (here a
+// FIFO, which is neither file, folder nor symlink), Commit falls back to
+// moving the new files into place one by one; nothing is lost.
+func TestCommitWithoutLinks(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	write(t, filepath.Join(out, "a"), "old")
+	write(t, filepath.Join(out, "keep"), "mine")
+	if err := syscall.Mkfifo(filepath.Join(out, "pipe"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	tx, err := Begin(out, "test", []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(tx.Dir, "a"), "new")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a": "new", "keep": "mine"} {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != want {
+			t.Errorf("%s: %q %v", name, b, err)
+		}
+	}
+	if st, err := os.Lstat(filepath.Join(out, "pipe")); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("pipe: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Errorf("left next to the folder: %v", entries)
 	}
 }

@@ -29,6 +29,9 @@ type effect struct {
 	logRatio    float64
 	hasLogRatio bool
 	adjA, adjB  float64 // CUPED-adjusted arm means for LogCI (0: unadjusted)
+	// df, when positive, replaces the Welch–Satterthwaite degrees of
+	// freedom (the Bell–McCaffrey df of a CR2 cluster comparison).
+	df float64
 }
 
 func (o Options) alpha() float64 {
@@ -313,6 +316,9 @@ func finishRaw(res Result, e effect, opts Options) Result {
 	switch opts.Test {
 	case Welch:
 		ref.df = welchDF(e.sA, e.sB, e.nA, e.nB)
+		if e.df > 0 {
+			ref.df = e.df
+		}
 	case StudentPooled:
 		ref.df = e.nA + e.nB - 2
 		absVar = e.pooledVar * (1/e.nA + 1/e.nB)
@@ -353,9 +359,9 @@ func finishRaw(res Result, e effect, opts Options) Result {
 
 	if e.muA == 0 || e.relVar <= 0 {
 		res.RelPValue = 1
-		res.Reason = "control mean is zero: relative effect undefined"
+		res.RelReason = reasonZeroControl
 		if e.muA != 0 {
-			res.Reason = "zero variance of the relative effect"
+			res.RelReason = "zero variance of the relative effect"
 		}
 	} else {
 		res.RelEffect = e.rel
@@ -375,6 +381,11 @@ func finishRaw(res Result, e effect, opts Options) Result {
 	}
 	return res
 }
+
+// reasonZeroControl is the RelReason of a comparison whose control mean is
+// zero: the absolute effect and its p-value stand, the relative effect is
+// undefined.
+const reasonZeroControl = "control mean is zero: relative effect undefined"
 
 func widen(iv Interval, w float64) Interval { return Interval{iv[0] - w, iv[1] + w} }
 
@@ -403,6 +414,9 @@ func relativeInterval(e effect, ref *reference, alpha float64, opts Options) Int
 				switch opts.Test {
 				case Welch:
 					lref.df = welchDF(lA, lB, e.nA, e.nB)
+					if e.df > 0 {
+						lref.df = e.df
+					}
 				case StudentPooled:
 					// Pool the per-unit log-scale variances v/μ².
 					uA, uB := lA*e.nA, lB*e.nB

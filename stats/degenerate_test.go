@@ -32,8 +32,8 @@ func TestDegenerateInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(c.r.Reason, c.reason) {
-				t.Errorf("Reason = %q, want it to contain %q", c.r.Reason, c.reason)
+			if !strings.Contains(c.r.Reason+c.r.RelReason, c.reason) {
+				t.Errorf("Reason = %q, RelReason = %q, want one to contain %q", c.r.Reason, c.r.RelReason, c.reason)
 			}
 			if c.r.PValue != 1 && c.reason != "control mean is zero" {
 				t.Errorf("PValue = %v, want 1", c.r.PValue)

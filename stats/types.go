@@ -331,6 +331,15 @@ type Result struct {
 	Bayesian *BayesianResult `json:"bayesian,omitempty"`
 
 	Reason string `json:"reason,omitempty"`
+	// RelReason says why the relative effect alone is undefined (a zero
+	// control mean, zero variance of the relative effect) while the
+	// absolute effect and its p-value stand; the relative fields are then
+	// zero with RelPValue = 1.
+	RelReason string `json:"rel_reason,omitempty"`
+
+	// Draws is the number of assignment redraws behind a randomization
+	// test's p-values and intervals (0 when the test is parametric).
+	Draws int `json:"draws,omitempty"`
 }
 
 // MomentsFromSummary converts a per-arm summary (count, mean and sample

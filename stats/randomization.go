@@ -1,0 +1,446 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// DefaultRandomizationDraws is the number of assignment redraws of a
+// randomization test when none is given; MaxRandomizationDraws caps it. With
+// B draws the Monte Carlo standard error of a p-value near 0.05 is
+// √(0.05·0.95/B): 0.0049 at B = 2000.
+const (
+	DefaultRandomizationDraws = 2000
+	MaxRandomizationDraws     = 1000000
+)
+
+// Redraw fills arms with the arm that draw number draw (0, 1, …) of the
+// experiment's assignment mechanism gives each cluster: 0 control, 1
+// treatment, any other value leaves the cluster out of that draw. It must
+// be deterministic (the same draw, the same arms) and must draw from the
+// mechanism that assigned the clusters, conditional on anything the
+// analysis conditions on (for example the set of clusters in the
+// comparison).
+type Redraw func(draw int, arms []int8)
+
+// Randomization configures a randomization (permutation) test.
+type Randomization struct {
+	// Draws is the number of redraws B (≤ 0: DefaultRandomizationDraws).
+	Draws int
+	// Redraw redraws the assignment.
+	Redraw Redraw
+}
+
+// PermutationRedraw returns the Redraw of complete randomization: each draw
+// is a uniformly random permutation of the observed labels arms (the same
+// number of clusters in each arm), from a PCG generator seeded with
+// (seed, draw). Conditional on the arm sizes this is also the distribution
+// of any mechanism that treats clusters exchangeably (Bernoulli
+// assignment), so it suits a table whose assignment mechanism is unknown.
+func PermutationRedraw(arms []int8, seed uint64) Redraw {
+	labels := append([]int8(nil), arms...)
+	return func(draw int, out []int8) {
+		copy(out, labels)
+		rng := rand.New(rand.NewPCG(seed, splitmix(uint64(draw))))
+		rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+}
+
+// BernoulliRedraw returns the Redraw of independent assignment: each of the
+// clusters is treatment with probability pTreatment and control otherwise,
+// from a PCG generator seeded with (seed, draw).
+func BernoulliRedraw(pTreatment float64, seed uint64) Redraw {
+	return func(draw int, out []int8) {
+		rng := rand.New(rand.NewPCG(seed, splitmix(uint64(draw))))
+		for i := range out {
+			out[i] = 0
+			if rng.Float64() < pTreatment {
+				out[i] = 1
+			}
+		}
+	}
+}
+
+// riBasis is the number of outcome vectors whose linear combinations give
+// the data of every hypothesis and draw (see riDraw).
+const riBasis = 6
+
+// riDraw holds what one assignment (a draw, or the observed one) implies
+// for the statistic of any outcome totals M^b = Σ_j a_j·V_j, V_j the basis
+// vectors
+//
+//	V = (M, D∘W, D∘W^b, M∘W, M∘W^b, M∘W∘W^b)   (W observed, W^b drawn treatment indicators)
+//
+// By linearity of the regression of CompareClustersCR2 in the outcome:
+// Δ = a·delta, r_A = a·rA, Var_CR2(Δ) = a'·E·a and
+// Var_CR2(L) = (a'Ea − 2(Δ/r_A)·a'Fa + (Δ/r_A)²·a'Pa)/r_A², with
+// E_ij = Σ_k g_k²·ε_ik·ε_jk/(1 − h_k), F_ij = Σ_control g_k·ε_ik·ψ_jk/(1 − h_k),
+// P_ij = Σ_control ψ_ik·ψ_jk/(1 − h_k), ε_j the regression residuals of V_j
+// and ψ_jk = (V_jk − r_A,j·D_k)/ΣD_A. A hypothesis then costs O(1) per draw.
+type riDraw struct {
+	ok      bool
+	nb      int // basis vectors in use: 1 (p-value of no effect only) or riBasis
+	delta   [riBasis]float64
+	rA      [riBasis]float64
+	e, f, p [riBasis][riBasis]float64
+}
+
+// riTest holds the draws of one randomization test.
+type riTest struct {
+	alt   Alternative
+	obs   riDraw
+	draws []riDraw
+}
+
+// newRITest draws rz's assignments for the clusters and reduces each to its
+// riDraw. With nullOnly, only the sharp null of no effect can be tested
+// (one basis vector: a sixth of the work, for A/A and calibration runs).
+func newRITest(clusters []Cluster, arms []int8, cuped bool, alt Alternative, rz Randomization, nullOnly bool) *riTest {
+	b := rz.Draws
+	if b <= 0 {
+		b = DefaultRandomizationDraws
+	}
+	b = min(b, MaxRandomizationDraws)
+	// The covariate column of CompareClustersCR2, from the clusters of the
+	// observed comparison.
+	z := make([]float64, len(clusters))
+	p := 2
+	var su, sv float64
+	for i, c := range clusters {
+		if arms[i] == 0 || arms[i] == 1 {
+			su += c.U
+			sv += c.V
+		}
+	}
+	if cuped && sv != 0 {
+		p = 3
+		for i, c := range clusters {
+			z[i] = su / sv
+			if c.V != 0 {
+				z[i] = c.U / c.V
+			}
+		}
+	}
+	t := &riTest{alt: alt, draws: make([]riDraw, b)}
+	w := make([]int8, len(clusters))
+	var rows []crRow
+	var basis [][riBasis]float64
+	nb := riBasis
+	if nullOnly {
+		nb = 1
+	}
+	t.obs = reduceDraw(clusters, arms, arms, z, p, nb, &rows, &basis)
+	for i := range t.draws {
+		rz.Redraw(i, w)
+		t.draws[i] = reduceDraw(clusters, arms, w, z, p, nb, &rows, &basis)
+	}
+	return t
+}
+
+// reduceDraw fits the regression of CompareClustersCR2 for assignment w and
+// returns its riDraw (ok false when the fit is degenerate).
+func reduceDraw(clusters []Cluster, observed, w []int8, z []float64, p, nb int, rowsBuf *[]crRow, basisBuf *[][riBasis]float64) riDraw {
+	rows, basis := (*rowsBuf)[:0], (*basisBuf)[:0]
+	for i, c := range clusters {
+		if w[i] != 0 && w[i] != 1 {
+			continue
+		}
+		r := crRow{m: c.M, d: c.D, arm: w[i]}
+		r.x[w[i]] = 1
+		r.x[2] = z[i]
+		rows = append(rows, r)
+		var wo, wb float64
+		if observed[i] == 1 {
+			wo = 1
+		}
+		if w[i] == 1 {
+			wb = 1
+		}
+		basis = append(basis, [riBasis]float64{c.M, c.D * wo, c.D * wb, c.M * wo, c.M * wb, c.M * wo * wb})
+	}
+	*rowsBuf, *basisBuf = rows, basis
+	d := riDraw{nb: nb}
+	f := fitCR2(rows, p)
+	if f.reason != "" {
+		return d
+	}
+	d.ok = true
+	b := f.b
+	bc := b.mul(crContrast, p)
+	// β_j = B·Σ_k x_k·V_jk, and the control sums of V_j.
+	var beta [riBasis][3]float64
+	var xtv [riBasis][3]float64
+	for k, r := range rows {
+		for j := range nb {
+			for i := range p {
+				xtv[j][i] += r.x[i] * basis[k][j]
+			}
+			if r.arm == 0 {
+				d.rA[j] += basis[k][j]
+			}
+		}
+	}
+	for j := range nb {
+		beta[j] = b.mul(xtv[j], p)
+		d.delta[j] = beta[j][1] - beta[j][0]
+		d.rA[j] /= f.sumDA
+	}
+	var eps, psi [riBasis]float64
+	for k, r := range rows {
+		h := r.d * b.quad(r.x, p)
+		adj := 1 / (1 - h)
+		var g float64
+		for i := range p {
+			g += r.x[i] * bc[i]
+		}
+		for j := range nb {
+			var fit float64
+			for i := range p {
+				fit += r.x[i] * beta[j][i]
+			}
+			eps[j] = basis[k][j] - r.d*fit
+			psi[j] = 0
+			if r.arm == 0 {
+				psi[j] = (basis[k][j] - d.rA[j]*r.d) / f.sumDA
+			}
+		}
+		for i := range nb {
+			for j := range nb {
+				d.e[i][j] += g * g * eps[i] * eps[j] * adj
+				if r.arm == 0 {
+					d.f[i][j] += g * eps[i] * psi[j] * adj
+					d.p[i][j] += psi[i] * psi[j] * adj
+				}
+			}
+		}
+	}
+	return d
+}
+
+// effectModel says how a hypothesised effect changes a treated cluster's
+// outcome sum, so that a sharp null can be imputed and tested.
+type effectModel int
+
+const (
+	// additive: every row's outcome moves by τ, M(1) = M(0) + τ·D (the
+	// absolute effect is τ).
+	additive effectModel = iota
+	// multiplicative: every row's outcome is scaled by 1 + λ,
+	// M(1) = (1 + λ)·M(0) (the relative effect is λ).
+	multiplicative
+)
+
+// coefficients returns a with M^b = Σ a_j·V_j for the data of draw b under
+// the sharp null "the effect is null under model": the observed treated
+// clusters' effect removed (M(0) = M − null·D∘W, or M − s·M∘W with
+// s = null/(1 + null)) and the effect of the draw's treated clusters added.
+func coefficients(model effectModel, null float64) [riBasis]float64 {
+	if model == additive {
+		return [riBasis]float64{1, -null, null, 0, 0, 0}
+	}
+	s := null / (1 + null)
+	return [riBasis]float64{1, 0, 0, -s, null, -null * s}
+}
+
+// statistic of draw d for coefficients a: (Δ − null)/SE_CR2(Δ) or
+// (L − null)/SE_CR2(L); ok is false when it is undefined.
+func (d *riDraw) statistic(a [riBasis]float64, model effectModel, null float64) (float64, bool) {
+	if !d.ok {
+		return 0, false
+	}
+	var delta, rA, ea, fa, pa float64
+	for i := range d.nb {
+		if a[i] == 0 {
+			continue
+		}
+		delta += a[i] * d.delta[i]
+		rA += a[i] * d.rA[i]
+		for j := range d.nb {
+			if a[j] == 0 {
+				continue
+			}
+			ea += a[i] * d.e[i][j] * a[j]
+			fa += a[i] * d.f[i][j] * a[j]
+			pa += a[i] * d.p[i][j] * a[j]
+		}
+	}
+	if model == additive {
+		if !(ea > 0) {
+			return 0, false
+		}
+		return (delta - null) / math.Sqrt(ea), true
+	}
+	if rA == 0 {
+		return 0, false
+	}
+	q := delta / rA
+	v := (ea - 2*q*fa + q*q*pa) / (rA * rA)
+	if !(v > 0) {
+		return 0, false
+	}
+	return (delta/math.Abs(rA) - null) / math.Sqrt(v), true
+}
+
+// pValue is the randomization p-value of the sharp null "the effect is
+// null under model" (Fisher 1935; Imbens & Rubin 2015, ch. 5):
+//
+//	M_k(0) = M_k − null·D_k (additive) or M_k/(1 + null) (multiplicative) for treated k
+//	data_b = M(0) with the effect added back to the clusters draw b treats
+//	p = (1 + #{b : T_b ≥ T_obs}) / (1 + B')
+//
+// with T the studentized statistic (|T| for two-sided tests, −T for Less)
+// and B' the draws whose statistic is defined.
+func (t *riTest) pValue(model effectModel, null float64) float64 {
+	a := coefficients(model, null)
+	orient := func(x float64) float64 {
+		switch t.alt {
+		case Greater:
+			return x
+		case Less:
+			return -x
+		}
+		return math.Abs(x)
+	}
+	obs, ok := t.obs.statistic(a, model, null)
+	if !ok {
+		return 1
+	}
+	obs = orient(obs)
+	// A relative tolerance counts draws whose statistic equals the observed
+	// one up to rounding as "as extreme".
+	thr := obs - 1e-9*math.Abs(obs)
+	hits, valid := 1, 1
+	for i := range t.draws {
+		s, ok := t.draws[i].statistic(a, model, null)
+		if !ok {
+			continue
+		}
+		valid++
+		if orient(s) >= thr {
+			hits++
+		}
+	}
+	return float64(hits) / float64(valid)
+}
+
+// invert returns the confidence bound of the effect on one side by test
+// inversion: the boundary of {τ : p(τ) > α} beyond est in direction dir
+// (+1 upper, −1 lower), starting the search at guess (a parametric bound).
+// p is a step function of τ; the bound is found by bisection between a
+// value with p > α and one with p ≤ α to 1e-6 of its distance from est.
+// limit bounds the search below (−1 for a multiplicative effect, returned
+// when every value above it is accepted); ±Inf is returned when no rejected
+// value is found within 2^40 steps.
+func (t *riTest) invert(model effectModel, est, guess, dir, alpha, limit float64) float64 {
+	step := math.Abs(guess - est)
+	if !(step > 0) || math.IsInf(step, 0) {
+		step = math.Max(math.Abs(est), 1) * 1e-3
+	}
+	in, out := est, math.NaN()
+	for range 40 {
+		x := est + dir*step
+		if dir < 0 && !(x > limit) {
+			x = (in + limit) / 2
+		}
+		if t.pValue(model, x) > alpha {
+			in = x
+			step *= 2
+			continue
+		}
+		out = x
+		break
+	}
+	if math.IsNaN(out) {
+		if dir < 0 && !math.IsInf(limit, 0) {
+			return limit
+		}
+		return dir * math.Inf(1)
+	}
+	tol := 1e-6 * math.Abs(out-est)
+	for range 60 {
+		if math.Abs(out-in) <= tol {
+			break
+		}
+		mid := (in + out) / 2
+		if t.pValue(model, mid) > alpha {
+			in = mid
+		} else {
+			out = mid
+		}
+	}
+	return (in + out) / 2
+}
+
+// CompareClustersRandomization compares a cluster-randomized metric by a
+// randomization test that redraws the assignment with the experiment's own
+// mechanism (rz.Redraw). clusters are all clusters of the comparison,
+// arms[i] their observed arm (0 control, 1 treatment, other values
+// excluded).
+//
+// The statistic is the CR2-studentized effect of CompareClustersCR2
+// (θ re-estimated in every draw under cuped). Studentizing makes the test
+// exact under the sharp null of no effect on any unit and asymptotically
+// valid under the weak null of no average effect (Wu & Ding 2021; Zhao &
+// Ding 2021), where an unstudentized difference is not (Young 2019 shows
+// the same for regressions with few, unequal clusters).
+//
+//   - PValue: the randomization p-value (1 + #{T_b as extreme as T})/(1 + B)
+//     of the absolute effect (two-sided: |T|), see riTest.pValue;
+//     RelPValue: the same for the studentized relative effect.
+//   - AbsCI: test inversion under the additive model M_k(1) = M_k(0) + τ·D_k
+//     (every row's outcome moves by τ): the τ whose sharp null is not
+//     rejected at α, found by bisection from the CR2 interval.
+//   - RelCI: test inversion under the multiplicative model
+//     M_k(1) = (1 + λ)·M_k(0) (every row's outcome scaled).
+//   - Estimates, AbsSE, RelSE, Statistic and DF are CR2's; Draws is B.
+//
+// Randomization inference is fixed-horizon: with opts.Sequential the
+// CR2 result (with its confidence sequence) is returned. Bayesian
+// posteriors use the CR2 standard error. Draws whose statistic is
+// undefined (an arm left with fewer than 2 clusters) are dropped, which
+// conditions on a non-degenerate assignment and keeps the test exact.
+//
+// References: Fisher, R. A. (1935), The Design of Experiments; Imbens, G.
+// W., Rubin, D. B. (2015), Causal Inference for Statistics, Social, and
+// Biomedical Sciences, ch. 5; Wu, J., Ding, P. (2021), Randomization tests
+// for weak null hypotheses in randomized experiments, JASA 116(536);
+// Young, A. (2019), Channeling Fisher: randomization tests and the
+// statistical insignificance of seemingly significant experimental results,
+// QJE 134(2); Rosenbaum, P. R. (2002), Observational Studies, §2.6
+// (intervals by inverting tests of shift models).
+func CompareClustersRandomization(clusters []Cluster, arms []int8, cuped bool, opts Options, rz Randomization) Result {
+	ctrl, trt := ClusterArms(clusters, arms)
+	res := CompareClustersCR2(ctrl, trt, cuped, opts)
+	if res.Reason != "" || opts.Sequential.Enabled || rz.Redraw == nil {
+		return res
+	}
+	t := newRITest(clusters, arms, cuped, opts.Alternative, rz, false)
+	b := len(t.draws)
+	alpha := opts.alpha()
+	abs0, rel0 := marginNull(effect{baseForRel: math.Abs(res.ControlMean)}, opts)
+	res.Draws = b
+	res.PValue = t.pValue(additive, abs0)
+	res.Significant = res.PValue < alpha
+	// Two-sided intervals invert the two-sided test; one-sided ones the
+	// one-sided test, on their bounded side only.
+	lo, hi := res.AbsCI[0], res.AbsCI[1]
+	if opts.Alternative != Less {
+		lo = t.invert(additive, res.AbsEffect, res.AbsCI[0], -1, alpha, math.Inf(-1))
+	}
+	if opts.Alternative != Greater {
+		hi = t.invert(additive, res.AbsEffect, res.AbsCI[1], 1, alpha, math.Inf(-1))
+	}
+	res.AbsCI = Interval{lo, hi}
+	if res.RelSE > 0 {
+		res.RelPValue = t.pValue(multiplicative, rel0)
+		lo, hi := res.RelCI[0], res.RelCI[1]
+		if opts.Alternative != Less {
+			lo = t.invert(multiplicative, res.RelEffect, math.Max(res.RelCI[0], (res.RelEffect-1)/2), -1, alpha, -1)
+		}
+		if opts.Alternative != Greater {
+			hi = t.invert(multiplicative, res.RelEffect, res.RelCI[1], 1, alpha, -1)
+		}
+		res.RelCI = Interval{lo, hi}
+	}
+	return overflowed(res)
+}

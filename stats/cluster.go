@@ -220,7 +220,8 @@ func fitCR2(rows []crRow, p int) crFit {
 //
 // and (σ²_ε, σ²_ν) solve Σ ε̂_k² = σ²_ε Σ a_k + σ²_ν Σ b_k together with the
 // same sums weighted by D_k. The ratio is clamped to [0, +Inf] (+Inf: the
-// clusters' variance is all between-cluster).
+// clusters' variance is all between-cluster); with equal cluster sizes the
+// equations coincide and it is 0 (any value gives the same df).
 func (f crFit) randomEffectsRatio(rows []crRow) float64 {
 	p := f.p
 	var s mat3
@@ -249,6 +250,11 @@ func (f crFit) randomEffectsRatio(rows []crRow) float64 {
 		b2 += b * r.d
 	}
 	det := a1*b2 - a2*b1
+	if !(math.Abs(det) > 1e-12*math.Abs(a1*b2)) {
+		// Equal cluster sizes: the two equations coincide, ρ' is not
+		// identified and does not change the degrees of freedom.
+		return 0
+	}
 	sigE := (e1*b2 - e2*b1) / det
 	sigN := (a1*e2 - a2*e1) / det
 	switch {

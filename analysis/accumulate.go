@@ -26,8 +26,12 @@ type accum struct {
 	// bootstrap; cq caches that bootstrap's result for the cell.
 	vcl []int32
 	cq  *stats.ClusterQuantileStat
-	cl  map[int32]int32 // cluster → index in cs
-	cs  []clusterSum
+	// gIDs and gVals are the cell's clusters and their values, grouped
+	// before vals is sorted (quantile tests under clustering).
+	gIDs  []int32
+	gVals [][]float64
+	cl    map[int32]int32 // cluster → index in cs
+	cs    []clusterSum
 	// last is the cluster of the previous clustered row and lastIdx its
 	// index in cs: tables sorted by cluster (units.parquet is sorted by
 	// shop and buyer) skip the map lookup.

@@ -15,8 +15,8 @@ import (
 	"github.com/signalab/signalab/stats"
 )
 
-// DefaultTuningN is N* of the confidence sequence when none is configured
-// (GrowthBook's default).
+// DefaultTuningN is N* of the confidence sequence when neither the spec
+// nor a plan sets one (GrowthBook's default).
 const DefaultTuningN = 5000
 
 // Context is what the earlier stages know and the analysis reports in its
@@ -79,10 +79,7 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 func (s *state) options(sequential bool) stats.Options {
 	o := stats.Options{Alpha: s.cfg.Alpha, Test: s.cfg.Test, RelativeCI: s.cfg.RelativeCI}
 	if sequential {
-		n := s.cfg.SequentialTuningN
-		if n <= 0 {
-			n = DefaultTuningN
-		}
+		n, _ := s.tuningN()
 		o.Sequential = stats.Sequential{Enabled: true, TuningN: n}
 	}
 	if s.cfg.Bayesian && !sequential {
@@ -217,16 +214,26 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 		}
 	}
 	if m.Type == metrics.Quantile && s.cfg.ClusterCol != "" {
+		s.groupedValues(c) // before arm and compare sort the values
+		s.groupedValues(t)
 		s.clusterQuantile(m, r, s.variants[ctrl], c)
 		s.clusterQuantile(m, r, s.variants[vi], t)
 	}
 	r.Control = s.arm(i, s.variants[ctrl], c)
 	r.Treatment = s.arm(i, s.variants[vi], t)
 	cuped := s.cuped(i)
-	res := s.compare(i, c, t, s.options(false), cuped)
+	// The seed of permutation redraws (tables without an assignment
+	// mechanism), fixed per row like the bootstrap's.
+	seed := quantileSeed(s.cfg.Salt, s.cfg.Name, m.Name, r.Segment, r.SegmentValue, r.Population, s.variants[vi])
+	res, inf := s.test(i, c, t, s.options(false), cuped, ctrl, vi, seed)
+	r.Inference = inf
 	r.Absolute = effect(res.AbsEffect, res.AbsSE, res.AbsCI)
 	r.Relative = effect(res.RelEffect, res.RelSE, res.RelCI)
 	r.PValue, r.PValueAdjusted = num(res.PValue), num(res.PValue)
+	r.DF, r.Draws = results.NaN(), res.Draws
+	if res.DF > 0 {
+		r.DF = num(res.DF)
+	}
 	r.Significant = res.Reason == "" && res.PValue < s.cfg.Alpha
 	if cuped {
 		r.CUPED = &results.CUPED{Theta: num(res.Theta), VarianceReduction: num(res.VarianceReduction)}
@@ -236,20 +243,44 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 			RiskTreatment: num(b.Risk[1]), Mean: num(b.Mean), CILower: num(b.CrI[0]), CIUpper: num(b.CrI[1])}
 	}
 	if s.cfg.Sequential {
-		sq := s.compare(i, c, t, s.options(true), cuped)
+		sq, _ := s.test(i, c, t, s.options(true), cuped, ctrl, vi, seed)
 		r.Sequential = &results.Sequential{Absolute: effect(sq.AbsEffect, sq.AbsSE, sq.AbsCI),
 			Relative: effect(sq.RelEffect, sq.RelSE, sq.RelCI), PValue: num(sq.PValue),
 			TuningN: int64(s.options(true).Sequential.TuningN)}
+		if sq.RelReason != "" {
+			nan := results.NaN()
+			r.Sequential.Relative = results.Effect{Estimate: nan, SE: nan, CILower: nan, CIUpper: nan}
+		}
 	}
-	if res.Reason != "" {
+	nan := results.NaN()
+	switch {
+	case res.Reason != "":
 		r.Reason = res.Reason
-		nan := results.NaN()
 		r.Absolute = results.Effect{Estimate: nan, SE: nan, CILower: nan, CIUpper: nan}
 		r.Relative = r.Absolute
 		r.PValue, r.PValueAdjusted = nan, nan
+		r.DF = nan
 		r.CUPED = nil
+	case res.RelReason != "":
+		// The absolute effect and its p-value stand (e.g. no conversions
+		// in the control arm); only the relative effect is undefined.
+		r.RelativeReason = res.RelReason
+		r.Relative = results.Effect{Estimate: nan, SE: nan, CILower: nan, CIUpper: nan}
+		r.Bayesian = nil
 	}
 	return r
+}
+
+// test compares metric i between cells c and t: per-row tests (welch or
+// z) when rows are their own randomization units, else the cluster
+// inference of compareClustered. It returns the result and the name of the
+// test for results.json.
+func (s *state) test(i int, c, t *accum, opts stats.Options, cuped bool, ctrl, vi int, seed uint64) (stats.Result, string) {
+	if s.cfg.ClusterCol == "" {
+		return s.compare(i, c, t, opts, cuped), s.cfg.Test.String()
+	}
+	res, inf := s.compareClustered(i, c, t, opts, cuped, ctrl, vi, seed)
+	return res, inf.String()
 }
 
 // assemble computes every output section from the accumulated state.
@@ -303,6 +334,8 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 		sig := ctx.Metrics.Signals
 		out.Signals = &sig
 	}
+	out.Warnings = append(out.Warnings, s.designWarnings(ctrl, treatments)...)
+	out.Warnings = append(out.Warnings, s.warnings...)
 	for i, m := range cfg.Metrics {
 		if cfg.CUPED && !s.cuped(i) && m.Type != metrics.Quantile {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("metric %s: no pre-period covariate, analysed without CUPED", m.Name))
@@ -346,6 +379,17 @@ func (s *state) experiment(ctrl int) results.Experiment {
 	if e.PrePeriod == "" {
 		e.PrePeriod = "0s"
 	}
+	e.Inference = cfg.Inference
+	if e.Inference == "" {
+		e.Inference = stats.InferenceAuto
+	}
+	e.RandomizationDraws = s.draws()
+	e.Redraw = "permutation"
+	if cfg.Redraw != nil {
+		e.Redraw = "assignment"
+	}
+	e.Independence = s.independence()
+	e.SequentialTuningN, e.SequentialTuningSource = s.tuningN()
 	w := map[string]float64{}
 	for _, v := range cfg.Variants {
 		w[v.Name] = v.Weight
@@ -570,6 +614,11 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 func (s *state) compareSeries(m Metric, c, t cumSnapshot, sequential, clustered bool) stats.Result {
 	opts := s.options(sequential)
 	opts.Bayesian = stats.Bayesian{}
+	if clustered && s.cfg.Inference != stats.InferenceDelta {
+		// The daily points use CR2 (a randomization test per day would
+		// cost B redraws per point); the final row has the row's inference.
+		return stats.CompareClustersCR2(c.cl, t.cl, false, opts)
+	}
 	if clustered || m.Type == metrics.Ratio {
 		return stats.CompareRatios(c.rm, t.rm, opts)
 	}
@@ -584,6 +633,7 @@ func (s *state) compareSeries(m Metric, c, t cumSnapshot, sequential, clustered 
 type cumSnapshot struct {
 	units int64
 	rm    stats.RatioMoments
+	cl    []stats.Cluster // clustered: each cluster's cumulative sums
 }
 
 // cumulative walks one series day by day, keeping running totals.
@@ -610,6 +660,7 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 		return cumSnapshot{units: int64(c.mom.N), rm: c.mom}
 	}
 	var rm stats.RatioMoments
+	var cl []stats.Cluster
 	for i, k := range c.sr.order {
 		ds := c.sr.cl[k]
 		r := &c.running[i]
@@ -622,7 +673,8 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 		}
 		if r.u > 0 {
 			rm.Observe(r.m, r.d)
+			cl = append(cl, stats.Cluster{M: r.m, D: r.d})
 		}
 	}
-	return cumSnapshot{units: c.units, rm: rm}
+	return cumSnapshot{units: c.units, rm: rm, cl: cl}
 }

@@ -109,13 +109,33 @@ func TestClusteredQuantileUsesClusterBootstrap(t *testing.T) {
 	}
 }
 
-// TestClusteredQuantileFewClusters: below stats.MinBootstrapClusters shops
-// per arm the row carries a Reason and null numbers, never NaN.
+// TestClusteredQuantileFewClusters: with 3 shops per arm, the default
+// (auto) inference is the randomization test of the clustered median test:
+// a defined p-value that cannot go below 1/20 (there are C(6, 3) = 20 ways
+// to split six shops) and an interval without finite bounds at α = 0.05;
+// under inference delta the cluster bootstrap leaves the row undefined
+// (below stats.MinBootstrapClusters), never NaN.
 func TestClusteredQuantileFewClusters(t *testing.T) {
 	res := analyzeCSV(t, clusteredQuantileConfig(), clusteredCSV(t, 3, 20, false))
 	row := res.Rows[0]
-	if row.Reason != "too few clusters for a cluster bootstrap" || row.Significant {
-		t.Fatalf("reason %q", row.Reason)
+	if row.Reason != "" || row.Inference != "randomization" || row.Significant {
+		t.Fatalf("row %+v", row)
+	}
+	if p := float64(row.PValue); p < 1.0/20 || p > 1 {
+		t.Errorf("p = %v, want at least 1/20", p)
+	}
+	if row.Absolute.CILower.Valid() || row.Absolute.CIUpper.Valid() {
+		t.Errorf("interval [%v, %v]: no shift can be rejected with 20 possible splits", row.Absolute.CILower, row.Absolute.CIUpper)
+	}
+	if _, err := results.Marshal(res); err != nil {
+		t.Fatal(err)
+	}
+	cfg := clusteredQuantileConfig()
+	cfg.Inference = stats.InferenceDelta
+	res = analyzeCSV(t, cfg, clusteredCSV(t, 3, 20, false))
+	row = res.Rows[0]
+	if row.Reason != "too few clusters for a cluster bootstrap" || row.Significant || row.Inference != "delta" {
+		t.Fatalf("delta: reason %q inference %q", row.Reason, row.Inference)
 	}
 	if _, err := results.Marshal(res); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,10 @@ const (
 	DefaultAlpha      = 0.05
 	DefaultSRMAlpha   = 0.001
 	DefaultCorrection = stats.HolmCorrection
+	// MinRandomizationDraws is the fewest redraws a randomization test
+	// accepts: with B draws the smallest p-value is 1/(B + 1), so B ≥ 99
+	// lets a test reject at 0.01.
+	MinRandomizationDraws = 99
 )
 
 // Tests and RelativeCIs are the tests and relative-interval methods the
@@ -53,11 +57,22 @@ type Options struct {
 	Correction stats.Correction `yaml:"correction"`
 	Sequential bool             `yaml:"sequential"`
 	Bayesian   bool             `yaml:"bayesian"`
+	// Inference is how comparisons are tested when randomization is
+	// coarser than a row (auto by default: see stats.ChooseInference).
+	// Rows randomized one by one use Test.
+	Inference stats.Inference `yaml:"inference"`
+	// RandomizationDraws is the number of assignment redraws of a
+	// randomization test (0: stats.DefaultRandomizationDraws).
+	RandomizationDraws int `yaml:"randomization_draws"`
+	// SequentialTuningN is N* of the confidence sequences, in randomization
+	// units of a pairwise comparison (0: the plan's, else DefaultTuningN).
+	SequentialTuningN float64 `yaml:"sequential_tuning_n"`
 }
 
 // DefaultOptions returns the options of a spec that sets none.
 func DefaultOptions() Options {
-	return Options{Alpha: DefaultAlpha, Test: stats.Welch, RelativeCI: stats.DeltaCI, Correction: DefaultCorrection}
+	return Options{Alpha: DefaultAlpha, Test: stats.Welch, RelativeCI: stats.DeltaCI, Correction: DefaultCorrection,
+		Inference: stats.InferenceAuto}
 }
 
 // Validate reports every invalid option as a keyerr.List keyed as in the
@@ -76,6 +91,15 @@ func (o *Options) Validate() error {
 	}
 	if !contains(stats.Corrections, o.Correction) {
 		errs.Add("correction", "%q is not one of %s", o.Correction, names(stats.Corrections))
+	}
+	if o.Inference != "" && !contains(stats.Inferences, o.Inference) {
+		errs.Add("inference", "%q is not one of %s", o.Inference, names(stats.Inferences))
+	}
+	if o.RandomizationDraws != 0 && (o.RandomizationDraws < MinRandomizationDraws || o.RandomizationDraws > stats.MaxRandomizationDraws) {
+		errs.Add("randomization_draws", "%d is outside [%d, %d]", o.RandomizationDraws, MinRandomizationDraws, stats.MaxRandomizationDraws)
+	}
+	if o.SequentialTuningN < 0 {
+		errs.Add("sequential_tuning_n", "%v is negative (want the planned number of randomization units of a comparison)", o.SequentialTuningN)
 	}
 	return errs.Err()
 }
@@ -105,8 +129,14 @@ type Config struct {
 	TimeCol      string
 
 	Options
-	// SequentialTuningN is N* of the confidence sequence (default 5000).
-	SequentialTuningN float64
+	// SequentialTuningSource says where Options.SequentialTuningN came
+	// from ("analysis.sequential_tuning_n", "plan.units_per_arm"; "" when
+	// it is the default) for results.json.
+	SequentialTuningSource string
+	// Redraw redraws the assignment for randomization tests; nil means a
+	// permutation of the observed arms among the compared clusters (the
+	// mechanism of a generic table is unknown).
+	Redraw UnitRedraw
 	// SRMAlpha is the SRM threshold reported in results.json and used when
 	// no assign.json is given (default DefaultSRMAlpha).
 	SRMAlpha float64

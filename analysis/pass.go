@@ -41,6 +41,11 @@ type state struct {
 	serHas, serOff bool
 	primary        int
 	warnings       []string
+	// clusterName is the cluster column's value of each cluster index
+	// (built on demand); pairs caches randomization redraws per pair of
+	// variants.
+	clusterName []string
+	pairs       map[[2]int]*pairDraws
 }
 
 // metricCols are the positions of one metric's columns among the scanned

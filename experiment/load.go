@@ -165,6 +165,10 @@ func (s *Spec) validate(present map[string]int) error {
 	add(s.Signals.Validate(), under("signals"))
 	add(s.MetricsSpec().Validate(), top)
 	add(s.Analysis.Options.Validate(), under("analysis"))
+	if s.Plan != nil && !(s.Plan.UnitsPerArm > 0) {
+		ps = append(ps, Problem{Path: "plan.units_per_arm", Line: lineOf(present, "plan.units_per_arm"),
+			Msg: fmt.Sprintf("%v is not positive (want the randomization units per arm the experiment was sized for, from signalab power)", s.Plan.UnitsPerArm)})
+	}
 	if len(ps) == 0 {
 		return nil
 	}

@@ -36,6 +36,31 @@ type Spec struct {
 	Primary    string              `yaml:"primary"`
 	Analysis   Analysis            `yaml:"analysis"`
 	Guardrails []metrics.Guardrail `yaml:"guardrails"`
+	// Plan is what the experiment was sized for (signalab power); nil when
+	// the spec has no plan: block.
+	Plan *Plan `yaml:"plan"`
+}
+
+// Plan is the plan: block: the sample the experiment was sized for, in
+// randomization units. The analysis tunes its confidence sequences to it
+// (N* = 2·units_per_arm for a pairwise comparison) unless
+// analysis.sequential_tuning_n says otherwise.
+type Plan struct {
+	UnitsPerArm float64 `yaml:"units_per_arm"`
+}
+
+// SequentialTuning returns N* of the confidence sequences, in randomization
+// units of a pairwise comparison, and the key it came from: the analysis'
+// sequential_tuning_n, else twice the plan's units_per_arm, else 0 and ""
+// (the analysis' default).
+func (s *Spec) SequentialTuning() (float64, string) {
+	if n := s.Analysis.SequentialTuningN; n > 0 {
+		return n, "analysis.sequential_tuning_n"
+	}
+	if s.Plan != nil && s.Plan.UnitsPerArm > 0 {
+		return 2 * s.Plan.UnitsPerArm, "plan.units_per_arm"
+	}
+	return 0, ""
 }
 
 // Analysis is the analysis: block: the analysis options, and the SRM
@@ -101,7 +126,9 @@ func (s *Spec) AnalysisConfig() (analysis.Config, error) {
 	}
 	if s.Unit != "conversation_id" {
 		cfg.ClusterCol = metrics.ColUnitID
+		cfg.Redraw = s.UnitRedraw()
 	}
+	cfg.SequentialTuningN, cfg.SequentialTuningSource = s.SequentialTuning()
 	for _, v := range s.Variants {
 		cfg.Variants = append(cfg.Variants, results.Variant{Name: v.Name, Weight: v.Weight})
 	}
@@ -154,6 +181,11 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		Sequential bool     `json:"sequential"`
 		Bayesian   bool     `json:"bayesian"`
 		Segments   []string `json:"segments,omitempty"`
+		Inference  string   `json:"inference"`
+		// RandomizationDraws and SequentialTuningN are 0 when absent (the
+		// analysis' defaults apply).
+		RandomizationDraws int     `json:"randomization_draws"`
+		SequentialTuningN  float64 `json:"sequential_tuning_n"`
 	}
 	type guardrailJSON struct {
 		Metric  string  `json:"metric"`
@@ -176,13 +208,16 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		Primary    string             `json:"primary"`
 		Analysis   analysisJSON       `json:"analysis"`
 		Guardrails []guardrailJSON    `json:"guardrails,omitempty"`
+		Plan       *Plan              `json:"plan,omitempty"`
 	}{
 		Name: s.Name, Unit: s.Unit, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants, Coverage: s.Coverage,
 		Namespace: s.Namespace, Window: s.Window, PrePeriod: s.PrePeriod.String(), Filters: s.Filters,
 		Signals: output.ParamsToJSON(s.Signals), Metrics: []metricJSON{}, Primary: s.PrimaryName(),
 		Analysis: analysisJSON{Alpha: a.Alpha, Test: a.Test.String(), RelativeCI: a.RelativeCI.String(), CUPED: a.CUPED,
 			Correction: a.Correction.String(), SRMAlpha: a.SRMAlpha, Sequential: a.Sequential, Bayesian: a.Bayesian,
-			Segments: a.Segments},
+			Segments: a.Segments, Inference: a.Inference.String(), RandomizationDraws: a.RandomizationDraws,
+			SequentialTuningN: a.SequentialTuningN},
+		Plan: s.Plan,
 	}
 	for _, m := range s.Metrics {
 		mj := metricJSON{Name: m.Name, Type: m.Type, Outcome: m.Outcome, Numerator: m.Numerator,

@@ -33,7 +33,9 @@ type ParquetRow struct {
 	SequentialCILower float64 `parquet:"sequential_relative_ci_lower"`
 	SequentialCIUpper float64 `parquet:"sequential_relative_ci_upper"`
 	SequentialPValue  float64 `parquet:"sequential_p_value"`
+	Inference         string  `parquet:"inference"`
 	Reason            string  `parquet:"reason"`
+	RelativeReason    string  `parquet:"relative_reason"`
 }
 
 // Flatten returns r as a results.parquet row.
@@ -52,7 +54,7 @@ func (r *Row) Flatten() ParquetRow {
 		PValue: float64(r.PValue), PValueAdjusted: float64(r.PValueAdjusted), Significant: r.Significant,
 		CUPEDTheta: nan, CUPEDVarReduction: nan, ChanceToWin: nan,
 		SequentialCILower: nan, SequentialCIUpper: nan, SequentialPValue: nan,
-		Reason: r.Reason,
+		Inference: r.Inference, Reason: r.Reason, RelativeReason: r.RelativeReason,
 	}
 	if r.CUPED != nil {
 		p.CUPEDTheta, p.CUPEDVarReduction = float64(r.CUPED.Theta), float64(r.CUPED.VarianceReduction)

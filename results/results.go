@@ -13,7 +13,7 @@ import (
 // SchemaVersion is the version of results.json written by this build. It
 // changes (major) when a field is removed or changes meaning, (minor) when a
 // field is added. Readers should accept any 1.x.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // Populations of a result row.
 const (
@@ -69,6 +69,23 @@ type Experiment struct {
 	Segments     []string         `json:"segments"`
 	Window       *Window          `json:"window"`     // nil when the spec has none
 	PrePeriod    string           `json:"pre_period"` // Go duration, "0s" when none
+	// Inference is the configured test of comparisons when randomization is
+	// coarser than a row (auto, randomization, cr2 or delta); each row's
+	// Inference says which one it got. RandomizationDraws is the number of
+	// assignment redraws of a randomization test, and Redraw how they are
+	// drawn ("assignment": the experiment's hash with new salts;
+	// "permutation": the observed labels permuted).
+	Inference          stats.Inference `json:"inference"`
+	RandomizationDraws int             `json:"randomization_draws"`
+	Redraw             string          `json:"redraw"`
+	// Independence states what the analysis treats as independent, and so
+	// what its intervals assume.
+	Independence string `json:"independence"`
+	// SequentialTuningN is N* of the confidence sequences in randomization
+	// units, and SequentialTuningSource where it came from
+	// (analysis.sequential_tuning_n, plan.units_per_arm, or default).
+	SequentialTuningN      float64 `json:"sequential_tuning_n"`
+	SequentialTuningSource string  `json:"sequential_tuning_source"`
 }
 
 // Variant is one arm with its planned traffic weight.
@@ -150,9 +167,21 @@ type Row struct {
 	CUPED          *CUPED      `json:"cuped"`
 	Bayesian       *Bayesian   `json:"bayesian"`
 	Sequential     *Sequential `json:"sequential"`
+	// Inference names the test behind PValue and the intervals: welch or z
+	// (rows randomized one by one), or randomization, cr2 or delta (rows
+	// randomized in clusters; docs/statistics.md). DF is the t reference's
+	// degrees of freedom (null for z and randomization tests) and Draws the
+	// number of assignment redraws of a randomization test.
+	Inference string `json:"inference"`
+	DF        Num    `json:"df"`
+	Draws     int    `json:"draws,omitempty"`
 	// Reason explains a row whose statistics are undefined (an empty arm, no
-	// variance, a zero control mean); its numbers are then null.
+	// variance); its numbers are then null.
 	Reason string `json:"reason,omitempty"`
+	// RelativeReason explains a row whose relative effect alone is undefined
+	// (a control mean of zero): the absolute effect and p-value stand, the
+	// relative effect is null.
+	RelativeReason string `json:"relative_reason,omitempty"`
 }
 
 // Arm holds one arm's sample and estimate in a row.

@@ -25,14 +25,50 @@ type quantileTest struct {
 
 // ratioDraws are the redraws of a randomization test of a proportion or
 // mean of cluster sums without covariate, kept so that many outcome
-// vectors M can be tested against the same draws: per draw the arms and
-// each arm's ΣD. statistic is then O(K) with no refitting.
+// vectors M can be tested against the same draws. Per assignment (each
+// draw and the observed one) it holds each arm's clusters with their CR2
+// factors 1/(1 − h_k), h_k = D_k/ΣD_arm, and Σ D_k²/(1 − h_k), so that the
+// statistic of an outcome vector is one pass over the clusters:
+//
+//	Σ_arm (M_k − r·D_k)²/(1 − h_k) = Σ M²/(1 − h) − 2r·Σ M·D/(1 − h) + r²·Σ D²/(1 − h)
 type ratioDraws struct {
 	d     []float64
-	obs   []int8
-	arms  [][]int8
-	sumD  [][2]float64
-	obsSD [2]float64
+	obs   ratioDraw
+	draws []ratioDraw
+}
+
+type ratioDraw struct {
+	ok      bool
+	members [2][]int32
+	adj     [2][]float64
+	sumD    [2]float64
+	sumDD   [2]float64
+}
+
+func newRatioDraw(d []float64, w []int8) ratioDraw {
+	var rd ratioDraw
+	for k, a := range w {
+		if a == 0 || a == 1 {
+			rd.members[a] = append(rd.members[a], int32(k))
+			rd.sumD[a] += d[k]
+		}
+	}
+	if len(rd.members[0]) < 2 || len(rd.members[1]) < 2 || !(rd.sumD[0] > 0 && rd.sumD[1] > 0) {
+		return rd
+	}
+	for a := range 2 {
+		rd.adj[a] = make([]float64, len(rd.members[a]))
+		for x, k := range rd.members[a] {
+			h := d[k] / rd.sumD[a]
+			if h >= 1-1e-12 {
+				return ratioDraw{}
+			}
+			rd.adj[a][x] = 1 / (1 - h)
+			rd.sumDD[a] += d[k] * d[k] * rd.adj[a][x]
+		}
+	}
+	rd.ok = true
+	return rd
 }
 
 func newRatioDraws(d []float64, obs []int8, rz Randomization) *ratioDraws {
@@ -41,58 +77,36 @@ func newRatioDraws(d []float64, obs []int8, rz Randomization) *ratioDraws {
 		b = DefaultRandomizationDraws
 	}
 	b = min(b, MaxRandomizationDraws)
-	rd := &ratioDraws{d: d, obs: obs, arms: make([][]int8, b), sumD: make([][2]float64, b)}
-	flat := make([]int8, b*len(d))
-	sums := func(w []int8) [2]float64 {
-		var s [2]float64
-		for k, a := range w {
-			if a == 0 || a == 1 {
-				s[a] += d[k]
-			}
-		}
-		return s
-	}
-	rd.obsSD = sums(obs)
-	for i := range rd.arms {
-		rd.arms[i] = flat[i*len(d) : (i+1)*len(d)]
-		rz.Redraw(i, rd.arms[i])
-		rd.sumD[i] = sums(rd.arms[i])
+	rd := &ratioDraws{d: d, obs: newRatioDraw(d, obs), draws: make([]ratioDraw, b)}
+	w := make([]int8, len(d))
+	for i := range rd.draws {
+		rz.Redraw(i, w)
+		rd.draws[i] = newRatioDraw(d, w)
 	}
 	return rd
 }
 
 // statistic is the CR2-studentized difference of the arms' ratios ΣM/ΣD
-// under w (CompareClustersCR2 without covariate); ok is false when it is
-// undefined.
-func (rd *ratioDraws) statistic(m []float64, w []int8, sd [2]float64) (float64, bool) {
-	if !(sd[0] > 0 && sd[1] > 0) {
+// under assignment x (CompareClustersCR2 without covariate); ok is false
+// when it is undefined.
+func (rd *ratioDraws) statistic(m []float64, x *ratioDraw) (float64, bool) {
+	if !x.ok {
 		return 0, false
 	}
-	var sm [2]float64
-	var k [2]int
-	for i, a := range w {
-		if a == 0 || a == 1 {
-			sm[a] += m[i]
-			k[a]++
+	var r, v [2]float64
+	for a := range 2 {
+		var sm, smm, smd float64
+		adj := x.adj[a]
+		for i, k := range x.members[a] {
+			mk := m[k]
+			sm += mk
+			smm += mk * mk * adj[i]
+			smd += mk * rd.d[k] * adj[i]
 		}
+		r[a] = sm / x.sumD[a]
+		v[a] = (smm - 2*r[a]*smd + r[a]*r[a]*x.sumDD[a]) / (x.sumD[a] * x.sumD[a])
 	}
-	if k[0] < 2 || k[1] < 2 {
-		return 0, false
-	}
-	r := [2]float64{sm[0] / sd[0], sm[1] / sd[1]}
-	var v [2]float64
-	for i, a := range w {
-		if a != 0 && a != 1 {
-			continue
-		}
-		h := rd.d[i] / sd[a]
-		if h >= 1-1e-12 {
-			return 0, false
-		}
-		e := m[i] - r[a]*rd.d[i]
-		v[a] += e * e / (1 - h)
-	}
-	vv := v[0]/(sd[0]*sd[0]) + v[1]/(sd[1]*sd[1])
+	vv := v[0] + v[1]
 	if !(vv > 0) {
 		return 0, false
 	}
@@ -111,15 +125,15 @@ func (rd *ratioDraws) pValue(m []float64, alt Alternative) float64 {
 		}
 		return math.Abs(x)
 	}
-	obs, ok := rd.statistic(m, rd.obs, rd.obsSD)
+	obs, ok := rd.statistic(m, &rd.obs)
 	if !ok {
 		return 1
 	}
 	obs = orient(obs)
 	thr := obs - 1e-9*math.Abs(obs)
 	hits, valid := 1, 1
-	for i, w := range rd.arms {
-		s, ok := rd.statistic(m, w, rd.sumD[i])
+	for i := range rd.draws {
+		s, ok := rd.statistic(m, &rd.draws[i])
 		if !ok {
 			continue
 		}
@@ -244,7 +258,7 @@ func (qt *quantileTest) invert(model effectModel, est, step, dir, alpha, limit f
 		}
 		return dir * math.Inf(1)
 	}
-	tol := 1e-6 * math.Abs(out-est)
+	tol := 1e-4 * math.Abs(out-est)
 	for range 60 {
 		if math.Abs(out-in) <= tol {
 			break
@@ -288,7 +302,9 @@ func (qt *quantileTest) invert(model effectModel, est, step, dir, alpha, limit f
 // the estimate.
 //
 // AbsSE and RelSE are interval-implied: (upper − lower)/(2·z_{1−α/2})
-// (one-sided: the bounded side over z_{1−α}); DF is 0. Sequential and
+// (one-sided, or one bound infinite: the finite side over z); 0 when no
+// value is rejected (with very few clusters a randomization test cannot
+// reach α, and the interval is the whole line); DF is 0. Sequential and
 // Bayesian options are ignored (fixed-horizon test). Degenerate cases
 // (an empty arm, fewer than 2 clusters with values in an arm, non-finite
 // values) give p = 1 and a Reason; a zero control quantile leaves the
@@ -371,14 +387,16 @@ func CompareClusterQuantilesTest(clusters [][]float64, arms []int8, q float64, o
 		if opts.Alternative != Greater {
 			hi = qt.invert(model, est, step, 1, alpha, limit)
 		}
-		se := 0.0
-		switch opts.Alternative {
-		case Greater:
-			se = (est - lo) / z
-		case Less:
-			se = (hi - est) / z
-		default:
+		// The interval-implied SE, from the finite side(s); 0 when the
+		// test cannot reject any value (too few clusters).
+		var se float64
+		switch {
+		case opts.Alternative == TwoSided && !math.IsInf(lo, 0) && !math.IsInf(hi, 0):
 			se = (hi - lo) / (2 * z)
+		case opts.Alternative != Less && !math.IsInf(lo, 0):
+			se = (est - lo) / z
+		case opts.Alternative != Greater && !math.IsInf(hi, 0):
+			se = (hi - est) / z
 		}
 		return Interval{lo, hi}, se
 	}

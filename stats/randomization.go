@@ -138,81 +138,145 @@ func newRITest(clusters []Cluster, arms []int8, cuped bool, alt Alternative, rz 
 }
 
 // reduceDraw fits the regression of CompareClustersCR2 for assignment w and
-// returns its riDraw (ok false when the fit is degenerate).
+// returns its riDraw (ok false when the fit is degenerate). The design
+// row of cluster k is x_k = (1[control], 1[treatment], z_k) (z = 0 when
+// p = 2), so every product with B = (X'WX)⁻¹ is a few multiplications.
 func reduceDraw(clusters []Cluster, observed, w []int8, z []float64, p, nb int, rowsBuf *[]crRow, basisBuf *[][riBasis]float64) riDraw {
+	// Internal basis (the riBasis layout without D∘W^b, whose part is
+	// analytic): u = (M, D∘W, M∘W, M∘W^b, M∘W∘W^b) → riBasis indices 0, 1, 3, 4, 5.
+	const nu = 5
+	toBasis := [nu]int{0, 1, 3, 4, 5}
+	mu := nu
+	if nb == 1 {
+		mu = 1
+	}
 	rows, basis := (*rowsBuf)[:0], (*basisBuf)[:0]
+	var xtwx mat3
+	var xtv [nu][3]float64
+	var ctl [nu]float64 // control sums of u
+	var k0, k1 int
+	var sd0, sd1 float64
 	for i, c := range clusters {
-		if w[i] != 0 && w[i] != 1 {
+		a := w[i]
+		if a != 0 && a != 1 {
 			continue
 		}
-		r := crRow{m: c.M, d: c.D, arm: w[i]}
-		r.x[w[i]] = 1
-		r.x[2] = z[i]
-		rows = append(rows, r)
+		zi := z[i]
 		var wo, wb float64
 		if observed[i] == 1 {
 			wo = 1
 		}
-		if w[i] == 1 {
+		if a == 1 {
 			wb = 1
 		}
-		basis = append(basis, [riBasis]float64{c.M, c.D * wo, c.D * wb, c.M * wo, c.M * wb, c.M * wo * wb})
+		u := [riBasis]float64{c.M, c.D * wo, c.M * wo, c.M * wb, c.M * wo * wb}
+		r := crRow{m: c.M, d: c.D, arm: a}
+		r.x[a] = 1
+		r.x[2] = zi
+		rows = append(rows, r)
+		basis = append(basis, u)
+		xtwx[a][a] += c.D
+		xtwx[a][2] += c.D * zi
+		xtwx[2][2] += c.D * zi * zi
+		for j := range mu {
+			xtv[j][a] += u[j]
+			xtv[j][2] += zi * u[j]
+		}
+		if a == 0 {
+			k0++
+			sd0 += c.D
+			for j := range mu {
+				ctl[j] += u[j]
+			}
+		} else {
+			k1++
+			sd1 += c.D
+		}
 	}
 	*rowsBuf, *basisBuf = rows, basis
 	d := riDraw{nb: nb}
-	f := fitCR2(rows, p)
-	if f.reason != "" {
+	if k0 < 2 || k1 < 2 || sd0 == 0 || sd1 == 0 {
 		return d
 	}
-	d.ok = true
-	b := f.b
+	xtwx[2][0], xtwx[2][1] = xtwx[0][2], xtwx[1][2]
+	b, ok := xtwx.inverse(p)
+	if !ok {
+		return d
+	}
 	bc := b.mul(crContrast, p)
-	// β_j = B·Σ_k x_k·V_jk, and the control sums of V_j.
-	var beta [riBasis][3]float64
-	var xtv [riBasis][3]float64
-	for k, r := range rows {
-		for j := range nb {
-			for i := range p {
-				xtv[j][i] += r.x[i] * basis[k][j]
-			}
-			if r.arm == 0 {
-				d.rA[j] += basis[k][j]
-			}
-		}
-	}
-	for j := range nb {
+	var beta [nu][3]float64
+	for j := range mu {
 		beta[j] = b.mul(xtv[j], p)
-		d.delta[j] = beta[j][1] - beta[j][0]
-		d.rA[j] /= f.sumDA
 	}
-	var eps, psi [riBasis]float64
+	var eps [nu]float64
+	var psi [3]float64
+	var e [nu][nu]float64
+	var f [nu][3]float64
+	var pp [3][3]float64
+	var rA [nu]float64
+	for j := range mu {
+		rA[j] = ctl[j] / sd0
+	}
+	np := min(mu, 3) // u_0..u_2 (M, D∘W, M∘W) can be nonzero on control clusters
 	for k, r := range rows {
-		h := r.d * b.quad(r.x, p)
+		a := r.arm
+		zi := r.x[2]
+		h := r.d * (b[a][a] + 2*zi*b[a][2] + zi*zi*b[2][2])
+		if h >= 1-1e-12 {
+			return riDraw{nb: nb}
+		}
 		adj := 1 / (1 - h)
-		var g float64
-		for i := range p {
-			g += r.x[i] * bc[i]
+		g := bc[a] + zi*bc[2]
+		u := &basis[k]
+		for j := range mu {
+			eps[j] = u[j] - r.d*(beta[j][a]+zi*beta[j][2])
 		}
-		for j := range nb {
-			var fit float64
-			for i := range p {
-				fit += r.x[i] * beta[j][i]
-			}
-			eps[j] = basis[k][j] - r.d*fit
-			psi[j] = 0
-			if r.arm == 0 {
-				psi[j] = (basis[k][j] - d.rA[j]*r.d) / f.sumDA
+		ga := g * g * adj
+		for i := range mu {
+			ei := eps[i] * ga
+			for j := i; j < mu; j++ {
+				e[i][j] += ei * eps[j]
 			}
 		}
-		for i := range nb {
-			for j := range nb {
-				d.e[i][j] += g * g * eps[i] * eps[j] * adj
-				if r.arm == 0 {
-					d.f[i][j] += g * eps[i] * psi[j] * adj
-					d.p[i][j] += psi[i] * psi[j] * adj
-				}
+		if a != 0 {
+			continue
+		}
+		for j := range np {
+			psi[j] = (u[j] - rA[j]*r.d) / sd0
+		}
+		for i := range mu {
+			ei := g * eps[i] * adj
+			for j := range np {
+				f[i][j] += ei * psi[j]
 			}
 		}
+		for i := range np {
+			pi := psi[i] * adj
+			for j := i; j < np; j++ {
+				pp[i][j] += pi * psi[j]
+			}
+		}
+	}
+	d.ok = true
+	for i := range mu {
+		bi := toBasis[i]
+		d.delta[bi] = beta[i][1] - beta[i][0]
+		d.rA[bi] = rA[i]
+		for j := i; j < mu; j++ {
+			bj := toBasis[j]
+			d.e[bi][bj], d.e[bj][bi] = e[i][j], e[i][j]
+		}
+		for j := range np {
+			d.f[bi][toBasis[j]] = f[i][j]
+		}
+	}
+	for i := range np {
+		for j := i; j < np; j++ {
+			d.p[toBasis[i]][toBasis[j]], d.p[toBasis[j]][toBasis[i]] = pp[i][j], pp[i][j]
+		}
+	}
+	if nb > 1 {
+		d.delta[2] = 1 // D∘W^b: the draw's treatment column
 	}
 	return d
 }
@@ -356,7 +420,7 @@ func (t *riTest) invert(model effectModel, est, guess, dir, alpha, limit float64
 		}
 		return dir * math.Inf(1)
 	}
-	tol := 1e-6 * math.Abs(out-est)
+	tol := 1e-4 * math.Abs(out-est)
 	for range 60 {
 		if math.Abs(out-in) <= tol {
 			break

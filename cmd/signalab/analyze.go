@@ -41,6 +41,11 @@ type analyzeOptions struct {
 	Correction stats.Correction
 	Sequential bool
 	Bayesian   bool
+	// Inference, Draws and TuningN override the spec's when set.
+	Inference stats.Inference
+	Draws     int
+	TuningN   float64
+	set       func(name string) bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -62,13 +67,21 @@ and each metric as
 --cuped NAME=COL adds a pre-period covariate to metric NAME (NUM/DEN for a
 ratio). Values 0/1, true/false and True/False read as numbers; anything else that is not
 a number is an error naming the row and column. --cluster names the
-randomization unit when it is coarser than a row (the analysis is then the
-delta-method ratio of per-cluster sums).`,
+randomization unit when it is coarser than a row: the analysis is then the
+ratio of per-cluster sums, tested by --inference (auto: a randomization test
+with fewer than 200 clusters in an arm or one cluster holding 10% of an arm,
+else CR2 with Imbens-Kolesar degrees of freedom; docs/statistics.md). Without
+--cluster every row is assumed to be its own, independent randomization unit
+(results.json says so in experiment.independence).
+
+--inference, --draws and --tuning-n also override the spec's analysis:
+inference, randomization_draws and sequential_tuning_n with --experiment.`,
 		Example: `  signalab analyze --experiment experiment.yaml --units out/units.parquet --out out
   signalab analyze --units users.csv --variant group --control A --metric orders:mean --metric converted:proportion --out res
   signalab analyze --units convs.parquet --variant arm --metric conv=converted:proportion --cluster shop_id --out res`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			opts.set = func(name string) bool { return c.Flags().Changed(name) }
 			return analyzeRun(opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
@@ -92,6 +105,10 @@ delta-method ratio of per-cluster sums).`,
 		"generic table: correction across metrics × variants, one of "+namesOf(stats.Corrections))
 	f.BoolVar(&opts.Sequential, "sequential", false, "generic table: add confidence sequences")
 	f.BoolVar(&opts.Bayesian, "bayesian", false, "generic table: add chance to win and risk")
+	f.Var(&textFlag{&opts.Inference, "inference"}, "inference",
+		"test of clustered comparisons, one of "+namesOf(stats.Inferences)+" (default auto; overrides the spec)")
+	f.IntVar(&opts.Draws, "draws", 0, fmt.Sprintf("assignment redraws of a randomization test (default %d; overrides the spec)", stats.DefaultRandomizationDraws))
+	f.Float64Var(&opts.TuningN, "tuning-n", 0, "N* of the confidence sequences in randomization units of a comparison (default: the spec's, its plan's, or 5000)")
 	return c
 }
 
@@ -127,6 +144,9 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := applyInferenceFlags(&cfg, opts); err != nil {
+		return err
+	}
 	tx, err := beginOutputs(opts.Out, "signalab analyze", analyzeOutputs)
 	if err != nil {
 		return err
@@ -158,13 +178,36 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// applyInferenceFlags sets the inference options given on the command line
+// (over the spec's) and validates them.
+func applyInferenceFlags(cfg *analysis.Config, opts analyzeOptions) error {
+	set := opts.set
+	if set == nil {
+		set = func(string) bool { return false }
+	}
+	if set("inference") {
+		cfg.Inference = opts.Inference
+	}
+	if set("draws") {
+		cfg.RandomizationDraws = opts.Draws
+	}
+	if set("tuning-n") {
+		cfg.SequentialTuningN, cfg.SequentialTuningSource = opts.TuningN, "--tuning-n"
+	}
+	if err := cfg.Options.Validate(); err != nil {
+		return exitcode.Usagef(analyzeHint, "analyze: %v", strings.NewReplacer("randomization_draws", "--draws", "sequential_tuning_n", "--tuning-n").Replace(err.Error()))
+	}
+	return nil
+}
+
 // genericConfig builds the analysis of a table named by flags.
 func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 	cfg := analysis.Config{Name: filepath.Base(opts.Units), VariantCol: opts.Variant, Control: opts.Control,
 		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
 		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
 		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: stats.DeltaCI,
-			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian}}
+			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian,
+			Inference: stats.InferenceAuto}}
 	// The analysis fills a zero alpha with its default; a flag given as 0
 	// (or NaN, or 1) is a mistake to report, not a default to apply.
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
@@ -259,6 +302,10 @@ func printResults(w io.Writer, r *results.Results) {
 			100*float64(row.Relative.CILower), 100*float64(row.Relative.CIUpper), float64(row.PValueAdjusted), row.Significant)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "independence: %s\n", r.Experiment.Independence)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 	for _, g := range r.Gates.Checks {
 		status := "pass"
 		if !g.Passed {

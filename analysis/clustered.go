@@ -129,11 +129,11 @@ func (s *state) redraw(ctrl, vi int, clusters []int32, arms []int8, seed uint64)
 			}
 		}
 	}
-	return func(draw int, out []int8) {
-		for k, id := range clusters {
-			out[k] = pd.arms[id][draw]
-		}
+	perCluster := make([][]int8, len(clusters))
+	for k, id := range clusters {
+		perCluster[k] = pd.arms[id]
 	}
+	return byDraw(perCluster)
 }
 
 // draws is the number of redraws of a randomization test.

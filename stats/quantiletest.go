@@ -416,3 +416,40 @@ func CompareClusterQuantilesTest(clusters [][]float64, arms []int8, q float64, o
 	res.RelCI, res.RelSE = bounds(multiplicative, res.RelEffect, math.Max(step/math.Abs(res.ControlMean), 1e-3), -1)
 	return overflowed(res)
 }
+
+// ClusterQuantilesPValue is the p-value of CompareClusterQuantilesTest
+// alone (no estimates, no intervals): one pooled quantile and one test.
+func ClusterQuantilesPValue(clusters [][]float64, arms []int8, q float64, alt Alternative, rz Randomization) float64 {
+	qt := &quantileTest{q: q, arms: arms, rz: rz, alt: alt}
+	var kA, kB int
+	for i, c := range clusters {
+		if arms[i] != 0 && arms[i] != 1 {
+			qt.clusters = append(qt.clusters, nil)
+			continue
+		}
+		s := slices.Clone(c)
+		slices.Sort(s)
+		for _, v := range s {
+			if !finite(v) {
+				return 1
+			}
+		}
+		qt.clusters = append(qt.clusters, s)
+		if len(s) == 0 {
+			continue
+		}
+		if arms[i] == 0 {
+			qt.ctrl = append(qt.ctrl, s...)
+			kA++
+		} else {
+			qt.trt = append(qt.trt, s...)
+			kB++
+		}
+	}
+	if kA < 2 || kB < 2 || !(q > 0 && q < 1) {
+		return 1
+	}
+	slices.Sort(qt.ctrl)
+	slices.Sort(qt.trt)
+	return qt.pValue(additive, 0)
+}

@@ -107,3 +107,23 @@ func TestRatioDrawsMatchRITest(t *testing.T) {
 		}
 	}
 }
+
+// TestNullDrawMatchesReduceDraw: the two-pass null statistic equals the
+// general reduction's, with and without covariate.
+func TestNullDrawMatchesReduceDraw(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	d := defaultClusterDesign(8)
+	for trial := range 20 {
+		shops, arms := d.draw(rng, false)
+		cs := simClusters(shops, trial%3)
+		cuped := trial%2 == 0
+		rz := Randomization{Draws: 50, Redraw: BernoulliRedraw(0.5, uint64(trial))}
+		for _, alt := range []Alternative{TwoSided, Greater} {
+			fast := newRITest(cs, arms, cuped, alt, rz, true).pValue(additive, 0)
+			full := newRITest(cs, arms, cuped, alt, rz, false).pValue(additive, 0)
+			if fast != full {
+				t.Errorf("trial %d: null-only p %v, full %v", trial, fast, full)
+			}
+		}
+	}
+}

@@ -1,0 +1,406 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/signalab/signalab/analysis"
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/signal"
+	"github.com/signalab/signalab/stats"
+)
+
+// AAFile is the A/A study's output in a run folder.
+const AAFile = "aa.json"
+
+// AASchema is the version of aa.json.
+const AASchema = "1.0"
+
+// DefaultAARedraws is the number of redrawn assignments of an A/A study.
+const DefaultAARedraws = 200
+
+// AAConfig configures AA.
+type AAConfig struct {
+	// Dir is a run folder: experiment.yaml, conversations.parquet,
+	// orders.parquet (signalab run, or replay + the spec).
+	Dir string
+	// SpecPath is the experiment.yaml (default Dir/experiment.yaml).
+	SpecPath string
+	// Redraws is the number of redrawn assignments K (default
+	// DefaultAARedraws).
+	Redraws int
+	// Inference, Draws override the spec's analysis.inference and
+	// randomization_draws when set.
+	Inference stats.Inference
+	Draws     int
+	// Workers run redraws in parallel (default: the number of CPUs); the
+	// result does not depend on it.
+	Workers int
+	Log     io.Writer
+}
+
+// AAResult is aa.json: the A/A study of a run folder. Each redraw assigns
+// the experiment's units afresh (the spec's hash, weights, coverage,
+// namespace and unit, salt "<salt>/aa/<k>"), which plants no effect, and
+// tests every metric as the analysis would. A sound test rejects about α
+// of the time and its p-values are uniform.
+type AAResult struct {
+	Schema      string          `json:"schema"`
+	ToolVersion string          `json:"tool_version"`
+	Experiment  string          `json:"experiment"`
+	Unit        string          `json:"unit"`
+	Redraws     int             `json:"redraws"`
+	Alpha       float64         `json:"alpha"`
+	Inference   stats.Inference `json:"inference"`
+	Draws       int             `json:"randomization_draws"`
+	// BandLevel is the coverage of each check's band: 1 − 0.05/m for m
+	// checks, so that a sound analysis fails the study with probability
+	// at most 5%.
+	BandLevel float64    `json:"band_level"`
+	Units     int        `json:"units"`
+	Checks    []AACheck  `json:"checks"`
+	Passed    bool       `json:"passed"`
+	Seconds   float64    `json:"seconds"`
+	Salts     string     `json:"salts"`
+	Notes     []string   `json:"notes"`
+	Spec      *AASpecRef `json:"spec"`
+}
+
+// AASpecRef names the spec the study read.
+type AASpecRef struct {
+	Path string `json:"path"`
+	Salt string `json:"salt"`
+	Hash string `json:"hash"`
+}
+
+// AACheck is one metric × treatment × population over the redraws.
+type AACheck struct {
+	Metric     string `json:"metric"`
+	Variant    string `json:"variant"`
+	Population string `json:"population"`
+	// Inference counts the redraws tested by each method (auto can pick
+	// different ones for different redraws).
+	Inference map[string]int `json:"inference"`
+	// Tested counts redraws with a defined test; Rejections those with
+	// p < α; Rate = Rejections/Tested with its 95% Clopper–Pearson interval.
+	Tested     int        `json:"tested"`
+	Rejections int        `json:"rejections"`
+	Rate       float64    `json:"rate"`
+	RateCI     [2]float64 `json:"rate_ci"`
+	// Band is the range of rates a sound analysis produces with
+	// probability BandLevel (exact binomial at α); the check passes when
+	// Rate is inside it.
+	Band [2]float64 `json:"band"`
+	// Histogram counts the p-values in [0, 0.1), [0.1, 0.2), …, [0.9, 1];
+	// KS is the Kolmogorov–Smirnov test of their uniformity (indicative:
+	// randomization and few-conversion p-values are discrete).
+	Histogram [10]int `json:"p_histogram"`
+	KS        float64 `json:"ks_statistic"`
+	KSPValue  float64 `json:"ks_p_value"`
+	Passed    bool    `json:"passed"`
+	// PValues are the redraws' p-values (redraw order).
+	PValues []float64 `json:"-"`
+	defined []bool
+	methods []string
+}
+
+// AASalt is the salt of A/A redraw k of an experiment salted salt.
+func AASalt(salt string, k int) string { return fmt.Sprintf("%s/aa/%d", salt, k) }
+
+// AA runs the A/A study of a run folder: the metrics of every eligible
+// conversation are computed once (every unit in the experiment), reduced to
+// per-unit sums, and each of K redraws assigns the units with a new salt
+// and tests every metric from those sums (analysis.ClusterTable.PValue), with
+// the spec's inference, including its own randomization redraws
+// (RedrawSalt of the redraw's salt). No replay is repeated: signals are
+// computed for every conversation whatever its arm.
+func AA(cfg AAConfig) (*AAResult, error) {
+	t0 := time.Now()
+	if cfg.SpecPath == "" {
+		cfg.SpecPath = filepath.Join(cfg.Dir, "experiment.yaml")
+	}
+	spec, err := Load(cfg.SpecPath)
+	if err != nil {
+		return nil, err
+	}
+	k := cfg.Redraws
+	if k <= 0 {
+		k = DefaultAARedraws
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "signalab-aa-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	units, err := allUnits(spec, filepath.Join(cfg.Dir, metrics.ConversationsFile), tmp)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{tmp, cfg.Dir}, Out: tmp}); err != nil {
+		return nil, fmt.Errorf("aa: metrics of every eligible conversation: %w", err)
+	}
+	acfg, err := spec.AnalysisConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Inference != "" {
+		acfg.Inference = cfg.Inference
+	}
+	if cfg.Draws > 0 {
+		acfg.RandomizationDraws = cfg.Draws
+	}
+	unclustered := acfg.ClusterCol == ""
+	if unclustered {
+		// Conversations are the randomization units: each is its own
+		// cluster of one row.
+		acfg.ClusterCol = metrics.ColUnitID
+	}
+	if err := acfg.Options.Validate(); err != nil {
+		return nil, err
+	}
+	tbl, err := analysis.OpenTable(filepath.Join(tmp, metrics.UnitsFile))
+	if err != nil {
+		return nil, err
+	}
+	ct, err := analysis.ScanClusters(acfg, tbl)
+	if err != nil {
+		return nil, err
+	}
+	logf("aa: %d units, %d metrics, %d redraws (%.1fs to prepare)", len(units), len(ct.Metrics), k, time.Since(t0).Seconds())
+	inf := acfg.Inference
+	if inf == "" {
+		inf = stats.InferenceAuto
+	}
+	if unclustered && inf == stats.InferenceAuto {
+		inf = stats.InferenceDelta // per-row tests: Welch/z on per-unit moments
+	}
+	draws := acfg.RandomizationDraws
+	if draws <= 0 {
+		draws = stats.DefaultRandomizationDraws
+	}
+	res := &AAResult{Schema: AASchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name, Unit: spec.Unit,
+		Redraws: k, Alpha: acfg.Alpha, Inference: inf, Draws: draws, Units: len(units),
+		Salts: AASalt(spec.Salt, 0) + " … " + AASalt(spec.Salt, k-1),
+		Spec:  &AASpecRef{Path: cfg.SpecPath, Salt: spec.Salt, Hash: string(spec.Hash)}, Notes: []string{}}
+	if unclustered {
+		res.Notes = append(res.Notes, "conversations are the randomization units: rows are tested one by one (Welch/z on per-unit moments)")
+	}
+	// Checks: metric × treatment × population.
+	pops := []string{results.PopulationAll, results.PopulationTriggered}
+	type key struct{ mi, vi, pop int }
+	var keys []key
+	for mi := range ct.Metrics {
+		for vi := 1; vi < len(spec.Variants); vi++ {
+			for pop := range 2 {
+				if len(ct.Metrics[mi].Units[pop]) == 0 {
+					continue
+				}
+				keys = append(keys, key{mi, vi, pop})
+				res.Checks = append(res.Checks, AACheck{Metric: ct.Metrics[mi].Name, Variant: spec.Variants[vi].Name,
+					Population: pops[pop], Inference: map[string]int{}, PValues: make([]float64, k),
+					defined: make([]bool, k), methods: make([]string, k)})
+			}
+		}
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	errs := make([]error, k)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				errs[r] = aaRedraw(spec, ct, inf, draws, r, func(c int, p float64, ok bool, method string) {
+					ch := &res.Checks[c]
+					ch.PValues[r], ch.defined[r], ch.methods[r] = p, ok, method
+				}, func(c int) (int, int, int) { return keys[c].mi, keys[c].vi, keys[c].pop }, len(keys))
+			}
+		}()
+	}
+	for r := range k {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	res.BandLevel = 1 - 0.05/float64(max(len(res.Checks), 1))
+	res.Passed = true
+	for c := range res.Checks {
+		ch := &res.Checks[c]
+		var ps []float64
+		for r := range k {
+			if !ch.defined[r] {
+				continue
+			}
+			p := ch.PValues[r]
+			ps = append(ps, p)
+			ch.Inference[ch.methods[r]]++
+			if p < res.Alpha {
+				ch.Rejections++
+			}
+			ch.Histogram[min(int(p*10), 9)]++
+		}
+		ch.Tested = len(ps)
+		if ch.Tested == 0 {
+			ch.Passed = false
+			res.Passed = false
+			continue
+		}
+		ch.Rate = float64(ch.Rejections) / float64(ch.Tested)
+		ci := stats.ClopperPearson(ch.Rejections, ch.Tested, 0.95)
+		ch.RateCI = [2]float64{ci[0], ci[1]}
+		lo, hi := stats.BinomialBand(ch.Tested, res.Alpha, res.BandLevel)
+		ch.Band = [2]float64{float64(lo) / float64(ch.Tested), float64(hi) / float64(ch.Tested)}
+		ch.KS, ch.KSPValue = stats.KSUniform(ps)
+		ch.Passed = ch.Rejections >= lo && ch.Rejections <= hi
+		if !ch.Passed {
+			res.Passed = false
+		}
+	}
+	res.Seconds = time.Since(t0).Seconds()
+	return res, nil
+}
+
+// aaRedraw assigns the units with the salt of redraw r and tests every
+// check, reporting each p-value through set.
+func aaRedraw(spec *Spec, ct *analysis.ClusterTable, inf stats.Inference, draws, r int,
+	set func(c int, p float64, ok bool, method string), key func(c int) (mi, vi, pop int), n int) error {
+	ac := *spec.AssignConfig()
+	ac.Salt = AASalt(spec.Salt, r)
+	a, err := assign.NewConfigAssigner(&ac)
+	if err != nil {
+		return err
+	}
+	redrawn := *spec
+	redrawn.Salt = ac.Salt
+	inner := cachedRedraw(redrawn.UnitRedraw())
+	armOf := map[string]int{}
+	for c := range n {
+		mi, vi, pop := key(c)
+		m := &ct.Metrics[mi]
+		arms := make([]int8, len(m.Units[pop]))
+		for k, u := range m.Units[pop] {
+			arm, ok := armOf[u]
+			if !ok {
+				arm = a.Decide(u).Arm
+				armOf[u] = arm
+			}
+			switch arm {
+			case 0:
+				arms[k] = 0
+			case vi:
+				arms[k] = 1
+			default:
+				arms[k] = -1
+			}
+		}
+		weights := [2]float64{spec.Variants[0].Weight, spec.Variants[vi].Weight}
+		p, used, ok := ct.PValue(mi, pop, arms, inf, weights, draws, inner)
+		set(c, p, ok, used.String())
+	}
+	return nil
+}
+
+// cachedRedraw remembers each unit's arms in every draw of redraw (the
+// same units are compared for several metrics and populations).
+func cachedRedraw(redraw analysis.UnitRedraw) analysis.UnitDraws {
+	type key struct {
+		w    [2]float64
+		unit string
+	}
+	cache := map[key][]int8{}
+	compute := analysis.Draws(redraw)
+	return func(units []string, weights [2]float64, draws int) [][]int8 {
+		var missing []string
+		for _, u := range units {
+			if _, ok := cache[key{weights, u}]; !ok {
+				missing = append(missing, u)
+			}
+		}
+		if len(missing) > 0 {
+			for i, a := range compute(missing, weights, draws) {
+				cache[key{weights, missing[i]}] = a
+			}
+		}
+		out := make([][]int8, len(units))
+		for i, u := range units {
+			out[i] = cache[key{weights, u}]
+		}
+		return out
+	}
+}
+
+// allUnits writes into dir an assignments.parquet that puts every unit of
+// conversations.parquet in the experiment (in the first variant), so that
+// the metrics stage computes every eligible conversation (window and
+// filters still apply), and returns the units, sorted.
+func allUnits(spec *Spec, conversations, dir string) ([]string, error) {
+	seen := map[string]bool{}
+	err := assign.ReadConversations(conversations, func(c *signal.Conversation) error {
+		if u := assign.UnitID(spec.Unit, c); u != "" {
+			seen[u] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aa: %w (give a run folder: signalab run or replay output with experiment.yaml)", err)
+	}
+	units := make([]string, 0, len(seen))
+	for u := range seen {
+		units = append(units, u)
+	}
+	slices.Sort(units)
+	rows := make([]assign.Assignment, len(units))
+	for i, u := range units {
+		rows[i] = assign.Assignment{UnitID: u, Variant: spec.Variants[0].Name, InExperiment: true, Reason: assign.ReasonAssigned}
+	}
+	err = atomicfile.Write(filepath.Join(dir, metrics.AssignmentsFile), func(w io.Writer) error {
+		return assign.WriteAssignments(w, rows)
+	})
+	return units, err
+}
+
+// WriteAA writes res as aa.json into dir.
+func WriteAA(dir string, res *AAResult) error {
+	b, err := MarshalAA(res)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, AAFile), func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// MarshalAA is aa.json's bytes (indented, newline-terminated).
+func MarshalAA(res *AAResult) ([]byte, error) {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

@@ -21,12 +21,6 @@ import (
 	"github.com/signalab/signalab/stats"
 )
 
-// AAFile is the A/A study's output in a run folder.
-const AAFile = "aa.json"
-
-// AASchema is the version of aa.json.
-const AASchema = "1.0"
-
 // DefaultAARedraws is the number of redrawn assignments of an A/A study.
 const DefaultAARedraws = 200
 
@@ -50,73 +44,9 @@ type AAConfig struct {
 	Log     io.Writer
 }
 
-// AAResult is aa.json: the A/A study of a run folder. Each redraw assigns
-// the experiment's units afresh (the spec's hash, weights, coverage,
-// namespace and unit, salt "<salt>/aa/<k>"), which plants no effect, and
-// tests every metric as the analysis would. A sound test rejects about α
-// of the time and its p-values are uniform.
-type AAResult struct {
-	Schema      string          `json:"schema"`
-	ToolVersion string          `json:"tool_version"`
-	Experiment  string          `json:"experiment"`
-	Unit        string          `json:"unit"`
-	Redraws     int             `json:"redraws"`
-	Alpha       float64         `json:"alpha"`
-	Inference   stats.Inference `json:"inference"`
-	Draws       int             `json:"randomization_draws"`
-	// BandLevel is the coverage of each check's band: 1 − 0.05/m for m
-	// checks, so that a sound analysis fails the study with probability
-	// at most 5%.
-	BandLevel float64    `json:"band_level"`
-	Units     int        `json:"units"`
-	Checks    []AACheck  `json:"checks"`
-	Passed    bool       `json:"passed"`
-	Seconds   float64    `json:"seconds"`
-	Salts     string     `json:"salts"`
-	Notes     []string   `json:"notes"`
-	Spec      *AASpecRef `json:"spec"`
-}
-
-// AASpecRef names the spec the study read.
-type AASpecRef struct {
-	Path string `json:"path"`
-	Salt string `json:"salt"`
-	Hash string `json:"hash"`
-}
-
-// AACheck is one metric × treatment × population over the redraws.
-type AACheck struct {
-	Metric     string `json:"metric"`
-	Variant    string `json:"variant"`
-	Population string `json:"population"`
-	// Inference counts the redraws tested by each method (auto can pick
-	// different ones for different redraws).
-	Inference map[string]int `json:"inference"`
-	// Tested counts redraws with a defined test; Rejections those with
-	// p < α; Rate = Rejections/Tested with its 95% Clopper–Pearson interval.
-	Tested     int        `json:"tested"`
-	Rejections int        `json:"rejections"`
-	Rate       float64    `json:"rate"`
-	RateCI     [2]float64 `json:"rate_ci"`
-	// Band is the range of rates a sound analysis produces with
-	// probability BandLevel (exact binomial at α); the check passes when
-	// Rate is inside it.
-	Band [2]float64 `json:"band"`
-	// Histogram counts the p-values in [0, 0.1), [0.1, 0.2), …, [0.9, 1];
-	// KS is the Kolmogorov–Smirnov test of their uniformity (indicative:
-	// randomization and few-conversion p-values are discrete).
-	Histogram [10]int `json:"p_histogram"`
-	KS        float64 `json:"ks_statistic"`
-	KSPValue  float64 `json:"ks_p_value"`
-	Passed    bool    `json:"passed"`
-	// PValues are the redraws' p-values (redraw order).
-	PValues []float64 `json:"-"`
-	defined []bool
-	methods []string
-}
-
-// AASalt is the salt of A/A redraw k of an experiment salted salt.
-func AASalt(salt string, k int) string { return fmt.Sprintf("%s/aa/%d", salt, k) }
+// AASalt is the salt of A/A redraw k of an experiment salted salt:
+// "<salt>/aa/" and k scrambled (see RedrawSalt).
+func AASalt(salt string, k int) string { return salt + "/aa/" + scramble(uint64(k)) }
 
 // AA runs the A/A study of a run folder: the metrics of every eligible
 // conversation are computed once (every unit in the experiment), reduced to
@@ -125,7 +55,7 @@ func AASalt(salt string, k int) string { return fmt.Sprintf("%s/aa/%d", salt, k)
 // the spec's inference, including its own randomization redraws
 // (RedrawSalt of the redraw's salt). No replay is repeated: signals are
 // computed for every conversation whatever its arm.
-func AA(cfg AAConfig) (*AAResult, error) {
+func AA(cfg AAConfig) (*results.AA, error) {
 	t0 := time.Now()
 	if cfg.SpecPath == "" {
 		cfg.SpecPath = filepath.Join(cfg.Dir, "experiment.yaml")
@@ -194,10 +124,10 @@ func AA(cfg AAConfig) (*AAResult, error) {
 	if draws <= 0 {
 		draws = stats.DefaultRandomizationDraws
 	}
-	res := &AAResult{Schema: AASchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name, Unit: spec.Unit,
-		Redraws: k, Alpha: acfg.Alpha, Inference: inf, Draws: draws, Units: len(units),
-		Salts: AASalt(spec.Salt, 0) + " … " + AASalt(spec.Salt, k-1),
-		Spec:  &AASpecRef{Path: cfg.SpecPath, Salt: spec.Salt, Hash: string(spec.Hash)}, Notes: []string{}}
+	res := &results.AA{Schema: results.AASchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name, Unit: spec.Unit,
+		Redraws: k, Alpha: acfg.Alpha, Inference: inf.String(), Draws: draws, Units: len(units),
+		Salts: spec.Salt + "/aa/<SplitMix64(k) in hex>, k = 0 … " + fmt.Sprint(k-1),
+		Spec:  &results.AASpec{Path: cfg.SpecPath, Salt: spec.Salt, Hash: string(spec.Hash)}, Notes: []string{}}
 	if unclustered {
 		res.Notes = append(res.Notes, "conversations are the randomization units: rows are tested one by one (Welch/z on per-unit moments)")
 	}
@@ -205,6 +135,12 @@ func AA(cfg AAConfig) (*AAResult, error) {
 	pops := []string{results.PopulationAll, results.PopulationTriggered}
 	type key struct{ mi, vi, pop int }
 	var keys []key
+	type aaWork struct {
+		p       []float64
+		defined []bool
+		methods []string
+	}
+	var work []aaWork
 	for mi := range ct.Metrics {
 		for vi := 1; vi < len(spec.Variants); vi++ {
 			for pop := range 2 {
@@ -212,9 +148,9 @@ func AA(cfg AAConfig) (*AAResult, error) {
 					continue
 				}
 				keys = append(keys, key{mi, vi, pop})
-				res.Checks = append(res.Checks, AACheck{Metric: ct.Metrics[mi].Name, Variant: spec.Variants[vi].Name,
-					Population: pops[pop], Inference: map[string]int{}, PValues: make([]float64, k),
-					defined: make([]bool, k), methods: make([]string, k)})
+				res.Checks = append(res.Checks, results.AACheck{Metric: ct.Metrics[mi].Name, Variant: spec.Variants[vi].Name,
+					Population: pops[pop], Inference: map[string]int{}, PValues: make([]results.Num, k)})
+				work = append(work, aaWork{p: make([]float64, k), defined: make([]bool, k), methods: make([]string, k)})
 			}
 		}
 	}
@@ -231,8 +167,8 @@ func AA(cfg AAConfig) (*AAResult, error) {
 			defer wg.Done()
 			for r := range next {
 				errs[r] = aaRedraw(spec, ct, inf, draws, r, func(c int, p float64, ok bool, method string) {
-					ch := &res.Checks[c]
-					ch.PValues[r], ch.defined[r], ch.methods[r] = p, ok, method
+					w := &work[c]
+					w.p[r], w.defined[r], w.methods[r] = p, ok, method
 				}, func(c int) (int, int, int) { return keys[c].mi, keys[c].vi, keys[c].pop }, len(keys))
 			}
 		}()
@@ -250,15 +186,17 @@ func AA(cfg AAConfig) (*AAResult, error) {
 	res.BandLevel = 1 - 0.05/float64(max(len(res.Checks), 1))
 	res.Passed = true
 	for c := range res.Checks {
-		ch := &res.Checks[c]
+		ch, w := &res.Checks[c], &work[c]
 		var ps []float64
 		for r := range k {
-			if !ch.defined[r] {
+			ch.PValues[r] = results.NaN()
+			if !w.defined[r] {
 				continue
 			}
-			p := ch.PValues[r]
+			p := w.p[r]
+			ch.PValues[r] = results.Num(p)
 			ps = append(ps, p)
-			ch.Inference[ch.methods[r]]++
+			ch.Inference[w.methods[r]]++
 			if p < res.Alpha {
 				ch.Rejections++
 			}
@@ -385,19 +323,19 @@ func allUnits(spec *Spec, conversations, dir string) ([]string, error) {
 }
 
 // WriteAA writes res as aa.json into dir.
-func WriteAA(dir string, res *AAResult) error {
+func WriteAA(dir string, res *results.AA) error {
 	b, err := MarshalAA(res)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(dir, AAFile), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, results.AAFile), func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
 }
 
 // MarshalAA is aa.json's bytes (indented, newline-terminated).
-func MarshalAA(res *AAResult) ([]byte, error) {
+func MarshalAA(res *results.AA) ([]byte, error) {
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return nil, err

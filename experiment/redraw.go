@@ -8,10 +8,23 @@ import (
 )
 
 // RedrawSalt is the salt of redraw number draw of an experiment salted
-// salt, for randomization tests: the experiment's salt, "/redraw/", the
-// draw's number. Changing the salt re-draws everything, as it re-draws the
-// assignment.
-func RedrawSalt(salt string, draw int) string { return fmt.Sprintf("%s/redraw/%d", salt, draw) }
+// salt, for randomization tests: the experiment's salt, "/redraw/", and
+// the draw's number scrambled (SplitMix64, 16 hex digits). Changing the
+// salt re-draws everything, as it re-draws the assignment. Why scrambled:
+// with GrowthBook's hashes, salts that differ only in a trailing counter
+// give slightly dependent assignments (an A/A study over 8,000 salts
+// "<salt>/aa/<k>" rejected 5.2–5.7% with an exact test, 4.8–5.2% with
+// scrambled counters and 4.6–4.7% with PCG draws; docs/statistics.md).
+func RedrawSalt(salt string, draw int) string { return salt + "/redraw/" + scramble(uint64(draw)) }
+
+// scramble is the SplitMix64 finalizer of x (Steele, Lea & Flood 2014) in
+// 16 hex digits.
+func scramble(x uint64) string {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return fmt.Sprintf("%016x", x^(x>>31))
+}
 
 // UnitRedraw returns the analysis' redraw of the assignment for the
 // randomization tests of a cluster-randomized comparison: draw d hashes

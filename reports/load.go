@@ -42,10 +42,13 @@ type Report struct {
 	// from; empty when no spec was found.
 	Spec     []byte
 	SpecPath string
+	// AA is the A/A study of the run (aa.json, signalab aa), nil when it has
+	// not been run.
+	AA *results.AA
 }
 
 // Load reads a run folder: results.json (required), and replay.json,
-// assign.json, manifest.json and experiment.yaml when present. specPath,
+// assign.json, manifest.json, aa.json and experiment.yaml when present. specPath,
 // when not empty, names the experiment spec explicitly.
 func Load(dir, specPath string) (*Report, error) {
 	res, err := results.Read(filepath.Join(dir, ResultsFile))
@@ -71,6 +74,13 @@ func Load(dir, specPath string) (*Report, error) {
 			return nil, fmt.Errorf("parse %s: not valid JSON; re-run the stage that wrote it", filepath.Join(dir, f.name))
 		}
 		*f.dst = bytes.TrimSpace(b)
+	}
+	if b, err := readOptional(filepath.Join(dir, results.AAFile)); err != nil {
+		return nil, err
+	} else if b != nil {
+		if r.AA, err = results.ReadAA(filepath.Join(dir, results.AAFile)); err != nil {
+			return nil, err
+		}
 	}
 	if specPath != "" {
 		b, err := safeio.ReadFile(specPath, safeio.MaxJSONBytes)

@@ -51,6 +51,11 @@ type page struct {
 	SegNote   string
 	Signals   *signalsView
 	Warnings  []string
+	// Independence says what the analysis treats as independent; Tests
+	// which tests produced the p-values and intervals (inference.go).
+	Independence string
+	Tests        string
+	AA           *aaView
 
 	Spec     string
 	SpecPath string
@@ -253,6 +258,9 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	p.Dilution = buildDilution(res)
 	p.Segments = buildSegments(res, metrics)
 	p.SegNote = segmentNote(res)
+	p.Independence = res.Experiment.Independence
+	p.Tests = testsSentence(res)
+	p.AA = buildAA(r.AA)
 	if res.Signals != nil {
 		p.Signals = buildSignals(res.Signals)
 	}

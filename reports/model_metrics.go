@@ -67,6 +67,9 @@ func buildRow(res *results.Results, row *results.Row, metrics map[string]*result
 	if row.Segment == results.SegmentAll {
 		m.Segment = ""
 	}
+	if row.RelativeReason != "" {
+		m.RelativeCI = "undefined: " + row.RelativeReason
+	}
 	if row.CUPED != nil {
 		m.CUPED = Percent(float64(row.CUPED.VarianceReduction))
 	}

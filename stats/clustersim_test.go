@@ -36,8 +36,6 @@ type simShop struct {
 	vals              []float64 // per-conversation reply minutes (quantile metric)
 }
 
-func logistic(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
 func binomial(rng *rand.Rand, n int, p float64) float64 {
 	if n > 50 && n*int(math.Ceil(p*1000)) > 50000 {
 		// normal approximation is not exact enough near the tails; keep it exact

@@ -28,6 +28,11 @@ type PowerSpec struct {
 	// TuningN: the fixed-horizon critical value z is replaced by the
 	// sequence's multiplier at the planned total size.
 	Sequential Sequential `json:"sequential"`
+	// RelativeTest sizes the delta-method test of the relative effect
+	// (GrowthBook's power tool). By default a relative effect δ is sized
+	// for the test that decides significance: the test of the absolute
+	// difference Δ = μ_A·δ.
+	RelativeTest bool `json:"relative_test,omitempty"`
 }
 
 func (s PowerSpec) alpha() float64 {
@@ -48,10 +53,15 @@ func (s PowerSpec) means(effect float64) (muA, muB float64) {
 // se is the standard error of the effect estimate (on the spec's scale) with
 // n units per arm:
 //
-//	Var(Δ) = (σ_A² + σ_B²)/n,   Var(L) = (σ_B² + (1 + δ)²·σ_A²)/(n·μ_A²)   (delta method)
+//	Var(Δ) = (σ_A² + σ_B²)/n                                       absolute effect
+//	Var(Δ)/μ_A² = (σ_A² + σ_B²)/(n·μ_A²)                           relative effect δ, tested as Δ = μ_A·δ (default)
+//	Var(L) = (σ_B² + (1 + δ)²·σ_A²)/(n·μ_A²)                       RelativeTest: the delta-method test of L
 //
 // with σ² = p(1 − p) per arm for proportions (p_B = p_A(1 + δ)) and σ² =
-// Variance for means.
+// Variance for means. Significance is decided by the absolute test
+// (Result.PValue), so the default sizes that test; the delta-method
+// relative test needs (1 + δ)²-weighted control variance and so 5–10%
+// more units for δ of 5–10%.
 func (s PowerSpec) se(effect, n float64) float64 {
 	muA, muB := s.means(effect)
 	vA, vB := s.Variance, s.Variance
@@ -60,6 +70,9 @@ func (s PowerSpec) se(effect, n float64) float64 {
 	}
 	if s.Absolute {
 		return math.Sqrt((vA + vB) / n)
+	}
+	if !s.RelativeTest {
+		return math.Sqrt((vA+vB)/n) / math.Abs(muA)
 	}
 	r := muB / muA
 	return math.Sqrt((vB + r*r*vA) / (n * muA * muA))

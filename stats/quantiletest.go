@@ -37,35 +37,39 @@ type ratioDraws struct {
 	draws []ratioDraw
 }
 
+// ratioDraw is one assignment: each cluster's arm and CR2 factor
+// 1/(1 − h_k) (0 for clusters left out), and each arm's ΣD and ΣD²/(1 − h).
 type ratioDraw struct {
-	ok      bool
-	members [2][]int32
-	adj     [2][]float64
-	sumD    [2]float64
-	sumDD   [2]float64
+	ok    bool
+	arms  []int8
+	adj   []float64
+	sumD  [2]float64
+	sumDD [2]float64
 }
 
-func newRatioDraw(d []float64, w []int8) ratioDraw {
-	var rd ratioDraw
-	for k, a := range w {
+func newRatioDraw(d []float64, w []int8, adj []float64) ratioDraw {
+	rd := ratioDraw{arms: w, adj: adj}
+	var k [2]int
+	for i, a := range w {
 		if a == 0 || a == 1 {
-			rd.members[a] = append(rd.members[a], int32(k))
-			rd.sumD[a] += d[k]
+			rd.sumD[a] += d[i]
+			k[a]++
 		}
 	}
-	if len(rd.members[0]) < 2 || len(rd.members[1]) < 2 || !(rd.sumD[0] > 0 && rd.sumD[1] > 0) {
+	if k[0] < 2 || k[1] < 2 || !(rd.sumD[0] > 0 && rd.sumD[1] > 0) {
 		return rd
 	}
-	for a := range 2 {
-		rd.adj[a] = make([]float64, len(rd.members[a]))
-		for x, k := range rd.members[a] {
-			h := d[k] / rd.sumD[a]
-			if h >= 1-1e-12 {
-				return ratioDraw{}
-			}
-			rd.adj[a][x] = 1 / (1 - h)
-			rd.sumDD[a] += d[k] * d[k] * rd.adj[a][x]
+	for i, a := range w {
+		if a != 0 && a != 1 {
+			adj[i] = 0
+			continue
 		}
+		h := d[i] / rd.sumD[a]
+		if h >= 1-1e-12 {
+			return ratioDraw{}
+		}
+		adj[i] = 1 / (1 - h)
+		rd.sumDD[a] += d[i] * d[i] * adj[i]
 	}
 	rd.ok = true
 	return rd
@@ -77,11 +81,15 @@ func newRatioDraws(d []float64, obs []int8, rz Randomization) *ratioDraws {
 		b = DefaultRandomizationDraws
 	}
 	b = min(b, MaxRandomizationDraws)
-	rd := &ratioDraws{d: d, obs: newRatioDraw(d, obs), draws: make([]ratioDraw, b)}
-	w := make([]int8, len(d))
+	k := len(d)
+	arms := make([]int8, (b+1)*k)
+	adj := make([]float64, (b+1)*k)
+	copy(arms, obs)
+	rd := &ratioDraws{d: d, obs: newRatioDraw(d, arms[:k], adj[:k]), draws: make([]ratioDraw, b)}
 	for i := range rd.draws {
+		w := arms[(i+1)*k : (i+2)*k]
 		rz.Redraw(i, w)
-		rd.draws[i] = newRatioDraw(d, w)
+		rd.draws[i] = newRatioDraw(d, w, adj[(i+1)*k:(i+2)*k])
 	}
 	return rd
 }
@@ -93,18 +101,20 @@ func (rd *ratioDraws) statistic(m []float64, x *ratioDraw) (float64, bool) {
 	if !x.ok {
 		return 0, false
 	}
+	var sm, smm, smd [2]float64
+	for i, a := range x.arms {
+		if a != 0 && a != 1 {
+			continue
+		}
+		mk, adj := m[i], x.adj[i]
+		sm[a] += mk
+		smm[a] += mk * mk * adj
+		smd[a] += mk * rd.d[i] * adj
+	}
 	var r, v [2]float64
 	for a := range 2 {
-		var sm, smm, smd float64
-		adj := x.adj[a]
-		for i, k := range x.members[a] {
-			mk := m[k]
-			sm += mk
-			smm += mk * mk * adj[i]
-			smd += mk * rd.d[k] * adj[i]
-		}
-		r[a] = sm / x.sumD[a]
-		v[a] = (smm - 2*r[a]*smd + r[a]*r[a]*x.sumDD[a]) / (x.sumD[a] * x.sumD[a])
+		r[a] = sm[a] / x.sumD[a]
+		v[a] = (smm[a] - 2*r[a]*smd[a] + r[a]*r[a]*x.sumDD[a]) / (x.sumD[a] * x.sumD[a])
 	}
 	vv := v[0] + v[1]
 	if !(vv > 0) {

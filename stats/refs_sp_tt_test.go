@@ -269,14 +269,15 @@ func TestGB11Quantile(t *testing.T) {
 }
 
 // GB-14: GrowthBook packages/shared/test/power.test.ts. Convention: the
-// delta-method variance of the relative effect, z critical values; 400 000
+// delta-method variance of the relative effect (PowerSpec.RelativeTest;
+// signalab's default sizes the absolute test), z critical values; 400 000
 // units over 3 arms (133 333.3 per arm), relative effect 0.05.
 func TestGB14Power(t *testing.T) {
 	e := meanEffect(4, 7, 2, 15, 5, 0.5)
 	approx(t, "delta variance absolute", e.absVar, 0.53333, 5)
 	approx(t, "delta variance relative", e.relVar, 0.00589, 5)
 
-	spec := PowerSpec{Kind: Mean, Baseline: 10, Variance: 3909.9997749994377}
+	spec := PowerSpec{Kind: Mean, Baseline: 10, Variance: 3909.9997749994377, RelativeTest: true}
 	n := 400000.0 / 3
 	p, err := spec.Power(0.05, n)
 	if err != nil {

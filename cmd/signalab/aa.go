@@ -13,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/stats"
 )
 
@@ -125,7 +126,7 @@ func aaRun(opts aaOptions, stdout, stderr io.Writer) error {
 }
 
 // printAA writes the study as a table.
-func printAA(w io.Writer, res *experiment.AAResult) {
+func printAA(w io.Writer, res *results.AA) {
 	fmt.Fprintf(w, "A/A study of %s: %d redraws of %d %ss, alpha %g, inference %s (band level %.4f)\n",
 		res.Experiment, res.Redraws, res.Units, res.Unit, res.Alpha, res.Inference, res.BandLevel)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -29,6 +29,15 @@ type powerOptions struct {
 	Sequential  bool
 	TuningN     float64
 	JSON        bool
+	// Cluster-randomized designs.
+	ClustersPerArm int
+	ClusterSize    float64
+	ClusterSizeCV  float64
+	ICC            float64
+	DesignEffect   float64
+	From           string
+	Metric         string
+	set            func(string) bool
 }
 
 // powerReport is the --json output of signalab power (a documented contract;
@@ -54,6 +63,24 @@ type powerReport struct {
 	Total       *float64 `json:"total"`
 	UnitsPerDay *float64 `json:"units_per_day"`
 	Days        *float64 `json:"days"`
+	// Cluster-randomized designs (null otherwise): per_arm and total then
+	// count clusters; power_at is the power of the design and mde_at its
+	// MDE at --power; mean_df the test's mean degrees of freedom.
+	Clusters *clusterReport `json:"clusters"`
+}
+
+// clusterReport describes the cluster design of a power report.
+type clusterReport struct {
+	PerArm       float64 `json:"per_arm"`
+	MeanSize     float64 `json:"mean_size"`
+	SizeCV       float64 `json:"size_cv"`
+	ICC          float64 `json:"icc"`
+	DesignEffect float64 `json:"design_effect"`
+	From         string  `json:"from,omitempty"`
+	Fixed        bool    `json:"fixed"`
+	PowerAt      float64 `json:"power_at"`
+	MDEAt        float64 `json:"mde_at"`
+	MeanDF       float64 `json:"mean_df"`
 }
 
 // maxDays is the longest experiment power plans for (100 years); a longer
@@ -79,12 +106,30 @@ correction; divide --alpha by the number of comparisons for Bonferroni).
 --sequential plans for the asymptotic confidence sequence used by
 "analyze" with sequential: true (tuned at --tuning-n, default: the planned
 total of control plus one treatment), which needs more units than a
-fixed-horizon test.`,
+fixed-horizon test. Put the printed plan: line in experiment.yaml: the
+analysis then tunes its confidence sequences to the same N*.
+
+A relative --mde is sized for the test that decides significance (the test
+of the absolute difference, baseline × mde).
+
+Cluster-randomized designs (shops randomized, conversations analysed): give
+the intraclass correlation (--icc, or --design-effect) and the cluster sizes
+(--cluster-size mean rows per cluster, --cluster-size-cv their coefficient of
+variation; lognormal), or --from RUN_DIR to take the shops, the baseline,
+the per-row variance and the intraclass correlation of --metric from a past
+run's units.parquet. Units then count clusters: with --clusters-per-arm the
+power and MDE of that many clusters per arm are printed, otherwise the
+clusters per arm that reach --power. Power is averaged over simulated
+designs (2,000, fixed seed) with the test's small-sample degrees of freedom:
+unequal clusters cost power beyond the design effect.`,
 		Example: `  signalab power --baseline 0.10 --mde 0.05
   signalab power --baseline 0.10 --mde 0.05 --units-per-day 2000 --variants 3
-  signalab power --baseline 42.0 --variance 900 --mde 0.02 --sequential --json`,
+  signalab power --baseline 42.0 --variance 900 --mde 0.02 --sequential --json
+  signalab power --baseline 0.10 --mde 0.3 --cluster-size 60 --cluster-size-cv 1.8 --icc 0.03
+  signalab power --from out/run --metric conversion --mde 0.2`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			opts.set = func(name string) bool { return c.Flags().Changed(name) }
 			return powerRun(opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
@@ -101,11 +146,26 @@ fixed-horizon test.`,
 	f.BoolVar(&opts.Sequential, "sequential", false, "plan for sequential testing (confidence sequences)")
 	f.Float64Var(&opts.TuningN, "tuning-n", 0, "N* of the confidence sequence (default: the planned pairwise total)")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	f.IntVar(&opts.ClustersPerArm, "clusters-per-arm", 0, "clusters (shops) per arm: print their power and MDE (default: solve for --power)")
+	f.Float64Var(&opts.ClusterSize, "cluster-size", 0, "mean rows (conversations) per cluster")
+	f.Float64Var(&opts.ClusterSizeCV, "cluster-size-cv", 0, "coefficient of variation of cluster sizes (lognormal; 1.8 is sigma 1.2 on the log scale)")
+	f.Float64Var(&opts.ICC, "icc", 0, "intraclass correlation of the metric among rows of a cluster")
+	f.Float64Var(&opts.DesignEffect, "design-effect", 0, "design effect 1 + ((1 + cv^2) m - 1) icc, instead of --icc")
+	f.StringVar(&opts.From, "from", "", "past run folder: its shops, baseline, variance and intraclass correlation")
+	f.StringVar(&opts.Metric, "metric", "", "with --from: the metric (default: the primary)")
 	return c
 }
 
 func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 	const hint = "signalab power --baseline 0.10 --mde 0.05"
+	if opts.set == nil {
+		opts.set = func(string) bool { return false }
+	}
+	for _, name := range []string{"clusters-per-arm", "cluster-size", "cluster-size-cv", "icc", "design-effect", "from"} {
+		if opts.set(name) {
+			return clusterPowerRun(opts, stdout)
+		}
+	}
 	switch {
 	case math.IsNaN(opts.Baseline):
 		return exitcode.Usagef(hint, "power: --baseline is required (the control conversion rate or mean)")
@@ -155,7 +215,21 @@ func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 	case opts.Sequential:
 		tuning := opts.TuningN
 		if tuning == 0 {
-			tuning = 2 * n // tightest at the fixed-horizon pairwise total
+			// N* = the planned pairwise total: a fixed point, since the
+			// plan depends on N* (a few iterations from the fixed-horizon
+			// total).
+			tuning = 2 * n
+			for range 30 {
+				spec.Sequential = stats.Sequential{Enabled: true, TuningN: tuning}
+				m, err := spec.SampleSize(opts.MDE, opts.Power)
+				if err != nil {
+					break // reported by the SampleSize below
+				}
+				if 2*m == tuning {
+					break
+				}
+				tuning = 2 * m
+			}
 		}
 		spec.Sequential = stats.Sequential{Enabled: true, TuningN: tuning}
 		n, err = spec.SampleSize(opts.MDE, opts.Power)
@@ -206,6 +280,10 @@ func printPower(w io.Writer, r powerReport) {
 	}
 	fmt.Fprintf(w, "%s metric, baseline %g, effect %s, alpha %g %s, power %g, %s\n",
 		r.Metric, r.Baseline, effect, r.Alpha, r.Alternative, r.Power, method)
+	if r.Clusters != nil {
+		printClusterPower(w, r)
+		return
+	}
 	if r.PerArm == nil {
 		fmt.Fprintf(w, "units per arm: not reachable: %s\n", r.Reason)
 		return
@@ -217,5 +295,14 @@ func printPower(w io.Writer, r powerReport) {
 		fmt.Fprintf(w, "days:          %.0f at %g units per day\n", *r.Days, *r.UnitsPerDay)
 	case r.UnitsPerDay != nil:
 		fmt.Fprintf(w, "days:          not reachable: %s\n", r.Reason)
+	}
+	printPlan(w, r)
+}
+
+// printPlan prints the spec lines that tune the analysis to a sequential
+// plan.
+func printPlan(w io.Writer, r powerReport) {
+	if r.Sequential && r.TuningN != nil {
+		fmt.Fprintf(w, "experiment.yaml: plan: {units_per_arm: %.0f} and analysis: {sequential: true} (N* = %.0f)\n", *r.TuningN/2, *r.TuningN)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -18,14 +20,17 @@ func runPower(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestPowerTable(t *testing.T) {
-	// 10% baseline, +5% relative, α 0.05, power 0.8: (z.975 + z.8)²·(p_B q_B + r² p_A q_A)/(p_A δ)²
-	// = 60 656.3, and 60 656 per arm already reaches 80% counting both
-	// rejection regions (stats.ExamplePowerSpec_SampleSize).
+	// 10% baseline, +5% relative, α 0.05, power 0.8, sized for the test of
+	// the absolute difference p_A·δ that decides significance:
+	// (z.975 + z.8)²·(p_A q_A + p_B q_B)/(p_A δ)² = 57 759.9 (scipy), and
+	// 57 760 per arm reaches 80% counting both rejection regions
+	// (stats.ExamplePowerSpec_SampleSize). The delta-method relative test
+	// GrowthBook sizes would need 60 656.
 	code, out, errOut := runPower(t, "--baseline", "0.10", "--mde", "0.05", "--units-per-day", "2000", "--variants", "3")
 	if code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"units per arm: 60656", "total units:   181968 (3 arms)", "days:          91 at 2000 units per day"} {
+	for _, want := range []string{"units per arm: 57760", "total units:   173280 (3 arms)", "days:          87 at 2000 units per day"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -33,7 +38,7 @@ func TestPowerTable(t *testing.T) {
 }
 
 // powerJSONFields pins the --json contract of signalab power.
-var powerJSONFields = []string{"alpha", "alternative", "baseline", "days", "mde", "metric", "per_arm", "power", "reachable", "reason",
+var powerJSONFields = []string{"alpha", "alternative", "baseline", "clusters", "days", "mde", "metric", "per_arm", "power", "reachable", "reason",
 	"relative", "sequential", "total", "tuning_n", "units_per_day", "variance", "variants"}
 
 func TestPowerJSON(t *testing.T) {
@@ -88,5 +93,55 @@ func TestPowerErrors(t *testing.T) {
 		if !strings.Contains(errOut, c.msg) || !strings.Contains(errOut, "Try:") {
 			t.Errorf("%v: stderr %q lacks %q and a Try: line", c.args, errOut, c.msg)
 		}
+	}
+}
+
+// TestPowerClusters: a cluster design's JSON carries the cluster fields,
+// the plan reaches the requested power, and more clusters per arm lower the
+// MDE; a relative MDE is sized for the absolute test (fewer units than the
+// delta-method relative test).
+func TestPowerClusters(t *testing.T) {
+	code, out, errOut := runPower(t, "--baseline", "0.1", "--mde", "0.8", "--cluster-size", "40",
+		"--cluster-size-cv", "1.8", "--icc", "0.03", "--json")
+	if code != exitcode.OK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m struct {
+		PerArm   float64 `json:"per_arm"`
+		Clusters *struct {
+			PerArm       float64 `json:"per_arm"`
+			ICC          float64 `json:"icc"`
+			DesignEffect float64 `json:"design_effect"`
+			PowerAt      float64 `json:"power_at"`
+			MDEAt        float64 `json:"mde_at"`
+			MeanDF       float64 `json:"mean_df"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	c := m.Clusters
+	if c == nil || c.PerArm != m.PerArm || c.PowerAt < 0.8 || c.PowerAt > 0.86 || c.ICC != 0.03 || c.MeanDF <= 1 {
+		t.Fatalf("cluster plan %+v (per arm %v)", c, m.PerArm)
+	}
+	// 1 + ((1 + 1.8²)·40 − 1)·0.03 = 6.058
+	if math.Abs(c.DesignEffect-6.058) > 1e-9 {
+		t.Errorf("design effect %v, want 6.058", c.DesignEffect)
+	}
+	_, more, _ := runPower(t, "--baseline", "0.1", "--cluster-size", "40", "--cluster-size-cv", "1.8", "--icc", "0.03",
+		"--clusters-per-arm", fmt.Sprint(2*int(m.PerArm)), "--json")
+	var m2 struct {
+		Clusters struct {
+			MDEAt float64 `json:"mde_at"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal([]byte(more), &m2); err != nil {
+		t.Fatal(err)
+	}
+	if !(m2.Clusters.MDEAt < 0.8) {
+		t.Errorf("twice the clusters: MDE %v, want below 0.8", m2.Clusters.MDEAt)
+	}
+	if code, _, errOut := runPower(t, "--baseline", "0.1", "--mde", "0.3", "--cluster-size", "40", "--icc", "0.03", "--design-effect", "2"); code != exitcode.Error || !strings.Contains(errOut, "not both") {
+		t.Errorf("--icc with --design-effect: exit %d, %s", code, errOut)
 	}
 }

@@ -333,7 +333,7 @@ const (
 	// draws a warning.
 	FewClustersWarning = 20
 	// LargeClusterWarning: one randomization unit holding this share of an
-	// arm's rows draws a warning.
+	// arm's rows, and more than twice an equal share, draws a warning.
 	LargeClusterWarning = 0.10
 )
 
@@ -362,7 +362,7 @@ func (s *state) designWarnings(ctrl int, treatments []int) []string {
 			total += n
 			big = max(big, n)
 		}
-		if total > 0 && big/total >= LargeClusterWarning {
+		if total > 0 && big/total >= LargeClusterWarning && big/total > 2/float64(len(sizes)) {
 			out = append(out, fmt.Sprintf("arm %s: one %s holds %.0f%% of the arm's rows: its result decides whichever arm it is in; "+
 				"comparisons use the randomization test (inference: auto), which stays exact, but expect wide intervals "+
 				"(check with signalab aa)", s.variants[vi], unit, 100*big/total))

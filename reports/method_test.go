@@ -24,8 +24,15 @@ func TestMethodLine(t *testing.T) {
 			"Welch t test · delta-method interval for relative lift · Bonferroni correction for multiple comparisons"},
 	} {
 		tc.ex.Alpha = 0.05
-		if got := methodLine(tc.ex); got != tc.want+" · α = 0.05" {
+		if got := methodLine(&results.Results{Experiment: tc.ex}); got != tc.want+" · α = 0.05" {
 			t.Errorf("methodLine(%+v) =\n%q\nwant\n%q", tc.ex, got, tc.want)
 		}
+	}
+	// Rows randomized by shop name their cluster tests instead of Welch.
+	res := &results.Results{Experiment: results.Experiment{Alpha: 0.05, Unit: "shop_id", Inference: stats.InferenceAuto},
+		Rows: []results.Row{{Inference: "randomization"}, {Inference: "cr2"}}}
+	want := "randomization test and CR2 t test (inference auto, randomized by shop_id) · α = 0.05"
+	if got := methodLine(res); got != want {
+		t.Errorf("clustered: %q, want %q", got, want)
 	}
 }

@@ -246,7 +246,7 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	if ex.Window != nil {
 		p.Window = ex.Window.Start.UTC().Format("2006-01-02") + " to " + ex.Window.End.UTC().Format("2006-01-02")
 	}
-	p.Method = methodLine(ex)
+	p.Method = methodLine(res)
 	metrics := map[string]*results.Metric{}
 	for i := range res.Metrics {
 		metrics[res.Metrics[i].Name] = &res.Metrics[i]
@@ -275,23 +275,28 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	return p, nil
 }
 
-func methodLine(ex results.Experiment) string {
+func methodLine(res *results.Results) string {
+	ex := res.Experiment
 	var parts []string
-	switch ex.Test {
-	case stats.Z:
-		parts = append(parts, "z test")
-	case stats.StudentPooled:
-		parts = append(parts, "Student t test with pooled variance")
-	default:
-		parts = append(parts, "Welch t test")
-	}
-	switch ex.RelativeCI {
-	case stats.FiellerCI:
-		parts = append(parts, "Fieller interval for relative lift")
-	case stats.LogCI:
-		parts = append(parts, "log-scale interval for relative lift")
-	default:
-		parts = append(parts, "delta-method interval for relative lift")
+	if tests := clusterTests(res); tests != "" {
+		parts = append(parts, tests)
+	} else {
+		switch ex.Test {
+		case stats.Z:
+			parts = append(parts, "z test")
+		case stats.StudentPooled:
+			parts = append(parts, "Student t test with pooled variance")
+		default:
+			parts = append(parts, "Welch t test")
+		}
+		switch ex.RelativeCI {
+		case stats.FiellerCI:
+			parts = append(parts, "Fieller interval for relative lift")
+		case stats.LogCI:
+			parts = append(parts, "log-scale interval for relative lift")
+		default:
+			parts = append(parts, "delta-method interval for relative lift")
+		}
 	}
 	if ex.CUPED {
 		parts = append(parts, "CUPED adjustment")

@@ -113,3 +113,34 @@ func buildAA(a *results.AA) *aaView {
 
 // PercentRange formats a range of proportions: "3.1% to 10.2%".
 func PercentRange(lo, hi float64) string { return Percent(lo) + " to " + Percent(hi) }
+
+// clusterTests names the cluster inference of the rows for the method line
+// ("" when every row was randomized one by one): "randomization test
+// (auto, clustered by shop_id)".
+func clusterTests(res *results.Results) string {
+	seen := map[string]bool{}
+	for _, row := range res.Rows {
+		switch row.Inference {
+		case "randomization", "cr2", "delta":
+			seen[row.Inference] = true
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	var names []string
+	for _, n := range []string{"randomization", "cr2", "delta"} {
+		if !seen[n] {
+			continue
+		}
+		switch n {
+		case "randomization":
+			names = append(names, "randomization test")
+		case "cr2":
+			names = append(names, "CR2 t test")
+		default:
+			names = append(names, "delta-method Welch test")
+		}
+	}
+	return fmt.Sprintf("%s (inference %s, randomized by %s)", strings.Join(names, " and "), res.Experiment.Inference, res.Experiment.Unit)
+}

@@ -212,7 +212,9 @@ type Effect struct {
 type CUPED struct {
 	Theta Num `json:"theta"`
 	// VarianceReduction is 1 − Var(adjusted)/Var(unadjusted) of the absolute
-	// effect, in [0, 1).
+	// effect, below 1; under cluster randomization (CR2 variances of the
+	// regression estimator) it can be slightly negative when the covariate
+	// explains less than its leverage costs.
 	VarianceReduction Num `json:"variance_reduction"`
 }
 

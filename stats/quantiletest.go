@@ -308,14 +308,16 @@ func (qt *quantileTest) invert(model effectModel, est, step, dir, alpha, limit f
 // positive for that model). So the interval excludes 0 exactly when
 // p < α. Each hypothesis costs O(K·log n) (the pooled quantile of two
 // sorted arrays, then a binary search per cluster) plus the test; the
-// bound is found by doubling then bisection to 1e-6 of its distance from
+// bound is found by doubling then bisection to 1e-4 of its distance from
 // the estimate.
 //
 // AbsSE and RelSE are interval-implied: (upper − lower)/(2·z_{1−α/2})
 // (one-sided, or one bound infinite: the finite side over z); 0 when no
 // value is rejected (with very few clusters a randomization test cannot
-// reach α, and the interval is the whole line); DF is 0. Sequential and
-// Bayesian options are ignored (fixed-horizon test). Degenerate cases
+// reach α, and the interval is the whole line); DF is 0. With
+// opts.Bayesian the posterior of the relative effect uses the
+// interval-implied RelSE; sequential options are ignored (fixed-horizon
+// test). Degenerate cases
 // (an empty arm, fewer than 2 clusters with values in an arm, non-finite
 // values) give p = 1 and a Reason; a zero control quantile leaves the
 // relative effect undefined (RelReason).
@@ -424,6 +426,10 @@ func CompareClusterQuantilesTest(clusters [][]float64, arms []int8, q float64, o
 	}
 	res.RelPValue = res.PValue // λ = 0 is the same hypothesis as τ = 0
 	res.RelCI, res.RelSE = bounds(multiplicative, res.RelEffect, math.Max(step/math.Abs(res.ControlMean), 1e-3), -1)
+	if opts.Bayesian.Enabled && res.RelSE > 0 {
+		b := Posterior(res.RelEffect, res.RelSE, opts.Bayesian, alpha)
+		res.Bayesian = &b
+	}
 	return overflowed(res)
 }
 

@@ -453,7 +453,7 @@ func (t *riTest) pValue(model effectModel, null float64) float64 {
 // inversion: the boundary of {τ : p(τ) > α} beyond est in direction dir
 // (+1 upper, −1 lower), starting the search at guess (a parametric bound).
 // p is a step function of τ; the bound is found by bisection between a
-// value with p > α and one with p ≤ α to 1e-6 of its distance from est.
+// value with p > α and one with p ≤ α to 1e-4 of its distance from est.
 // limit bounds the search below (−1 for a multiplicative effect, returned
 // when every value above it is accepted); ±Inf is returned when no rejected
 // value is found within 2^40 steps.

@@ -226,10 +226,11 @@ func writeManifest(dir string, m *Manifest) error {
 // RunOutputs are the files a run writes into its folder (and replaces as
 // one set): the replay's tables (also sharded ones, which an earlier Beam
 // replay may have left) and replay.json, the assignment, the unit table,
-// the results, the spec copy, the manifest and the reports.
+// the results, the spec copy, the manifest and the reports. aa.json is
+// owned too, so that a new run removes the A/A study of the old data.
 var RunOutputs = append(append([]string(nil), ReplayOutputs...),
 	"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, analysis.ResultsJSON, analysis.ResultsParquet,
-	"experiment.yaml", ManifestFile, "report.html", "report.md")
+	"experiment.yaml", ManifestFile, "report.html", "report.md", results.AAFile)
 
 // ReplayOutputs are the files of a replay's output set (signalab replay
 // replaces them as one set): the tables, their shards, replay.json.

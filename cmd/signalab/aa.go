@@ -89,16 +89,24 @@ func aaRun(opts aaOptions, stdout, stderr io.Writer) error {
 	if st, err := os.Stat(opts.Dir); err != nil || !st.IsDir() {
 		return exitcode.Usagef(aaHint, "aa: %s is not a run folder (want the --out folder of signalab run)", opts.Dir)
 	}
+	out := opts.Out
+	if out == "" {
+		out = opts.Dir
+	}
+	tx, err := beginOutputs(out, "signalab aa", aaOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
 	res, err := experiment.AA(experiment.AAConfig{Dir: opts.Dir, SpecPath: opts.Spec, Redraws: opts.Redraws,
 		Inference: opts.Inference, Draws: opts.Draws, Workers: opts.Workers, Log: stderr})
 	if err != nil {
 		return err
 	}
-	out := opts.Out
-	if out == "" {
-		out = opts.Dir
+	if err := experiment.WriteAA(tx.Dir, res); err != nil {
+		return err
 	}
-	if err := experiment.WriteAA(out, res); err != nil {
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if opts.JSON {

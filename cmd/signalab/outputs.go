@@ -6,6 +6,7 @@ import (
 	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/replay/output"
+	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/synth"
 )
 
@@ -18,6 +19,7 @@ var (
 	analyzeOutputs  = []string{analysis.ResultsJSON, analysis.ResultsParquet}
 	generateOutputs = []string{synth.EventsFile, synth.TruthFile}
 	goldenOutputs   = []string{output.GoldenSignalsFile, output.GoldenConversationsFile, output.GoldenOrdersFile, output.GoldenCountsFile}
+	aaOutputs       = []string{results.AAFile}
 )
 
 // beginOutputs starts replacing the command's output set in out

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/stats"
 )
 
 // testsSentence describes the tests behind the rows' p-values and
@@ -53,7 +54,12 @@ func testsSentence(res *results.Results) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "P-values and intervals: " + strings.Join(parts, "; ") + "."
+	out := "P-values and intervals: " + strings.Join(parts, "; ") + "."
+	if ex.Inference == stats.InferenceAuto && (count["randomization"] > 0 || count["cr2"] > 0) {
+		out += fmt.Sprintf(" Inference auto: the randomization test below %d randomization units per arm or when one unit holds %.0f%% of an arm, CR2 above (docs/statistics.md).",
+			stats.AutoRandomizationClusters, 100*stats.AutoRandomizationShare)
+	}
+	return out
 }
 
 func plural2(n int) string {

@@ -1,0 +1,290 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+)
+
+// DumpResult is what Dump read from the output topics.
+type DumpResult struct {
+	// Outputs are the rows, as replay.WriteOutputs writes them: every
+	// signal, order and quarantined record, and the last version of every
+	// conversation row.
+	Outputs *replay.Outputs
+	// Summary is replay.json: the counts of every input partition added up.
+	Summary replay.Summary
+	// Info is live.json: where the dump stands.
+	Info DumpInfo
+}
+
+// DumpInfo describes a dump (live.json).
+type DumpInfo struct {
+	Input string `json:"input"`
+	// Complete is true when every record of the input topic (up to its
+	// end when the dump began) had been processed and committed: the dump
+	// then equals a replay of the input topic in arrival order.
+	Complete bool `json:"complete"`
+	// Behind is, per input partition, how many records were not yet processed.
+	Behind map[int32]int64 `json:"behind,omitempty"`
+	// Partitions are the counts records read, one per input partition.
+	Partitions []PartitionCounts `json:"partitions"`
+	// Live adds up the partitions' live-mode counts.
+	Live LiveStats `json:"live"`
+	// FinalConversations and OpenConversations split the conversation
+	// rows: final (their buyer's state expired) or open (as the replay's
+	// end-of-log flush writes them).
+	FinalConversations int `json:"final_conversations"`
+	OpenConversations  int `json:"open_conversations"`
+}
+
+// Dump reads the output topics of signals topic out (see OutputTopics)
+// into replay outputs. With wait > 0 it first waits up to wait until the
+// live consumers have processed the whole input topic (its end when the dump
+// began); a dump of an unfinished stream is a prefix, said by Info.Complete.
+//
+// What is read is what read_committed consumers see: committed
+// transactions only. While live consumers still run, the topics are read one
+// after the other, so a dump can straddle a commit; dump a stream that is
+// caught up (as with wait) for an exact comparison with replay.
+func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (*DumpResult, error) {
+	topics := OutputTopics(out)
+	admin, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	defer admin.Close()
+
+	var parts []PartitionCounts
+	var info DumpInfo
+	deadline := time.Now().Add(wait)
+	var inputEnds map[int32]int64
+	for {
+		parts, err = readCounts(ctx, admin, opts, topics.Counts)
+		if errors.Is(err, kerr.UnknownTopicOrPartition) && wait > 0 && time.Now().Before(deadline) {
+			parts, err = nil, nil // live mode has not created its topics yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(parts) == 0 {
+			if wait > 0 && time.Now().Before(deadline) {
+				if err := sleep(ctx, 200*time.Millisecond); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			return nil, fmt.Errorf("dump: topic %s has no counts records: has signalab live processed anything with --output %s?", topics.Counts, out)
+		}
+		info.Input = parts[0].Input
+		for _, pc := range parts {
+			if pc.Input != info.Input {
+				return nil, fmt.Errorf("dump: topic %s holds counts of two inputs, %s and %s: give each live pipeline its own --output", topics.Counts, info.Input, pc.Input)
+			}
+		}
+		if inputEnds == nil {
+			n, err := PartitionCount(ctx, admin, info.Input)
+			if err != nil {
+				return nil, fmt.Errorf("dump: input %w", err)
+			}
+			if inputEnds, err = endOffsets(ctx, admin, info.Input, allPartitions(n), readCommitted); err != nil {
+				return nil, fmt.Errorf("dump: %w", err)
+			}
+		}
+		info.Behind = behind(parts, inputEnds)
+		info.Complete = len(info.Behind) == 0
+		if info.Complete || wait <= 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("dump: after %s the live consumers still have %v records (by partition) of %s to process: are they running?", wait, info.Behind, info.Input)
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+	info.Partitions = parts
+
+	o := &replay.Outputs{}
+	if err := readTopic(ctx, admin, opts, topics.Signals, func(r *kgo.Record) error {
+		var j replay.SignalJSON
+		if err := json.Unmarshal(r.Value, &j); err != nil {
+			return err
+		}
+		o.Signals = append(o.Signals, j.Signal())
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTopic(ctx, admin, opts, topics.Orders, func(r *kgo.Record) error {
+		var j replay.OrderJSON
+		if err := json.Unmarshal(r.Value, &j); err != nil {
+			return err
+		}
+		o.Orders = append(o.Orders, j.Order())
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTopic(ctx, admin, opts, topics.Quarantine, func(r *kgo.Record) error {
+		var q QuarantineRecord
+		if err := json.Unmarshal(r.Value, &q); err != nil {
+			return err
+		}
+		o.Quarantine = append(o.Quarantine, q.Row())
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	convs := map[string]ConversationRecord{}
+	if err := readTopic(ctx, admin, opts, topics.Conversations, func(r *kgo.Record) error {
+		if r.Value == nil {
+			delete(convs, string(r.Key))
+			return nil
+		}
+		var c ConversationRecord
+		if err := json.Unmarshal(r.Value, &c); err != nil {
+			return err
+		}
+		convs[string(r.Key)] = c
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, c := range convs {
+		o.Conversations = append(o.Conversations, c.Conversation())
+		if c.Final {
+			info.FinalConversations++
+		} else {
+			info.OpenConversations++
+		}
+	}
+
+	var total replay.Counts
+	for _, pc := range parts {
+		c, err := pc.Counts.Counts()
+		if err != nil {
+			return nil, fmt.Errorf("dump: counts of %s partition %d: %w", pc.Input, pc.Partition, err)
+		}
+		total.Add(c)
+		info.Live.Add(pc.Live)
+		if pc.Params != parts[0].Params {
+			return nil, fmt.Errorf("dump: partitions %d and %d of %s were processed with different signal parameters (%+v, %+v)", parts[0].Partition, pc.Partition, pc.Input, parts[0].Params, pc.Params)
+		}
+	}
+	params, err := paramsFromJSON(parts[0].Params)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	o.Sort()
+	sum := replay.NewSummary(params, replay.OrderArrival, &total, o)
+	sum.Inputs = []replay.InputFile{{Path: "kafka:" + info.Input, Format: "kafka"}}
+	return &DumpResult{Outputs: o, Summary: sum, Info: info}, nil
+}
+
+// readCounts returns the latest counts record of every input partition.
+func readCounts(ctx context.Context, admin *kgo.Client, opts []kgo.Opt, topic string) ([]PartitionCounts, error) {
+	latest := map[string]PartitionCounts{}
+	err := readTopic(ctx, admin, opts, topic, func(r *kgo.Record) error {
+		var pc PartitionCounts
+		if err := json.Unmarshal(r.Value, &pc); err != nil {
+			return err
+		}
+		if pc.Schema != CountsSchema {
+			return fmt.Errorf("schema %q, want %q", pc.Schema, CountsSchema)
+		}
+		latest[string(r.Key)] = pc
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionCounts, 0, len(latest))
+	for _, pc := range latest {
+		out = append(out, pc)
+	}
+	slices.SortFunc(out, func(a, b PartitionCounts) int { return int(a.Partition) - int(b.Partition) })
+	return out, nil
+}
+
+// behind returns, per input partition, the records before its end not yet
+// counted.
+func behind(parts []PartitionCounts, ends map[int32]int64) map[int32]int64 {
+	next := map[int32]int64{}
+	for _, pc := range parts {
+		next[pc.Partition] = pc.NextOffset
+	}
+	var out map[int32]int64
+	for p, end := range ends {
+		if end > next[p] {
+			if out == nil {
+				out = map[int32]int64{}
+			}
+			out[p] = end - next[p]
+		}
+	}
+	return out
+}
+
+// readTopic reads every committed record of every partition of topic up to
+// its end when called.
+func readTopic(ctx context.Context, admin *kgo.Client, opts []kgo.Opt, topic string, fn func(*kgo.Record) error) error {
+	n, err := PartitionCount(ctx, admin, topic)
+	if err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	ends, err := endOffsets(ctx, admin, topic, allPartitions(n), readCommitted)
+	if err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	return readPartitions(ctx, opts, topic, ends, func(r *kgo.Record) error {
+		if err := fn(r); err != nil {
+			return fmt.Errorf("dump: %s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+		return nil
+	})
+}
+
+// paramsFromJSON parses the parameters of a counts record.
+func paramsFromJSON(j replay.ParamsJSON) (signal.Params, error) {
+	var p signal.Params
+	for _, d := range []struct {
+		key string
+		s   string
+		v   *time.Duration
+	}{
+		{"conversation_inactivity", j.ConversationInactivity, &p.ConversationInactivity},
+		{"cart_lookback", j.CartLookback, &p.CartLookback},
+		{"order_lookback", j.OrderLookback, &p.OrderLookback},
+		{"dedupe_window", j.DedupeWindow, &p.DedupeWindow},
+		{"state_ttl", j.StateTTL, &p.StateTTL},
+		{"max_out_of_orderness", j.MaxOutOfOrderness, &p.MaxOutOfOrderness},
+		{"allowed_lateness", j.AllowedLateness, &p.AllowedLateness},
+	} {
+		v, err := time.ParseDuration(d.s)
+		if err != nil {
+			return p, fmt.Errorf("counts record: params.%s: %w", d.key, err)
+		}
+		*d.v = v
+	}
+	p.MinCartValueCents = j.MinCartValueCents
+	return p, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}

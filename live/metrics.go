@@ -97,10 +97,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // snapshot is a task's counters at the start of a transaction.
 type snapshot struct {
-	read     int64
-	logic    signal.Counts
-	quar     map[string]int64
-	stats    LiveStats
+	read  int64
+	logic signal.Counts
+	quar  map[string]int64
+	stats LiveStats
 }
 
 func (t *task) snapshot() snapshot {

@@ -141,9 +141,9 @@ type CountsJSON struct {
 
 // LagJSON is a replay.LagHistogram with only its non-empty buckets.
 type LagJSON struct {
-	N        int64           `json:"n"`
-	Negative int64           `json:"negative"`
-	Max      int64           `json:"max_us"`
+	N        int64         `json:"n"`
+	Negative int64         `json:"negative"`
+	Max      int64         `json:"max_us"`
 	Buckets  map[int]int64 `json:"buckets,omitempty"`
 }
 

@@ -3,13 +3,16 @@ package live
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net"
+	"strings"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
@@ -90,7 +93,8 @@ func (h *harness) produceEvents(evs []event.Event, bad []event.Quarantined) Prod
 
 // member is one running processor.
 type member struct {
-	p      *Processor
+	p       *Processor
+	metrics *Metrics
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
@@ -129,8 +133,13 @@ func (k *killSwitch) cut() {
 	}
 }
 
+// testLog writes log lines to the test's log (seen with -v or on failure).
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
 func (h *harness) config(instance string) Config {
-	return Config{Brokers: h.brokers, Group: h.group, Instance: instance, Topics: h.topics,
+	return Config{Logger: slog.New(slog.NewTextHandler(testLog{h.t}, nil)),Brokers: h.brokers, Group: h.group, Instance: instance, Topics: h.topics,
 		Params: signal.DefaultParams(), CreateTopics: true, MaxPollRecords: 2000,
 		SessionTimeout: 2 * time.Second, RebalanceTimeout: 10 * time.Second, TransactionTimeout: 10 * time.Second}
 }
@@ -140,6 +149,10 @@ func (h *harness) start(cfg Config) *member {
 	h.t.Helper()
 	m := &member{done: make(chan struct{}), kill: &killSwitch{}}
 	cfg.ClientOptions = append(cfg.ClientOptions, kgo.Dialer(m.kill.dial))
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	m.metrics = cfg.Metrics
 	p, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -245,4 +258,40 @@ func eventually(t *testing.T, what string, d time.Duration, ok func() bool) {
 	}
 }
 
-var _ = fmt.Sprintf
+
+
+// waitCaughtUp waits until the committed counts cover every input record.
+func (h *harness) waitCaughtUp() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cl := h.client()
+	defer cl.Close()
+	var last map[int32]int64
+	eventually(h.t, "live consumers catch up with the input", 2*time.Minute, func() bool {
+		parts, err := readCounts(ctx, cl, h.opts(), h.topics.Counts)
+		if err != nil {
+			return false
+		}
+		ends, err := endOffsets(ctx, cl, h.topics.Input, allPartitions(testPartitions), readCommitted)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		last = behind(parts, ends)
+		return len(last) == 0
+	})
+}
+
+// restored and committed return what a member's metrics counted.
+func (m *member) restored() float64 { return counterValue(m.metrics.Restored) }
+func (m *member) committed() float64 {
+	return counterValue(m.metrics.Transactions.WithLabelValues("committed"))
+}
+
+func counterValue(c prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := c.Write(&d); err != nil {
+		panic(err)
+	}
+	return d.GetCounter().GetValue()
+}

@@ -38,9 +38,24 @@ type BuyerView struct {
 type views struct {
 	mu    sync.RWMutex
 	parts map[int32]map[event.BuyerKey]*BuyerView
+	next  map[int32]int64 // the input offset each partition's views are committed up to
 }
 
-func newViews() *views { return &views{parts: map[int32]map[event.BuyerKey]*BuyerView{}} }
+func newViews() *views {
+	return &views{parts: map[int32]map[event.BuyerKey]*BuyerView{}, next: map[int32]int64{}}
+}
+
+// Position returns, per input partition held, the offset of the next input
+// record: the views (and the outputs) hold everything before it.
+func (p *Processor) Position() map[int32]int64 {
+	p.views.mu.RLock()
+	defer p.views.mu.RUnlock()
+	out := make(map[int32]int64, len(p.views.next))
+	for k, v := range p.views.next {
+		out[k] = v
+	}
+	return out
+}
 
 func viewOf(t *task, b *buyer) *BuyerView {
 	v := &BuyerView{ShopID: b.key.ShopID, BuyerID: b.key.BuyerID, Partition: t.part, Offset: t.next, State: "active",
@@ -63,9 +78,6 @@ func viewOf(t *task, b *buyer) *BuyerView {
 
 // publish makes the buyers t changed in its last transaction visible.
 func (v *views) publish(t *task) {
-	if len(t.changed) == 0 {
-		return
-	}
 	nv := make([]*BuyerView, len(t.changed))
 	for i, b := range t.changed {
 		if !b.gone {
@@ -85,6 +97,7 @@ func (v *views) publish(t *task) {
 			m[b.key] = nv[i]
 		}
 	}
+	v.next[t.part] = t.next
 	v.mu.Unlock()
 	clear(t.changed)
 	t.changed = t.changed[:0]
@@ -98,6 +111,7 @@ func (v *views) replace(t *task) {
 	}
 	v.mu.Lock()
 	v.parts[t.part] = m
+	v.next[t.part] = t.next
 	v.mu.Unlock()
 	t.changed = t.changed[:0]
 }
@@ -105,6 +119,7 @@ func (v *views) replace(t *task) {
 func (v *views) drop(part int32) {
 	v.mu.Lock()
 	delete(v.parts, part)
+	delete(v.next, part)
 	v.mu.Unlock()
 }
 

@@ -414,7 +414,14 @@ func (p *Processor) gauges() {
 
 // assigned restores the state of newly assigned input partitions before
 // their records are fetched.
-func (p *Processor) assigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	// Initialising the producer id fences the transaction a previous
+	// incarnation of this instance left open (it is aborted), which
+	// the restore would otherwise wait for until it times out.
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		p.fail(fmt.Errorf("live: initialise the transactional producer %s-%s: %w", p.cfg.Group, p.cfg.Instance, err))
+		return
+	}
 	parts := m[p.cfg.Topics.Input]
 	if len(parts) > 0 {
 		if err := p.restore(ctx, parts); err != nil {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"strings"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,10 +95,10 @@ func (h *harness) produceEvents(evs []event.Event, bad []event.Quarantined) Prod
 type member struct {
 	p       *Processor
 	metrics *Metrics
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-	kill   *killSwitch
+	cancel  context.CancelFunc
+	done    chan struct{}
+	err     error
+	kill    *killSwitch
 }
 
 // killSwitch is a dialer whose connections can all be cut at once, and
@@ -136,10 +136,13 @@ func (k *killSwitch) cut() {
 // testLog writes log lines to the test's log (seen with -v or on failure).
 type testLog struct{ t *testing.T }
 
-func (w testLog) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func (h *harness) config(instance string) Config {
-	return Config{Logger: slog.New(slog.NewTextHandler(testLog{h.t}, nil)),Brokers: h.brokers, Group: h.group, Instance: instance, Topics: h.topics,
+	return Config{Logger: slog.New(slog.NewTextHandler(testLog{h.t}, nil)), Brokers: h.brokers, Group: h.group, Instance: instance, Topics: h.topics,
 		Params: signal.DefaultParams(), CreateTopics: true, MaxPollRecords: 2000,
 		SessionTimeout: 2 * time.Second, RebalanceTimeout: 10 * time.Second, TransactionTimeout: 10 * time.Second}
 }
@@ -257,8 +260,6 @@ func eventually(t *testing.T, what string, d time.Duration, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-
 
 // waitCaughtUp waits until the committed counts cover every input record.
 func (h *harness) waitCaughtUp() {

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
@@ -112,55 +114,66 @@ func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (
 			return nil, err
 		}
 	}
-	info.Partitions = parts
+	b := newDumpBuilder(topics)
+	for _, topic := range []string{topics.Signals, topics.Orders, topics.Quarantine, topics.Conversations} {
+		if err := readTopic(ctx, admin, opts, topic, b.add); err != nil {
+			return nil, err
+		}
+	}
+	return b.result(parts, info)
+}
 
-	o := &replay.Outputs{}
-	if err := readTopic(ctx, admin, opts, topics.Signals, func(r *kgo.Record) error {
+// dumpBuilder assembles replay outputs from output records.
+type dumpBuilder struct {
+	topics Topics
+	o      replay.Outputs
+	convs  map[string]ConversationRecord
+}
+
+func newDumpBuilder(t Topics) *dumpBuilder {
+	return &dumpBuilder{topics: t, convs: map[string]ConversationRecord{}}
+}
+
+// add takes one record of an output topic (in offset order within a
+// partition; conversation records keep the last of each key).
+func (b *dumpBuilder) add(r *kgo.Record) error {
+	switch r.Topic {
+	case b.topics.Signals:
 		var j replay.SignalJSON
 		if err := json.Unmarshal(r.Value, &j); err != nil {
 			return err
 		}
-		o.Signals = append(o.Signals, j.Signal())
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := readTopic(ctx, admin, opts, topics.Orders, func(r *kgo.Record) error {
+		b.o.Signals = append(b.o.Signals, j.Signal())
+	case b.topics.Orders:
 		var j replay.OrderJSON
 		if err := json.Unmarshal(r.Value, &j); err != nil {
 			return err
 		}
-		o.Orders = append(o.Orders, j.Order())
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := readTopic(ctx, admin, opts, topics.Quarantine, func(r *kgo.Record) error {
+		b.o.Orders = append(b.o.Orders, j.Order())
+	case b.topics.Quarantine:
 		var q QuarantineRecord
 		if err := json.Unmarshal(r.Value, &q); err != nil {
 			return err
 		}
-		o.Quarantine = append(o.Quarantine, q.Row())
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	convs := map[string]ConversationRecord{}
-	if err := readTopic(ctx, admin, opts, topics.Conversations, func(r *kgo.Record) error {
+		b.o.Quarantine = append(b.o.Quarantine, q.Row())
+	case b.topics.Conversations:
 		if r.Value == nil {
-			delete(convs, string(r.Key))
+			delete(b.convs, string(r.Key))
 			return nil
 		}
 		var c ConversationRecord
 		if err := json.Unmarshal(r.Value, &c); err != nil {
 			return err
 		}
-		convs[string(r.Key)] = c
-		return nil
-	}); err != nil {
-		return nil, err
+		b.convs[string(r.Key)] = c
 	}
-	for _, c := range convs {
+	return nil
+}
+
+// result returns the outputs with the summary of the partitions' counts.
+func (b *dumpBuilder) result(parts []PartitionCounts, info DumpInfo) (*DumpResult, error) {
+	o := &b.o
+	for _, c := range b.convs {
 		o.Conversations = append(o.Conversations, c.Conversation())
 		if c.Final {
 			info.FinalConversations++
@@ -168,7 +181,9 @@ func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (
 			info.OpenConversations++
 		}
 	}
-
+	if len(parts) == 0 {
+		return nil, errors.New("dump: no counts records")
+	}
 	var total replay.Counts
 	for _, pc := range parts {
 		c, err := pc.Counts.Counts()
@@ -187,7 +202,8 @@ func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (
 	}
 	o.Sort()
 	sum := replay.NewSummary(params, replay.OrderArrival, &total, o)
-	sum.Inputs = []replay.InputFile{{Path: "kafka:" + info.Input, Format: "kafka"}}
+	sum.Inputs = []replay.InputFile{{Path: "kafka:" + parts[0].Input, Format: "kafka"}}
+	info.Partitions = parts
 	return &DumpResult{Outputs: o, Summary: sum, Info: info}, nil
 }
 
@@ -287,4 +303,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// DumpInfoFile is the file of DumpInfo beside the replay outputs.
+const DumpInfoFile = "live.json"
+
+// WriteDump writes d into dir: the replay outputs and replay.json (see
+// replay.WriteOutputs) and live.json.
+func WriteDump(dir string, d *DumpResult) error {
+	if err := replay.WriteOutputs(dir, d.Outputs, &d.Summary); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(d.Info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, DumpInfoFile), append(b, '\n'))
 }

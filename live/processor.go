@@ -326,6 +326,7 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 		if procErr != nil {
 			break
 		}
+		t.scheduleDirty()
 		if err := t.fireTimers(em); err != nil {
 			procErr = err
 		} else if err := t.flushDirty(em); err != nil {

@@ -248,6 +248,16 @@ func (t *task) emitConversation(b *buyer, row signal.Conversation, final bool, e
 	return nil
 }
 
+// scheduleDirty sets the timers of the buyers changed since the last
+// flushDirty, so that fireTimers sees them.
+func (t *task) scheduleDirty() {
+	for _, b := range t.dirty {
+		if !b.gone {
+			t.schedule(b)
+		}
+	}
+}
+
 // fireTimers retires buyers whose state has expired for good at the
 // partition's safe time (writing their conversations out as final) and,
 // with --forget-after, drops retired states that long after (a tombstone

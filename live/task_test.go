@@ -1,0 +1,292 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/signal"
+	"github.com/signalab/signalab/synth"
+)
+
+// Tests of a task alone (one partition, no Kafka): records in, records out,
+// with the same steps per transaction as the processor.
+
+// taskRun drives a task as the processor does, collecting what it emits.
+type taskRun struct {
+	t         *testing.T
+	s         *settings
+	task      *task
+	out       []*kgo.Record
+	changelog map[string][]byte // last value of each changelog key (nil: tombstone)
+}
+
+func (r *taskRun) emit(rec *kgo.Record) {
+	r.out = append(r.out, rec)
+	if rec.Topic == r.s.topics.Changelog {
+		r.changelog[string(rec.Key)] = rec.Value
+	}
+}
+
+func newTaskRun(t *testing.T, p signal.Params, forget time.Duration) *taskRun {
+	s := &settings{params: p, topics: TopicsFor("in", "out", "g"), forgetAfter: forget}
+	return &taskRun{t: t, s: s, task: newTask(s, 0), changelog: map[string][]byte{}}
+}
+
+// feed processes evs (in the order given) in transactions of n records,
+// restoring the task from its changelog after every transaction when
+// restore is set.
+func (r *taskRun) feed(evs []event.Event, n int, restore bool) {
+	r.t.Helper()
+	off := r.task.next
+	for lo := 0; lo < len(evs); lo += n {
+		hi := min(lo+n, len(evs))
+		for i := lo; i < hi; i++ {
+			e := &evs[i]
+			rec := &kgo.Record{Topic: r.s.topics.Input, Offset: off, Key: BuyerRecordKey(e.Key()), Value: event.AppendJSON(nil, e)}
+			off++
+			if err := r.task.record(rec, r); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+		r.commit()
+		if restore {
+			r.restore()
+		}
+	}
+}
+
+func (r *taskRun) commit() {
+	r.t.Helper()
+	t := r.task
+	t.scheduleDirty()
+	if err := t.fireTimers(r); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := t.flushDirty(r); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := t.emitCounts(r); err != nil {
+		r.t.Fatal(err)
+	}
+	t.changed = t.changed[:0]
+}
+
+// restore replaces the task by one loaded from the changelog.
+func (r *taskRun) restore() {
+	r.t.Helper()
+	t := newTask(r.s, 0)
+	for k, v := range r.changelog {
+		if v == nil {
+			continue
+		}
+		if err := t.load([]byte(k), v); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	t.loaded()
+	r.task = t
+}
+
+// dump assembles the outputs as Dump does.
+func (r *taskRun) dump() *DumpResult {
+	r.t.Helper()
+	b := newDumpBuilder(r.s.topics)
+	var last []byte
+	for _, rec := range r.out {
+		if rec.Topic == r.s.topics.Counts {
+			last = rec.Value
+			continue
+		}
+		if err := b.add(rec); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	var pc PartitionCounts
+	if err := json.Unmarshal(last, &pc); err != nil {
+		r.t.Fatal(err)
+	}
+	d, err := b.result([]PartitionCounts{pc}, DumpInfo{Complete: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return d
+}
+
+// smallLog generates a log of about 24,000 rows over 56 days.
+func smallLog(t *testing.T, seed uint64) (string, []event.Event) {
+	t.Helper()
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Buyers, cfg.Shops = seed, 2000, 40
+	dir := t.TempDir()
+	if _, err := synth.WriteDir(context.Background(), cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, synth.EventsFile)
+	evs, _, err := event.ReadAll([]string{path}, event.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ArrivalOrder(evs)
+	return path, evs
+}
+
+// TestTaskParityAnyBatching: one partition holding a whole generated log
+// equals the arrival-order replay whatever the transaction size (1 record,
+// 97, all), also when the state is restored from the changelog after every
+// transaction; and which rows are final does not depend on it either.
+func TestTaskParityAnyBatching(t *testing.T) {
+	path, evs := smallLog(t, 5)
+	want := replayOf(t, signal.DefaultParams(), path)
+	if want.Summary.Counts.Logic.Expiries == 0 {
+		t.Fatal("the log has no expiry: the test would not exercise state_ttl")
+	}
+	finals := map[int]int{}
+	for _, c := range []struct {
+		n       int
+		restore bool
+	}{{len(evs), false}, {97, false}, {1, false}, {500, true}} {
+		r := newTaskRun(t, signal.DefaultParams(), 0)
+		r.feed(evs, c.n, c.restore)
+		d := r.dump()
+		assertParity(t, d, want)
+		finals[d.Info.FinalConversations]++
+		if d.Info.Live.Retired == 0 {
+			t.Errorf("batches of %d: no buyer retired by the watermark", c.n)
+		}
+	}
+	if len(finals) != 1 {
+		t.Errorf("final conversation rows depend on the batching: %v", finals)
+	}
+}
+
+// TestTaskConversationAgainAfterExpiry: a conversation id seen again after
+// its buyer's state expired is a second row (docs/signals.md "Expiry"), with
+// a key of its own, whether the watermark retired the state first or the
+// next event expired it.
+func TestTaskConversationAgainAfterExpiry(t *testing.T) {
+	day := 24 * time.Hour
+	at := func(d time.Duration) int64 { return time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Add(d).UnixMicro() }
+	ev := func(id string, kind event.Kind, t time.Duration, buyer string) event.Event {
+		e := event.Event{EventID: id, Kind: kind, EventTime: at(t), IngestTime: at(t + time.Second), HasIngestTime: true,
+			ShopID: "s", BuyerID: buyer, ConversationID: "c1", Channel: "messenger"}
+		if kind == event.KindMessage {
+			e.Sender = event.SenderBuyer
+		}
+		return e
+	}
+	evs := []event.Event{
+		ev("1", event.KindConversationStarted, 0, "b"),
+		ev("2", event.KindMessage, time.Minute, "b"),
+		// Another buyer's events move the partition's watermark 9 days on:
+		// the watermark retires b (state_ttl 7 days).
+		ev("3", event.KindPageView, 9*day, "other"),
+		ev("4", event.KindConversationStarted, 9*day+time.Hour, "b"),
+		ev("5", event.KindMessage, 9*day+2*time.Hour, "b"),
+	}
+	evs[2].ConversationID = ""
+	for _, n := range []int{1, len(evs)} {
+		r := newTaskRun(t, signal.DefaultParams(), 0)
+		r.feed(evs, n, false)
+		d := r.dump()
+		if len(d.Outputs.Conversations) != 2 {
+			t.Fatalf("batches of %d: %d conversation rows, want 2 (c1 before and after the expiry): %+v", n, len(d.Outputs.Conversations), d.Outputs.Conversations)
+		}
+		keys := map[string]bool{}
+		for _, rec := range r.out {
+			if rec.Topic == r.s.topics.Conversations {
+				keys[string(rec.Key)] = true
+			}
+		}
+		if len(keys) != 2 {
+			t.Errorf("batches of %d: conversation keys %v, want two", n, keys)
+		}
+		if got := d.Summary.Counts.Logic.Expiries; got != 1 {
+			t.Errorf("batches of %d: %d expiries, want 1 (replay counts the expiry when b's next event comes)", n, got)
+		}
+	}
+}
+
+// TestTaskEarlyExpiryIsCounted: a partition whose records come far out of
+// arrival order can make the watermark retire a buyer that replay keeps
+// alive; live mode counts each such event (LiveStats.EarlyExpiries) after
+// the out-of-order record (BehindWatermark).
+func TestTaskEarlyExpiryIsCounted(t *testing.T) {
+	at := func(d time.Duration) int64 { return time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Add(d).UnixMicro() }
+	mk := func(id, buyer string, kind event.Kind, t time.Duration) event.Event {
+		return event.Event{EventID: id, Kind: kind, EventTime: at(t), IngestTime: at(t), HasIngestTime: true,
+			ShopID: "s", BuyerID: buyer, ConversationID: "c", Sender: event.SenderBuyer}
+	}
+	evs := []event.Event{
+		mk("1", "b", event.KindConversationStarted, 0),
+		mk("2", "other", event.KindPageView, 10*24*time.Hour), // the watermark jumps 10 days
+		mk("3", "b", event.KindMessage, time.Hour),            // arrives 10 days behind it, not late by its own times
+	}
+	evs[1].ConversationID = ""
+	r := newTaskRun(t, signal.DefaultParams(), 0)
+	r.feed(evs[:2], 2, false)
+	r.feed(evs[2:], 1, false)
+	d := r.dump()
+	if q := d.Summary.Counts.Quarantined; q != 0 {
+		t.Fatalf("%d events quarantined: the test's events are invalid", q)
+	}
+	st := d.Info.Live
+	if st.BehindWatermark != 1 || st.EarlyExpiries != 1 {
+		t.Errorf("live stats %+v: want 1 record behind the watermark and 1 early expiry", st)
+	}
+}
+
+// TestTaskForgetAfter: with --forget-after, retired states are dropped
+// (tombstoned) and memory shrinks; the rows still equal replay's, and only
+// the counts docs/live.md names may differ: fewer expiries, and redeliveries
+// of forgotten events counted late instead of duplicate.
+func TestTaskForgetAfter(t *testing.T) {
+	path, evs := smallLog(t, 6)
+	want := replayOf(t, signal.DefaultParams(), path)
+	r := newTaskRun(t, signal.DefaultParams(), time.Hour)
+	r.feed(evs, 500, false)
+	d := r.dump()
+	if d.Info.Live.Forgotten == 0 {
+		t.Fatal("no state forgotten")
+	}
+	var tombstones int
+	for k, v := range r.changelog {
+		if v == nil && k != changelogPartitionKey {
+			tombstones++
+		}
+	}
+	buyers := map[event.BuyerKey]bool{}
+	for i := range evs {
+		buyers[evs[i].Key()] = true
+	}
+	if tombstones == 0 || len(r.task.buyers)+tombstones != len(buyers) {
+		t.Errorf("%d tombstones, %d buyers held, %d in the log: want every buyer either held or tombstoned, some tombstoned", tombstones, len(r.task.buyers), len(buyers))
+	}
+	got := *d.Outputs
+	got.Summary = nil
+	w := *want
+	w.Summary = nil
+	if diff := replay.Compare(&w, &got); !diff.Equal() {
+		t.Fatalf("rows differ from replay with --forget-after: %+v", diff)
+	}
+	gl, wl := d.Summary.Counts.Logic, want.Summary.Counts.Logic
+	if gl.Expiries > wl.Expiries {
+		t.Errorf("expiries %d, replay %d: forgetting can only lose expiries", gl.Expiries, wl.Expiries)
+	}
+	dup, late := signal.DropDuplicate, signal.DropLate
+	if gl.Dropped[dup]+gl.Dropped[late] != wl.Dropped[dup]+wl.Dropped[late] || gl.Dropped[dup] > wl.Dropped[dup] {
+		t.Errorf("duplicate/late %d/%d, replay %d/%d: only duplicate → late may move", gl.Dropped[dup], gl.Dropped[late], wl.Dropped[dup], wl.Dropped[late])
+	}
+	gl.Expiries, wl.Expiries = 0, 0
+	gl.Dropped[dup], gl.Dropped[late], wl.Dropped[dup], wl.Dropped[late] = 0, 0, 0, 0
+	if gl != wl {
+		t.Errorf("other counts differ:\n got %+v\nwant %+v", gl, wl)
+	}
+	t.Logf("forgotten %d, expiries %d (replay %d)", d.Info.Live.Forgotten, d.Summary.Counts.Logic.Expiries, want.Summary.Counts.Logic.Expiries)
+}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -199,17 +198,4 @@ func runWithHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Log
 	defer cancel()
 	srv.Shutdown(sctx)
 	return err
-}
-
-// splitList splits comma-separated values of repeated flags.
-func splitList(vs []string) []string {
-	var out []string
-	for _, v := range vs {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }

@@ -47,13 +47,7 @@ func (l logic) clock() (int64, bool) { return l.b.Clock() }
 func (l logic) marshal() ([]byte, error) { return l.b.MarshalBinary() }
 
 // conversations appends the rows finish would write now, without changing
-// the state, using scratch (a buyer of the same parameters) for the work.
-func (l logic) conversations(dst []signal.Conversation, scratch *signal.Buyer, state []byte) ([]signal.Conversation, error) {
-	if err := scratch.UnmarshalBinary(state); err != nil {
-		return dst, err
-	}
-	var out signal.Output
-	out.Conversations = dst
-	scratch.Finish(&out)
-	return out.Conversations, nil
+// the state.
+func (l logic) conversations(dst []signal.Conversation) []signal.Conversation {
+	return l.b.Conversations(dst)
 }

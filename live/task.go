@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,9 +48,8 @@ type task struct {
 	dirty                    []*buyer
 	changed                  []*buyer // buyers changed in the current transaction, to publish at commit
 
-	out     signal.Output
-	scratch *signal.Buyer
-	rows    []signal.Conversation
+	out  signal.Output
+	rows []signal.Conversation
 	ts      time.Time // timestamp of the latest input record, given to output records
 }
 
@@ -76,8 +76,7 @@ type buyer struct {
 }
 
 func newTask(s *settings, part int32) *task {
-	return &task{s: s, part: part, buyers: map[event.BuyerKey]*buyer{},
-		scratch: signal.NewBuyer(event.BuyerKey{}, s.params)}
+	return &task{s: s, part: part, buyers: map[event.BuyerKey]*buyer{}}
 }
 
 // safeTime is the event time below which no non-late event can arrive any
@@ -330,10 +329,7 @@ func (t *task) flushDirty(em emitter) error {
 			return fmt.Errorf("partition %d: buyer %s/%s: %w", t.part, b.key.ShopID, b.key.BuyerID, err)
 		}
 		if !b.retired {
-			rows, err := b.l.conversations(t.rows[:0], t.scratch, state)
-			if err != nil {
-				return fmt.Errorf("partition %d: buyer %s/%s: %w", t.part, b.key.ShopID, b.key.BuyerID, err)
-			}
+			rows := b.l.conversations(t.rows[:0])
 			t.rows = rows
 			if err := t.updateOpen(b, rows, em); err != nil {
 				return err
@@ -468,24 +464,40 @@ func (t *task) emitCounts(em emitter) error {
 	return nil
 }
 
-// encodeBuyerRecord writes b's changelog value around its marshalled state.
+// encodeBuyerRecord writes b's changelog value (a buyerRecord) around its
+// marshalled state, which is copied as it is.
 func encodeBuyerRecord(b *buyer, state []byte) []byte {
-	r := buyerRecord{Version: buyerRecordVersion, Retired: b.retired, Touched: b.touched, State: state}
+	v := make([]byte, 0, len(state)+64+200*len(b.signals))
+	v = append(v, `{"v":`...)
+	v = strconv.AppendInt(v, buyerRecordVersion, 10)
 	if b.hasBirth {
-		v := b.birth
-		r.Birth = &v
+		v = append(v, `,"birth":`...)
+		v = strconv.AppendInt(v, b.birth, 10)
+	}
+	if b.retired {
+		v = append(v, `,"retired":true`...)
+	}
+	if b.touched != 0 {
+		v = append(v, `,"touched":`...)
+		v = strconv.AppendInt(v, b.touched, 10)
 	}
 	if len(b.signals) > 0 {
-		r.Signals = make([]replay.SignalJSON, len(b.signals))
+		v = append(v, `,"signals":[`...)
 		for i, s := range b.signals {
-			r.Signals[i] = replay.SignalToJSON(s)
+			if i > 0 {
+				v = append(v, ',')
+			}
+			j, err := json.Marshal(replay.SignalToJSON(s))
+			if err != nil {
+				panic(err) // plain data
+			}
+			v = append(v, j...)
 		}
+		v = append(v, ']')
 	}
-	v, err := json.Marshal(r)
-	if err != nil {
-		panic(err) // plain data; State is the logic's own JSON
-	}
-	return v
+	v = append(v, `,"state":`...)
+	v = append(v, state...)
+	return append(v, '}')
 }
 
 // load restores one changelog record into the task (the last record of
@@ -534,11 +546,7 @@ func (t *task) load(key, value []byte) error {
 		b.signals = append(b.signals, s.Signal())
 	}
 	if !b.retired {
-		rows, err := l.conversations(nil, t.scratch, r.State)
-		if err != nil {
-			return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
-		}
-		b.convs = rows
+		b.convs = l.conversations(nil)
 	}
 	t.buyers[k] = b
 	return nil

@@ -242,14 +242,30 @@ func (b *Buyer) Finish(out *Output) {
 	b.flushConversations(out)
 }
 
+// Conversations appends to dst the rows Finish would write now, in
+// conversation_id order, without flushing them: what a real-time consumer
+// shows (and upserts) while the conversations may still change.
+func (b *Buyer) Conversations(dst []Conversation) []Conversation {
+	for _, cv := range b.st.Convs {
+		dst = append(dst, cv.rowNow())
+	}
+	return dst
+}
+
+// rowNow is the conversation's row as of now.
+func (cv *conversation) rowNow() Conversation {
+	row := cv.Row
+	row.LastActivityAt = cv.LastActivity
+	if cv.closed() {
+		t := cv.ClosedAt
+		row.ClosedAt = &t
+	}
+	return row
+}
+
 func (b *Buyer) flushConversations(out *Output) {
 	for _, cv := range b.st.Convs {
-		row := cv.Row
-		row.LastActivityAt = cv.LastActivity
-		if cv.closed() {
-			t := cv.ClosedAt
-			row.ClosedAt = &t
-		}
+		row := cv.rowNow()
 		out.Conversations = append(out.Conversations, row)
 		out.Counts.Conversations++
 		if row.Triggered {

@@ -120,6 +120,22 @@ func TestRandomStreams(t *testing.T) {
 			t.Fatalf("run %d: conversation signal counts %d, signals %d", run, total, c.SignalTotal())
 		}
 
+		// Conversations shows, at any point, what Finish would write then.
+		{
+			k := r.IntN(len(evs) + 1)
+			b := NewBuyer(event.BuyerKey{ShopID: "s", BuyerID: "b"}, p)
+			var o Output
+			for i := range evs[:k] {
+				b.Apply(&evs[i], &o)
+			}
+			peek := b.Conversations(nil)
+			o.Conversations = o.Conversations[:0]
+			b.Finish(&o)
+			if !reflect.DeepEqual(peek, o.Conversations) && (len(peek) > 0 || len(o.Conversations) > 0) {
+				t.Fatalf("run %d: after %d events Conversations = %+v, Finish wrote %+v", run, k, peek, o.Conversations)
+			}
+		}
+
 		// Checkpoint after k events, restore, continue.
 		k := r.IntN(len(evs) + 1)
 		b1 := NewBuyer(event.BuyerKey{ShopID: "s", BuyerID: "b"}, p)

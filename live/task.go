@@ -50,7 +50,7 @@ type task struct {
 
 	out  signal.Output
 	rows []signal.Conversation
-	ts      time.Time // timestamp of the latest input record, given to output records
+	ts   time.Time // timestamp of the latest input record, given to output records
 }
 
 // buyer is one buyer's state in a task.

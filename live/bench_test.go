@@ -1,7 +1,9 @@
 package live
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -239,3 +241,194 @@ func BenchmarkLiveLatency(b *testing.B) {
 		b.ReportMetric(cpu, "cpu-s")
 	}
 }
+
+// discard is an emitter that drops records.
+type discard struct{}
+
+func (discard) emit(*kgo.Record) {}
+
+// BenchmarkStateMemory: the log through one task (no Kafka); the heap held
+// by its buyer states afterwards, per buyer held, and the changelog bytes
+// per buyer.
+func BenchmarkStateMemory(b *testing.B) {
+	evs, _ := benchEvents(b)
+	recs := make([]*kgo.Record, len(evs))
+	s := &settings{params: signal.DefaultParams(), topics: TopicsFor("in", "out", "g")}
+	for i := range evs {
+		e := &evs[i]
+		recs[i] = &kgo.Record{Topic: "in", Offset: int64(i), Key: BuyerRecordKey(e.Key()), Value: event.AppendJSON(nil, e)}
+	}
+	evs = nil
+	for range b.N {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		t := newTask(s, 0)
+		for lo := 0; lo < len(recs); lo += 10000 {
+			for _, r := range recs[lo:min(lo+10000, len(recs))] {
+				if err := t.record(r, discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t.scheduleDirty()
+			if err := t.fireTimers(discard{}); err != nil {
+				b.Fatal(err)
+			}
+			if err := t.flushDirty(discard{}); err != nil {
+				b.Fatal(err)
+			}
+			t.changed = t.changed[:0]
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		var active, retired, bytes int
+		for _, bu := range t.buyers {
+			if bu.retired {
+				retired++
+			} else {
+				active++
+			}
+			bytes += bu.stateBytes
+		}
+		n := float64(len(t.buyers))
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/n, "heap-B/buyer")
+		b.ReportMetric(float64(bytes)/n, "changelog-B/buyer")
+		b.ReportMetric(float64(active), "active")
+		b.ReportMetric(float64(retired), "retired")
+		// Drop the retired states (and the timers that point at them) to
+		// split the heap between the two phases.
+		for k, bu := range t.buyers {
+			if bu.retired {
+				delete(t.buyers, k)
+			}
+		}
+		t.rebuildTimers()
+		runtime.GC()
+		var m2 runtime.MemStats
+		runtime.ReadMemStats(&m2)
+		b.ReportMetric(float64(m2.HeapAlloc-m0.HeapAlloc)/float64(active), "heap-B/active")
+		b.ReportMetric(float64(m1.HeapAlloc-m2.HeapAlloc)/float64(retired), "heap-B/retired")
+		runtime.KeepAlive(t)
+	}
+	runtime.KeepAlive(recs)
+}
+
+// BenchmarkRestore: a changelog of $SIGNALAB_BENCH_RESTORE_BUYERS buyer
+// states (default 1,000,000; the states of the log's buyers, copied under
+// new buyer ids until there are that many) in 4 partitions of the in-process
+// cluster is restored by a processor, as on assignment: the wall and CPU
+// time of the restore, and the heap it holds per buyer afterwards (task
+// states and HTTP views).
+func BenchmarkRestore(b *testing.B) {
+	want := 1000000
+	if v := os.Getenv("SIGNALAB_BENCH_RESTORE_BUYERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("SIGNALAB_BENCH_RESTORE_BUYERS=%q: want a positive number", v)
+		}
+		want = n
+	}
+	evs, _ := benchEvents(b)
+	// The states of the log's buyers, as the changelog holds them.
+	s := &settings{params: signal.DefaultParams(), topics: TopicsFor("rs-events", "rs-signals", "rs-group")}
+	t := newTask(s, 0)
+	states := map[string][]byte{}
+	var em recordsTo = func(r *kgo.Record) {
+		if r.Topic == s.topics.Changelog && string(r.Key) != changelogPartitionKey {
+			states[string(r.Key)] = r.Value
+		}
+	}
+	for lo := 0; lo < len(evs); lo += 10000 {
+		for i := lo; i < min(lo+10000, len(evs)); i++ {
+			e := &evs[i]
+			if err := t.record(&kgo.Record{Topic: "in", Offset: int64(i), Key: BuyerRecordKey(e.Key()), Value: event.AppendJSON(nil, e)}, em); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t.scheduleDirty()
+		t.fireTimers(em)
+		if err := t.flushDirty(em); err != nil {
+			b.Fatal(err)
+		}
+	}
+	evs, t = nil, nil
+
+	for range b.N {
+		h := benchHarness(b, "rs")
+		cl, err := kgo.NewClient(h.opts(kgo.ProducerBatchCompression(kgo.Lz4Compression()), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := EnsureTopics(ctx, cl, -1, TopicSpec{Name: h.topics.Changelog, Partitions: testPartitions, Configs: compacted}); err != nil {
+			b.Fatal(err)
+		}
+		var bytesN int64
+		n := 0
+		for copyNo := 0; n < want; copyNo++ {
+			for key, val := range states {
+				if n == want {
+					break
+				}
+				k, _ := parseChangelogKey([]byte(key))
+				nk := event.BuyerKey{ShopID: k.ShopID, BuyerID: k.BuyerID + "~" + strconv.Itoa(copyNo)}
+				old, _ := json.Marshal(k.BuyerID)
+				nid, _ := json.Marshal(nk.BuyerID)
+				var rec buyerRecord
+				if err := rec.parse(val); err != nil {
+					b.Fatal(err)
+				}
+				from, to := append([]byte(`"buyer_id":`), old...), append([]byte(`"buyer_id":`), nid...)
+				rec.Signals, rec.State = bytes.ReplaceAll(rec.Signals, from, to), bytes.ReplaceAll(rec.State, from, to)
+				v := rec.append(nil)
+				cl.Produce(ctx, &kgo.Record{Topic: h.topics.Changelog, Partition: PartitionOf(nk, testPartitions),
+					Key: changelogKey(nk), Value: v}, nil)
+				bytesN += int64(len(v))
+				n++
+			}
+		}
+		if err := cl.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cl.Close()
+		evs = nil
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+
+		p, err := New(Config{Brokers: h.brokers, Group: h.group, Instance: "bench", Topics: h.topics, Params: s.params})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.admin, err = kgo.NewClient(h.opts()...); err != nil {
+			b.Fatal(err)
+		}
+		start, cpu0 := time.Now(), cpuSeconds()
+		if err := p.restore(ctx, allPartitions(testPartitions)); err != nil {
+			b.Fatal(err)
+		}
+		el, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		var held int
+		for _, t := range p.tasks {
+			held += len(t.buyers)
+		}
+		p.admin.Close()
+		if held != want {
+			b.Fatalf("restored %d buyers, want %d", held, want)
+		}
+		b.ReportMetric(float64(held), "buyers")
+		b.ReportMetric(el, "wall-s")
+		b.ReportMetric(cpu, "cpu-s")
+		b.ReportMetric(float64(held)/el, "buyers/s")
+		b.ReportMetric(float64(bytesN)/float64(held), "changelog-B/buyer")
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(held), "heap-B/buyer")
+		runtime.KeepAlive(p)
+	}
+}
+
+// recordsTo is an emitter calling a function.
+type recordsTo func(*kgo.Record)
+
+func (f recordsTo) emit(r *kgo.Record) { f(r) }

@@ -140,9 +140,12 @@ func (v *views) lookup(part int32, key event.BuyerKey) (*BuyerView, bool, bool) 
 // partitioning (murmur2 of the record key shop_id/buyer_id), which the
 // producers of the input topic must use.
 func PartitionOf(key event.BuyerKey, partitions int32) int32 {
-	tp := kgo.StickyKeyPartitioner(nil).ForTopic("")
-	return int32(tp.Partition(&kgo.Record{Key: BuyerRecordKey(key)}, int(partitions)))
+	return int32(keyPartitioner.Partition(&kgo.Record{Key: BuyerRecordKey(key)}, int(partitions)))
 }
+
+// keyPartitioner is Kafka's default partitioner; for records with a key it
+// only hashes the key, so one value serves every goroutine.
+var keyPartitioner = kgo.StickyKeyPartitioner(nil).ForTopic("")
 
 // Handler serves the live HTTP API of p:
 //

@@ -167,3 +167,30 @@ outer:
 	}
 	return true
 }
+
+// TestPartitionOfMatchesProducer: PartitionOf names the partition the
+// default producer (murmur2 of shop_id/buyer_id) writes a buyer's events to,
+// which the HTTP endpoint relies on to say who holds a buyer.
+func TestPartitionOfMatchesProducer(t *testing.T) {
+	h := newHarness(t, "part")
+	h.produce(committedLog)
+	cl := h.client()
+	defer cl.Close()
+	n := 0
+	if err := readTopic(context.Background(), cl, h.opts(), h.topics.Input, func(r *kgo.Record) error {
+		var e event.Event
+		if p := event.ParseJSONEvent(r.Value, &e); p != nil {
+			return fmt.Errorf("%s", p.Detail)
+		}
+		if got := PartitionOf(e.Key(), testPartitions); got != r.Partition {
+			return fmt.Errorf("buyer %s/%s: PartitionOf = %d, the producer wrote to %d", e.ShopID, e.BuyerID, got, r.Partition)
+		}
+		n++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4589 {
+		t.Fatalf("checked %d records, want 4589", n)
+	}
+}

@@ -1,7 +1,9 @@
 package live
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -215,24 +217,76 @@ func parseChangelogKey(key []byte) (event.BuyerKey, error) {
 	return event.BuyerKey{ShopID: a[0], BuyerID: a[1]}, nil
 }
 
-// buyerRecordVersion is the version of the changelog's buyer records.
-const buyerRecordVersion = 1
+// buyerRecordVersion is the first byte of a changelog buyer value.
+const buyerRecordVersion = 2
 
 // buyerRecord is a buyer's changelog value: the signal state (see
-// signal.Buyer.MarshalBinary) and what live mode keeps beside it.
+// signal.Buyer.MarshalBinary) and what live mode keeps beside it. It is
+// internal to live mode, so it is binary where that is cheaper to read on a
+// restore:
+//
+//	byte     version (2)
+//	byte     flags: 1 birth present, 2 retired
+//	varint   birth (µs), when present: event_time of the state's first
+//	         accepted event (see ConversationKey)
+//	varint   touched (µs): the partition's safe time when the buyer last
+//	         changed (dates buyers without a clock for --forget-after)
+//	uvarint  n, then n bytes: the signals of the conversations the state
+//	         holds (what the HTTP endpoint serves), a JSON array of
+//	         canonical signals, or n = 0
+//	rest     the signal state (versioned JSON of signal.Buyer)
 type buyerRecord struct {
-	Version int `json:"v"`
-	// Birth is the event_time of the first accepted event of the current
-	// state (see ConversationKey); absent before one.
-	Birth *int64 `json:"birth,omitempty"`
-	// Retired: the watermark finalised the conversations (see
-	// task.fireTimers); the state waits for expiry by a later event.
-	Retired bool `json:"retired,omitempty"`
-	// Touched is the partition's safe time when the buyer last changed;
-	// it dates buyers without a clock for --forget-after.
-	Touched int64 `json:"touched,omitempty"`
-	// Signals are the signals of the conversations the state holds (what
-	// the HTTP endpoint serves).
-	Signals []replay.SignalJSON `json:"signals,omitempty"`
-	State   json.RawMessage     `json:"state"`
+	Birth    int64
+	HasBirth bool
+	Retired  bool
+	Touched  int64
+	Signals  []byte
+	State    []byte
+}
+
+func (r *buyerRecord) append(dst []byte) []byte {
+	var flags byte
+	if r.HasBirth {
+		flags |= 1
+	}
+	if r.Retired {
+		flags |= 2
+	}
+	dst = append(dst, buyerRecordVersion, flags)
+	if r.HasBirth {
+		dst = binary.AppendVarint(dst, r.Birth)
+	}
+	dst = binary.AppendVarint(dst, r.Touched)
+	dst = binary.AppendUvarint(dst, uint64(len(r.Signals)))
+	dst = append(dst, r.Signals...)
+	return append(dst, r.State...)
+}
+
+func (r *buyerRecord) parse(b []byte) error {
+	if len(b) < 2 {
+		return errors.New("record too short")
+	}
+	if b[0] != buyerRecordVersion {
+		return fmt.Errorf("record version %d, want %d (written by another signalab version: start afresh with a new --group)", b[0], buyerRecordVersion)
+	}
+	flags := b[1]
+	b = b[2:]
+	r.HasBirth, r.Retired = flags&1 != 0, flags&2 != 0
+	var n int
+	if r.HasBirth {
+		if r.Birth, n = binary.Varint(b); n <= 0 {
+			return errors.New("bad birth")
+		}
+		b = b[n:]
+	}
+	if r.Touched, n = binary.Varint(b); n <= 0 {
+		return errors.New("bad touched")
+	}
+	b = b[n:]
+	l, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < l {
+		return errors.New("bad signals length")
+	}
+	r.Signals, r.State = b[n:n+int(l)], b[n+int(l):]
+	return nil
 }

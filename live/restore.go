@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -27,23 +29,39 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 	for _, part := range parts {
 		tasks[part] = newTask(&p.s, part)
 	}
-	var n int64
-	err = readPartitions(ctx, p.clientOpts(), p.cfg.Topics.Changelog, ends, func(r *kgo.Record) error {
-		t := tasks[r.Partition]
-		if r.Value == nil { // a tombstone: the buyer was forgotten
-			k, err := parseChangelogKey(r.Key)
-			if err != nil {
-				return fmt.Errorf("changelog %s partition %d offset %d: tombstone key %q: %w", r.Topic, r.Partition, r.Offset, r.Key, err)
+	// One goroutine per partition decodes its records (the decoding of
+	// the states is most of a restore's work), while this one fetches.
+	var n atomic.Int64
+	feeds := make(map[int32]chan *kgo.Record, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		ch := make(chan *kgo.Record, 4096)
+		feeds[part] = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := tasks[part]
+			for r := range ch {
+				if errs[i] != nil {
+					continue // drain
+				}
+				errs[i] = t.restoreRecord(r)
+				n.Add(1)
 			}
-			delete(t.buyers, k)
-			return nil
-		}
-		n++
-		if err := t.load(r.Key, r.Value); err != nil {
-			return fmt.Errorf("changelog %s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
-		}
+		}()
+	}
+	err = readPartitions(ctx, p.clientOpts(), p.cfg.Topics.Changelog, ends, func(r *kgo.Record) error {
+		feeds[r.Partition] <- r
 		return nil
 	})
+	for _, ch := range feeds {
+		close(ch)
+	}
+	wg.Wait()
+	if err == nil {
+		err = errors.Join(errs...)
+	}
 	if err != nil {
 		return fmt.Errorf("live: restore: %w", err)
 	}
@@ -59,7 +77,24 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 		m.Restored.Add(float64(buyers))
 	}
 	p.gauges()
-	p.log.Info("live: restored", "partitions", parts, "buyers", buyers, "records", n, "seconds", time.Since(start).Seconds())
+	p.log.Info("live: restored", "partitions", parts, "buyers", buyers, "records", n.Load(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// restoreRecord applies one changelog record to t: a buyer's state, a
+// tombstone (the buyer was forgotten) or the partition's counts.
+func (t *task) restoreRecord(r *kgo.Record) error {
+	if r.Value == nil {
+		k, err := parseChangelogKey(r.Key)
+		if err != nil {
+			return fmt.Errorf("changelog %s partition %d offset %d: tombstone key %q: %w", r.Topic, r.Partition, r.Offset, r.Key, err)
+		}
+		delete(t.buyers, k)
+		return nil
+	}
+	if err := t.load(r.Key, r.Value); err != nil {
+		return fmt.Errorf("changelog %s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
+	}
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"container/heap"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -464,40 +463,21 @@ func (t *task) emitCounts(em emitter) error {
 	return nil
 }
 
-// encodeBuyerRecord writes b's changelog value (a buyerRecord) around its
-// marshalled state, which is copied as it is.
+// encodeBuyerRecord writes b's changelog value (see buyerRecord).
 func encodeBuyerRecord(b *buyer, state []byte) []byte {
-	v := make([]byte, 0, len(state)+64+200*len(b.signals))
-	v = append(v, `{"v":`...)
-	v = strconv.AppendInt(v, buyerRecordVersion, 10)
-	if b.hasBirth {
-		v = append(v, `,"birth":`...)
-		v = strconv.AppendInt(v, b.birth, 10)
-	}
-	if b.retired {
-		v = append(v, `,"retired":true`...)
-	}
-	if b.touched != 0 {
-		v = append(v, `,"touched":`...)
-		v = strconv.AppendInt(v, b.touched, 10)
-	}
+	r := buyerRecord{Birth: b.birth, HasBirth: b.hasBirth, Retired: b.retired, Touched: b.touched, State: state}
 	if len(b.signals) > 0 {
-		v = append(v, `,"signals":[`...)
+		js := make([]replay.SignalJSON, len(b.signals))
 		for i, s := range b.signals {
-			if i > 0 {
-				v = append(v, ',')
-			}
-			j, err := json.Marshal(replay.SignalToJSON(s))
-			if err != nil {
-				panic(err) // plain data
-			}
-			v = append(v, j...)
+			js[i] = replay.SignalToJSON(s)
 		}
-		v = append(v, ']')
+		v, err := json.Marshal(js)
+		if err != nil {
+			panic(err) // plain data
+		}
+		r.Signals = v
 	}
-	v = append(v, `,"state":`...)
-	v = append(v, state...)
-	return append(v, '}')
+	return r.append(make([]byte, 0, 16+len(r.Signals)+len(state)))
 }
 
 // load restores one changelog record into the task (the last record of
@@ -528,22 +508,23 @@ func (t *task) load(key, value []byte) error {
 		return fmt.Errorf("key %q is neither a buyer ([shop_id, buyer_id]) nor %q: %w (is the topic a signalab live changelog?)", key, changelogPartitionKey, err)
 	}
 	var r buyerRecord
-	if err := json.Unmarshal(value, &r); err != nil {
+	if err := r.parse(value); err != nil {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
-	}
-	if r.Version != buyerRecordVersion {
-		return fmt.Errorf("buyer %s/%s: record version %d, want %d (written by another signalab version)", k.ShopID, k.BuyerID, r.Version, buyerRecordVersion)
 	}
 	l, err := restoreLogic(t.s.params, r.State)
 	if err != nil {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
 	}
-	b := &buyer{key: k, l: l, retired: r.Retired, touched: r.Touched, stateBytes: len(value)}
-	if r.Birth != nil {
-		b.birth, b.hasBirth = *r.Birth, true
-	}
-	for _, s := range r.Signals {
-		b.signals = append(b.signals, s.Signal())
+	b := &buyer{key: k, l: l, retired: r.Retired, touched: r.Touched, stateBytes: len(value),
+		birth: r.Birth, hasBirth: r.HasBirth}
+	if len(r.Signals) > 0 {
+		var js []replay.SignalJSON
+		if err := json.Unmarshal(r.Signals, &js); err != nil {
+			return fmt.Errorf("buyer %s/%s: signals: %w", k.ShopID, k.BuyerID, err)
+		}
+		for _, s := range js {
+			b.signals = append(b.signals, s.Signal())
+		}
 	}
 	if !b.retired {
 		b.convs = l.conversations(nil)

@@ -84,8 +84,22 @@ func (t Topics) Specs(partitions int32) []TopicSpec {
 
 // EnsureTopics creates the topics of specs that do not exist, with
 // replication factor rf (-1: the broker's default). Existing topics are
-// left as they are.
+// left as they are, and no CreateTopics request is sent when all exist (so
+// a user without the Create permission can run on topics made for it).
 func EnsureTopics(ctx context.Context, cl *kgo.Client, rf int16, specs ...TopicSpec) error {
+	var missing []TopicSpec
+	for _, s := range specs {
+		if _, err := PartitionCount(ctx, cl, s.Name); err != nil {
+			if !errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return err
+			}
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	specs = missing
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = 30000
 	for _, s := range specs {
@@ -122,6 +136,7 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, rf int16, specs ...TopicS
 // naming the topic when it does not exist.
 func PartitionCount(ctx context.Context, cl *kgo.Client, topic string) (int32, error) {
 	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false // a lookup must not create a topic with default settings
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
@@ -135,6 +150,9 @@ func PartitionCount(ctx context.Context, cl *kgo.Client, topic string) (int32, e
 		}
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
 			return 0, fmt.Errorf("topic %s: %w (create it, or check --input / --topic)", topic, err)
+		}
+		if len(t.Partitions) == 0 {
+			return 0, fmt.Errorf("topic %s: %w (no partitions yet)", topic, kerr.UnknownTopicOrPartition)
 		}
 		return int32(len(t.Partitions)), nil
 	}

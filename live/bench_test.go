@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/synth"
 )
@@ -281,10 +282,10 @@ func BenchmarkStateMemory(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
-		var active, retired, bytes int
+		var active, settled, bytes int
 		for _, bu := range t.buyers {
-			if bu.retired {
-				retired++
+			if bu.rb.Status() != replay.Active {
+				settled++
 			} else {
 				active++
 			}
@@ -294,11 +295,11 @@ func BenchmarkStateMemory(b *testing.B) {
 		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/n, "heap-B/buyer")
 		b.ReportMetric(float64(bytes)/n, "changelog-B/buyer")
 		b.ReportMetric(float64(active), "active")
-		b.ReportMetric(float64(retired), "retired")
-		// Drop the retired states (and the timers that point at them) to
+		b.ReportMetric(float64(settled), "settled")
+		// Drop the settled states (and the timers that point at them) to
 		// split the heap between the two phases.
 		for k, bu := range t.buyers {
-			if bu.retired {
+			if bu.rb.Status() != replay.Active {
 				delete(t.buyers, k)
 			}
 		}
@@ -307,7 +308,7 @@ func BenchmarkStateMemory(b *testing.B) {
 		var m2 runtime.MemStats
 		runtime.ReadMemStats(&m2)
 		b.ReportMetric(float64(m2.HeapAlloc-m0.HeapAlloc)/float64(active), "heap-B/active")
-		b.ReportMetric(float64(m1.HeapAlloc-m2.HeapAlloc)/float64(retired), "heap-B/retired")
+		b.ReportMetric(float64(m1.HeapAlloc-m2.HeapAlloc)/float64(settled), "heap-B/settled")
 		runtime.KeepAlive(t)
 	}
 	runtime.KeepAlive(recs)

@@ -14,17 +14,18 @@ import (
 
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
 // DumpResult is what Dump read from the output topics.
 type DumpResult struct {
-	// Outputs are the rows, as replay.WriteOutputs writes them: every
+	// Outputs are the rows, as output.Write writes them: every
 	// signal, order and quarantined record, and the last version of every
 	// conversation row.
-	Outputs *replay.Outputs
+	Outputs *output.Tables
 	// Summary is replay.json: the counts of every input partition added up.
-	Summary replay.Summary
+	Summary output.Summary
 	// Info is live.json: where the dump stands.
 	Info DumpInfo
 }
@@ -126,7 +127,7 @@ func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (
 // dumpBuilder assembles replay outputs from output records.
 type dumpBuilder struct {
 	topics Topics
-	o      replay.Outputs
+	o      output.Tables
 	convs  map[string]ConversationRecord
 }
 
@@ -139,13 +140,13 @@ func newDumpBuilder(t Topics) *dumpBuilder {
 func (b *dumpBuilder) add(r *kgo.Record) error {
 	switch r.Topic {
 	case b.topics.Signals:
-		var j replay.SignalJSON
+		var j output.SignalJSON
 		if err := json.Unmarshal(r.Value, &j); err != nil {
 			return err
 		}
 		b.o.Signals = append(b.o.Signals, j.Signal())
 	case b.topics.Orders:
-		var j replay.OrderJSON
+		var j output.OrderJSON
 		if err := json.Unmarshal(r.Value, &j); err != nil {
 			return err
 		}
@@ -201,8 +202,8 @@ func (b *dumpBuilder) result(parts []PartitionCounts, info DumpInfo) (*DumpResul
 		return nil, fmt.Errorf("dump: %w", err)
 	}
 	o.Sort()
-	sum := replay.NewSummary(params, replay.OrderArrival, &total, o)
-	sum.Inputs = []replay.InputFile{{Path: "kafka:" + parts[0].Input, Format: "kafka"}}
+	sum := output.NewSummary(params, replay.OrderArrival, &total, o)
+	sum.Inputs = []output.InputFile{{Path: "kafka:" + parts[0].Input, Format: "kafka"}}
 	info.Partitions = parts
 	return &DumpResult{Outputs: o, Summary: sum, Info: info}, nil
 }
@@ -271,7 +272,7 @@ func readTopic(ctx context.Context, admin *kgo.Client, opts []kgo.Opt, topic str
 }
 
 // paramsFromJSON parses the parameters of a counts record.
-func paramsFromJSON(j replay.ParamsJSON) (signal.Params, error) {
+func paramsFromJSON(j output.ParamsJSON) (signal.Params, error) {
 	var p signal.Params
 	for _, d := range []struct {
 		key string
@@ -309,9 +310,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 const DumpInfoFile = "live.json"
 
 // WriteDump writes d into dir: the replay outputs and replay.json (see
-// replay.WriteOutputs) and live.json.
+// output.Write) and live.json.
 func WriteDump(dir string, d *DumpResult) error {
-	if err := replay.WriteOutputs(dir, d.Outputs, &d.Summary); err != nil {
+	if err := output.Write(dir, d.Outputs, &d.Summary); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(d.Info, "", "  ")

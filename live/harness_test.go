@@ -17,6 +17,8 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -209,13 +211,13 @@ func (h *harness) dump() *DumpResult {
 }
 
 // replayOf runs `signalab replay --order arrival` on paths.
-func replayOf(t *testing.T, p signal.Params, paths ...string) *replay.Outputs {
+func replayOf(t *testing.T, p signal.Params, paths ...string) *output.Tables {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "replay")
-	if _, err := replay.Run(replay.Config{Events: paths, Out: dir, Params: p, Order: replay.OrderArrival, Workers: 2}); err != nil {
+	if _, err := embedded.Run(embedded.Config{Events: paths, Out: dir, Params: p, Order: replay.OrderArrival, Workers: 2}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := replay.ReadOutputs(dir)
+	o, err := output.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,17 +226,17 @@ func replayOf(t *testing.T, p signal.Params, paths ...string) *replay.Outputs {
 
 // assertParity checks that the dump equals the replay, counts included, as
 // `signalab diff` would, after writing and reading the dump back.
-func assertParity(t *testing.T, d *DumpResult, want *replay.Outputs) {
+func assertParity(t *testing.T, d *DumpResult, want *output.Tables) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "dump")
-	if err := replay.WriteOutputs(dir, d.Outputs, &d.Summary); err != nil {
+	if err := output.Write(dir, d.Outputs, &d.Summary); err != nil {
 		t.Fatal(err)
 	}
-	got, err := replay.ReadOutputs(dir)
+	got, err := output.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff := replay.Compare(want, got)
+	diff := output.Compare(want, got)
 	if !diff.Equal() {
 		var b stringsBuilder
 		diff.WriteText(&b, "replay", "live dump")

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
 // BuyerView is what GET /v1/shops/{shop}/buyers/{buyer}/signals returns: the
@@ -26,11 +26,12 @@ type BuyerView struct {
 	// Offset is the input offset up to which the view is committed.
 	Offset int64 `json:"offset"`
 	// Watermark is the partition's event-time watermark.
-	Watermark *replay.Timestamp `json:"watermark,omitempty"`
-	// State is "active" or "expired" (conversations final, see Retired).
+	Watermark *output.Timestamp `json:"watermark,omitempty"`
+	// State is the buyer core's status: "active", or "settled" once no
+	// event still to come can change its rows (replay.Status).
 	State         string                    `json:"state"`
-	Conversations []replay.ConversationJSON `json:"conversations"`
-	Signals       []replay.SignalJSON       `json:"signals"`
+	Conversations []output.ConversationJSON `json:"conversations"`
+	Signals       []output.SignalJSON       `json:"signals"`
 }
 
 // views are the committed buyer views of the partitions this process
@@ -58,20 +59,17 @@ func (p *Processor) Position() map[int32]int64 {
 }
 
 func viewOf(t *task, b *buyer) *BuyerView {
-	v := &BuyerView{ShopID: b.key.ShopID, BuyerID: b.key.BuyerID, Partition: t.part, Offset: t.next, State: "active",
-		Conversations: make([]replay.ConversationJSON, len(b.convs)), Signals: make([]replay.SignalJSON, len(b.signals))}
+	v := &BuyerView{ShopID: b.key.ShopID, BuyerID: b.key.BuyerID, Partition: t.part, Offset: t.next, State: b.rb.Status().String(),
+		Conversations: make([]output.ConversationJSON, len(b.convs)), Signals: make([]output.SignalJSON, len(b.signals))}
 	if t.hasArrival {
-		w := replay.Timestamp(t.maxArrival - t.s.params.MaxOutOfOrderness.Microseconds())
+		w := output.Timestamp(t.maxArrival - t.s.params.MaxOutOfOrderness.Microseconds())
 		v.Watermark = &w
 	}
-	if b.retired {
-		v.State = "expired"
-	}
 	for i, c := range b.convs {
-		v.Conversations[i] = replay.ConversationToJSON(c)
+		v.Conversations[i] = output.ConversationToJSON(c)
 	}
 	for i, s := range b.signals {
-		v.Signals[i] = replay.SignalToJSON(s)
+		v.Signals[i] = output.SignalToJSON(s)
 	}
 	return v
 }

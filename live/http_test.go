@@ -17,14 +17,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 )
 
 // TestHTTPServesCurrentSignals: after the committed log is consumed, the
 // endpoint serves each buyer's open conversations (the last non-final
 // record of each in the conversations topic) and their signals (those of the
-// signals topic for these conversations); a buyer whose state expired is
-// "expired" with nothing open; an unknown buyer is 404. /metrics counts what
+// signals topic for these conversations); a buyer whose state settled is
+// "settled" with nothing open; an unknown buyer is 404. /metrics counts what
 // was committed.
 func TestHTTPServesCurrentSignals(t *testing.T) {
 	h := newHarness(t, "http")
@@ -50,7 +50,7 @@ func TestHTTPServesCurrentSignals(t *testing.T) {
 	defer m.stop(t)
 
 	// What the topics say is open, per buyer.
-	open := map[event.BuyerKey][]replay.ConversationJSON{}
+	open := map[event.BuyerKey][]output.ConversationJSON{}
 	final := map[event.BuyerKey]bool{}
 	cl := h.client()
 	defer cl.Close()
@@ -73,16 +73,16 @@ func TestHTTPServesCurrentSignals(t *testing.T) {
 			open[k] = append(open[k], c.ConversationJSON)
 		}
 	}
-	var withSignals, expired int
+	var withSignals, settled int
 	for k, convs := range open {
 		ids := map[string]bool{}
 		for _, c := range convs {
 			ids[c.ConversationID] = true
 		}
-		var want []replay.SignalJSON
+		var want []output.SignalJSON
 		for _, s := range d.Outputs.Signals {
 			if s.ShopID == k.ShopID && s.BuyerID == k.BuyerID && ids[s.ConversationID] {
-				want = append(want, replay.SignalToJSON(s))
+				want = append(want, output.SignalToJSON(s))
 			}
 		}
 		v := getView(t, srv.URL, k, http.StatusOK)
@@ -97,15 +97,15 @@ func TestHTTPServesCurrentSignals(t *testing.T) {
 		if len(open[k]) > 0 {
 			continue
 		}
-		if v := getView(t, srv.URL, k, http.StatusOK); v.State == "expired" {
-			expired++
+		if v := getView(t, srv.URL, k, http.StatusOK); v.State == "settled" {
+			settled++
 			if len(v.Signals) != 0 || len(v.Conversations) != 0 {
-				t.Fatalf("expired buyer %s/%s still serves %+v", k.ShopID, k.BuyerID, v)
+				t.Fatalf("settled buyer %s/%s still serves %+v", k.ShopID, k.BuyerID, v)
 			}
 		}
 	}
-	if withSignals == 0 || expired == 0 {
-		t.Fatalf("%d buyers served with current signals, %d expired: the log should give some of each", withSignals, expired)
+	if withSignals == 0 || settled == 0 {
+		t.Fatalf("%d buyers served with current signals, %d settled: the log should give some of each", withSignals, settled)
 	}
 	getView(t, srv.URL, event.BuyerKey{ShopID: "no-such-shop", BuyerID: "nobody"}, http.StatusNotFound)
 
@@ -119,7 +119,7 @@ func TestHTTPServesCurrentSignals(t *testing.T) {
 	if !strings.Contains(body, accepted) {
 		t.Errorf("/metrics lacks %q", accepted)
 	}
-	t.Logf("%d buyers with current signals, %d expired", withSignals, expired)
+	t.Logf("%d buyers with current signals, %d settled", withSignals, settled)
 }
 
 func getView(t *testing.T, base string, k event.BuyerKey, wantCode int) BuyerView {

@@ -47,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Event-time watermark of a partition (latest arrival minus max_out_of_orderness), Unix seconds."},
 			[]string{"partition"}),
 		Buyers: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "signalab_live_state_buyers",
-			Help: "Buyer states held, by phase: active (conversations may change) or retired (conversations final, dedupe memory kept)."},
+			Help: "Buyer states held, by phase: active (rows may change) or settled (rows final; clock and dedupe memory kept)."},
 			[]string{"phase"}),
 		StateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "signalab_live_state_bytes",
 			Help: "Size of the held buyer states as last written to the changelog."}),
@@ -62,10 +62,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Restored: prometheus.NewCounter(prometheus.CounterOpts{Name: "signalab_live_restored_buyers_total",
 			Help: "Buyer states restored from the changelog."}),
 		Timers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "signalab_live_timers_total",
-			Help: "Buyer states the watermark retired (conversations written out as final) or forgot (tombstoned)."},
+			Help: "Buyer states the watermark settled (conversation rows written out as final) or forgot (tombstoned)."},
 			[]string{"action"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "signalab_live_violations_total",
-			Help: "Records that broke an assumption of the parity with replay: key_mismatch, behind_watermark, early_expiry (see docs/live.md)."},
+			Help: "Records that broke an assumption of the parity with replay: key_mismatch, behind_watermark, out_of_order (refused by the buyer core, quarantined; see docs/live.md)."},
 			[]string{"kind"}),
 	}
 	reg.MustRegister(m.Events, m.Dropped, m.Signals, m.Lag, m.Watermark, m.Buyers, m.StateBytes,
@@ -80,16 +80,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range event.Reasons {
 		m.Dropped.WithLabelValues(string(r))
 	}
+	m.Dropped.WithLabelValues(ReasonOutOfOrder)
 	for _, k := range signal.SignalKinds {
 		m.Signals.WithLabelValues(k)
 	}
 	for _, r := range []string{"committed", "aborted"} {
 		m.Transactions.WithLabelValues(r)
 	}
-	for _, a := range []string{"retired", "forgotten"} {
+	for _, a := range []string{"settled", "forgotten"} {
 		m.Timers.WithLabelValues(a)
 	}
-	for _, k := range []string{"key_mismatch", "behind_watermark", "early_expiry"} {
+	for _, k := range []string{"key_mismatch", "behind_watermark", "out_of_order"} {
 		m.Violations.WithLabelValues(k)
 	}
 	return m
@@ -137,14 +138,12 @@ func (m *Metrics) observe(t *task, s snapshot) {
 		m.Signals.WithLabelValues(k).Add(float64(l.Signals[i] - o.Signals[i]))
 	}
 	st, os := t.stats, s.stats
-	m.Timers.WithLabelValues("retired").Add(float64(st.Retired - os.Retired))
+	m.Timers.WithLabelValues("settled").Add(float64(st.Settled - os.Settled))
 	m.Timers.WithLabelValues("forgotten").Add(float64(st.Forgotten - os.Forgotten))
 	m.Violations.WithLabelValues("key_mismatch").Add(float64(st.KeyMismatches - os.KeyMismatches))
 	m.Violations.WithLabelValues("behind_watermark").Add(float64(st.BehindWatermark - os.BehindWatermark))
-	m.Violations.WithLabelValues("early_expiry").Add(float64(st.EarlyExpiries - os.EarlyExpiries))
-	part := strconv.Itoa(int(t.part))
-	if sft, ok := t.safeTime(); ok {
-		wm := sft + t.s.params.MaxOutOfOrderness.Microseconds() + t.s.params.AllowedLateness.Microseconds()
-		m.Watermark.WithLabelValues(part).Set(float64(wm) / 1e6)
+	m.Violations.WithLabelValues("out_of_order").Add(float64(st.OutOfOrder - os.OutOfOrder))
+	if w, ok := t.watermark(); ok {
+		m.Watermark.WithLabelValues(strconv.Itoa(int(t.part))).Set(float64(w) / 1e6)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -33,11 +34,18 @@ type Config struct {
 	Topics Topics
 	// Params are the signal logic's parameters.
 	Params signal.Params
-	// ForgetAfter drops a retired buyer's state (tombstoning it) this long,
-	// in event time, after it was retired; 0 keeps it. See docs/live.md
-	// "Expiry": forgetting bounds memory, at the price of the count
-	// differences described there.
+	// ForgetAfter drops a settled buyer's state (tombstoning it) once the
+	// partition's watermark is this far past the moment it settled; 0 keeps
+	// it. Forgetting bounds memory, at the price of the count differences
+	// docs/live.md describes ("State, restore and memory").
 	ForgetAfter time.Duration
+	// IngestTimeFromRecord gives an event without ingest_time its record's
+	// timestamp as ingest_time: when the pipeline received it, in a
+	// stream. The buyer core orders and judges lateness by ingest_time;
+	// without it arrival is event_time, and a buyer's events must then come
+	// in event-time order. (Its dump then equals a replay of the records as
+	// consumed, ingest_time filled in, not of the original log.)
+	IngestTimeFromRecord bool
 	// MaxPollRecords bounds the input records of one transaction (default 10,000).
 	MaxPollRecords int
 	// CreateTopics creates missing output topics and the changelog with the
@@ -98,7 +106,7 @@ func New(cfg Config) (*Processor, error) {
 	case cfg.Topics.Input == "" || cfg.Topics.Signals == "" || cfg.Topics.Changelog == "":
 		return nil, errors.New("live: topics not set; use live.TopicsFor")
 	case cfg.ForgetAfter < 0:
-		return nil, fmt.Errorf("live: --forget-after %s: want a duration ≥ 0 (0 keeps retired states)", cfg.ForgetAfter)
+		return nil, fmt.Errorf("live: --forget-after %s: want a duration ≥ 0 (0 keeps settled states)", cfg.ForgetAfter)
 	}
 	if err := cfg.Params.Validate(); err != nil {
 		return nil, err
@@ -110,7 +118,8 @@ func New(cfg Config) (*Processor, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Processor{cfg: cfg, s: settings{params: cfg.Params, topics: cfg.Topics, forgetAfter: cfg.ForgetAfter},
+	return &Processor{cfg: cfg, s: settings{params: cfg.Params, topics: cfg.Topics, forgetAfter: cfg.ForgetAfter,
+		ingestFromRecord: cfg.IngestTimeFromRecord},
 		log: log, tasks: map[int32]*task{}, views: newViews(), ready: make(chan struct{})}, nil
 }
 
@@ -397,19 +406,19 @@ func (p *Processor) gauges() {
 	if m == nil {
 		return
 	}
-	var active, retired, bytes int
+	var active, settled, bytes int
 	for _, t := range p.tasks {
 		for _, b := range t.buyers {
-			if b.retired {
-				retired++
-			} else {
+			if b.rb.Status() == replay.Active {
 				active++
+			} else {
+				settled++
 			}
 			bytes += b.stateBytes
 		}
 	}
 	m.Buyers.WithLabelValues("active").Set(float64(active))
-	m.Buyers.WithLabelValues("retired").Set(float64(retired))
+	m.Buyers.WithLabelValues("settled").Set(float64(settled))
 	m.StateBytes.Set(float64(bytes))
 }
 

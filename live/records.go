@@ -9,11 +9,12 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
 // The record formats of the live topics. Values are JSON; rows use the
-// canonical JSON of the replay's golden sets (replay.SignalJSON,
+// canonical JSON of the replay's golden sets (output.SignalJSON,
 // ConversationJSON, OrderJSON: times as RFC 3339 UTC strings, absent
 // optional values omitted), so a record reads like a line of a golden set.
 // docs/live.md "Topics and records" is the contract.
@@ -37,7 +38,7 @@ func BuyerRecordKey(k event.BuyerKey) []byte {
 // last record of a key is the row (what a replay of the stream so far would
 // write at its end-of-log flush).
 type ConversationRecord struct {
-	replay.ConversationJSON
+	output.ConversationJSON
 	Final bool `json:"final"`
 }
 
@@ -67,8 +68,8 @@ type QuarantineRecord struct {
 
 // Row returns q as a row of quarantine.parquet: file is "topic[partition]"
 // and row the record's offset.
-func (q QuarantineRecord) Row() replay.QuarantineRow {
-	return replay.QuarantineRow{File: q.Topic + "[" + strconv.Itoa(int(q.Partition)) + "]", Row: q.Offset,
+func (q QuarantineRecord) Row() output.QuarantineRow {
+	return output.QuarantineRow{File: q.Topic + "[" + strconv.Itoa(int(q.Partition)) + "]", Row: q.Offset,
 		Column: q.Column, Reason: q.Reason, Detail: q.Detail, Raw: q.Raw}
 }
 
@@ -88,12 +89,12 @@ type PartitionCounts struct {
 	// record before it is counted.
 	NextOffset int64             `json:"next_offset"`
 	Order      string            `json:"order"`
-	Params     replay.ParamsJSON `json:"params"`
+	Params     output.ParamsJSON `json:"params"`
 	Counts     CountsJSON        `json:"counts"`
 	// MaxArrival is the latest arrival time (ingest_time, or event_time
 	// without one) seen in the partition; the watermark is MaxArrival −
 	// max_out_of_orderness.
-	MaxArrival *replay.Timestamp `json:"max_arrival,omitempty"`
+	MaxArrival *output.Timestamp `json:"max_arrival,omitempty"`
 	Live       LiveStats         `json:"live"`
 }
 
@@ -107,17 +108,19 @@ type LiveStats struct {
 	KeyMismatches int64 `json:"key_mismatches"`
 	// BehindWatermark counts records arriving (ingest_time, or event_time
 	// without one) more than max_out_of_orderness before the partition's
-	// latest arrival: the partition is not in arrival order within the bound.
+	// latest arrival: the partition is not in arrival order within the
+	// bound (the buyer core still applies them unless OutOfOrder).
 	BehindWatermark int64 `json:"behind_watermark"`
-	// EarlyExpiries counts events that reached a buyer whose state had
-	// already been finalised by the watermark and that replay would have
-	// applied to the unexpired state (a consequence of BehindWatermark):
-	// where outputs may differ from replay.
-	EarlyExpiries int64 `json:"early_expiries"`
-	// Retired counts buyer states whose conversations the watermark finalised.
-	Retired int64 `json:"retired"`
-	// Forgotten counts buyer states dropped (tombstoned) --forget-after
-	// after they were retired.
+	// OutOfOrder counts events the buyer core refused (replay.ErrOrder):
+	// before the buyer's previous event in arrival order, or behind the
+	// watermark at which its state settled. They are quarantined with
+	// reason out_of_order; only they make outputs differ from replay.
+	OutOfOrder int64 `json:"out_of_order"`
+	// Settled counts buyer states the watermark settled (their
+	// conversation rows written out as final).
+	Settled int64 `json:"settled"`
+	// Forgotten counts settled buyer states dropped (tombstoned)
+	// --forget-after after they settled.
 	Forgotten int64 `json:"forgotten"`
 }
 
@@ -125,8 +128,8 @@ type LiveStats struct {
 func (s *LiveStats) Add(o LiveStats) {
 	s.KeyMismatches += o.KeyMismatches
 	s.BehindWatermark += o.BehindWatermark
-	s.EarlyExpiries += o.EarlyExpiries
-	s.Retired += o.Retired
+	s.OutOfOrder += o.OutOfOrder
+	s.Settled += o.Settled
 	s.Forgotten += o.Forgotten
 }
 
@@ -220,28 +223,28 @@ func parseChangelogKey(key []byte) (event.BuyerKey, error) {
 // buyerRecordVersion is the first byte of a changelog buyer value.
 const buyerRecordVersion = 2
 
-// buyerRecord is a buyer's changelog value: the signal state (see
-// signal.Buyer.MarshalBinary) and what live mode keeps beside it. It is
+// buyerRecord is a buyer's changelog value: the buyer core's snapshot
+// (replay.Buyer.MarshalBinary) and what live mode keeps beside it. It is
 // internal to live mode, so it is binary where that is cheaper to read on a
 // restore:
 //
 //	byte     version (2)
-//	byte     flags: 1 birth present, 2 retired
+//	byte     flags: 1 birth present, 2 settled_at present
 //	varint   birth (µs), when present: event_time of the state's first
 //	         accepted event (see ConversationKey)
-//	varint   touched (µs): the partition's safe time when the buyer last
-//	         changed (dates buyers without a clock for --forget-after)
+//	varint   settled_at (µs), when present: the partition's watermark when
+//	         the state was found settled (for --forget-after)
 //	uvarint  n, then n bytes: the signals of the conversations the state
 //	         holds (what the HTTP endpoint serves), a JSON array of
 //	         canonical signals, or n = 0
-//	rest     the signal state (versioned JSON of signal.Buyer)
+//	rest     the buyer core's snapshot (versioned JSON)
 type buyerRecord struct {
-	Birth    int64
-	HasBirth bool
-	Retired  bool
-	Touched  int64
-	Signals  []byte
-	State    []byte
+	Birth        int64
+	HasBirth     bool
+	SettledAt    int64
+	HasSettledAt bool
+	Signals      []byte
+	State        []byte
 }
 
 func (r *buyerRecord) append(dst []byte) []byte {
@@ -249,14 +252,16 @@ func (r *buyerRecord) append(dst []byte) []byte {
 	if r.HasBirth {
 		flags |= 1
 	}
-	if r.Retired {
+	if r.HasSettledAt {
 		flags |= 2
 	}
 	dst = append(dst, buyerRecordVersion, flags)
 	if r.HasBirth {
 		dst = binary.AppendVarint(dst, r.Birth)
 	}
-	dst = binary.AppendVarint(dst, r.Touched)
+	if r.HasSettledAt {
+		dst = binary.AppendVarint(dst, r.SettledAt)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(r.Signals)))
 	dst = append(dst, r.Signals...)
 	return append(dst, r.State...)
@@ -271,7 +276,7 @@ func (r *buyerRecord) parse(b []byte) error {
 	}
 	flags := b[1]
 	b = b[2:]
-	r.HasBirth, r.Retired = flags&1 != 0, flags&2 != 0
+	r.HasBirth, r.HasSettledAt = flags&1 != 0, flags&2 != 0
 	var n int
 	if r.HasBirth {
 		if r.Birth, n = binary.Varint(b); n <= 0 {
@@ -279,10 +284,12 @@ func (r *buyerRecord) parse(b []byte) error {
 		}
 		b = b[n:]
 	}
-	if r.Touched, n = binary.Varint(b); n <= 0 {
-		return errors.New("bad touched")
+	if r.HasSettledAt {
+		if r.SettledAt, n = binary.Varint(b); n <= 0 {
+			return errors.New("bad settled_at")
+		}
+		b = b[n:]
 	}
-	b = b[n:]
 	l, n := binary.Uvarint(b)
 	if n <= 0 || uint64(len(b)-n) < l {
 		return errors.New("bad signals length")

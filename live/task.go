@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/heap"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -20,6 +22,9 @@ type settings struct {
 	params      signal.Params
 	topics      Topics
 	forgetAfter time.Duration
+	// ingestFromRecord gives an event without ingest_time its record's
+	// timestamp as ingest_time (Config.IngestTimeFromRecord).
+	ingestFromRecord bool
 }
 
 // emitter takes the output records of a transaction.
@@ -27,9 +32,16 @@ type emitter interface {
 	emit(r *kgo.Record)
 }
 
-// task is the state of one input partition: its buyers, its counts and its
-// watermark, as Kafka Streams keeps a task per partition. A task is used by
-// one goroutine at a time.
+// ReasonOutOfOrder is the quarantine reason of an event the buyer core
+// refused (replay.ErrOrder): it comes before the buyer's previous event in
+// arrival order, or behind the watermark at which its state settled. A
+// stream in arrival order has none; replay has no such reason.
+const ReasonOutOfOrder = "out_of_order"
+
+// task is the state of one input partition: its buyers (each a
+// replay.Buyer, the buyer core), its counts and its watermark, as Kafka
+// Streams keeps a task per partition. A task is used by one goroutine at a
+// time.
 type task struct {
 	s      *settings
 	part   int32
@@ -47,50 +59,48 @@ type task struct {
 	dirty                    []*buyer
 	changed                  []*buyer // buyers changed in the current transaction, to publish at commit
 
-	out  signal.Output
+	out  replay.Output
 	rows []signal.Conversation
 	ts   time.Time // timestamp of the latest input record, given to output records
 }
 
 // buyer is one buyer's state in a task.
 type buyer struct {
-	key      event.BuyerKey
-	l        logic
+	key event.BuyerKey
+	rb  *replay.Buyer
+	// birth is the event_time of the first accepted event of the current
+	// state (see ConversationKey).
 	birth    int64
 	hasBirth bool
-	// retired: the watermark passed state_ttl after the buyer's clock, so
-	// its conversations were written out as final; the state stays for
-	// duplicate detection and for counting the expiry the next event will
-	// cause, as replay keeps it until the end of the log.
-	retired bool
-	touched int64
-	signals []signal.Signal       // signals of the conversations held
-	convs   []signal.Conversation // rows of the conversations held, as last written
-	dirty   bool
-	gone    bool
-	// timerClock is the clock for which a retire timer is pending.
-	timerClock int64
-	timerSet   bool
-	stateBytes int // size of the last changelog value
+	signals  []signal.Signal       // signals of the conversations held
+	convs    []signal.Conversation // rows of the conversations held, as last written
+	dirty    bool
+	gone     bool
+	written  bool // the changelog has a record of it
+	// dueSet/due: a settle timer is pending for watermark due.
+	due    int64
+	dueSet bool
+	// settledAt is the watermark when the buyer was found settled, for
+	// --forget-after; forgetSet: a forget timer is pending.
+	settledAt    int64
+	hasSettledAt bool
+	forgetSet    bool
+	stateBytes   int // size of the last changelog value
 }
 
 func newTask(s *settings, part int32) *task {
 	return &task{s: s, part: part, buyers: map[event.BuyerKey]*buyer{}}
 }
 
-// safeTime is the event time below which no non-late event can arrive any
-// more: the latest arrival time minus max_out_of_orderness (the watermark),
-// minus max_out_of_orderness again (records may arrive that much out of
-// order, see LiveStats.BehindWatermark), minus allowed_lateness (an event
-// further behind its ingest_time is late and dropped before it can touch
-// the state). A buyer whose clock + state_ttl is below it has expired for
-// good: every event that could still reach its state would expire it.
-func (t *task) safeTime() (int64, bool) {
+// watermark is the partition's watermark: the latest arrival time
+// (ingest_time, or event_time without one) minus max_out_of_orderness, the
+// promise replay.Buyer.Advance takes (every record still to come arrives
+// at or after it; LiveStats.BehindWatermark counts those that do not).
+func (t *task) watermark() (int64, bool) {
 	if !t.hasArrival {
 		return 0, false
 	}
-	p := t.s.params
-	return t.maxArrival - 2*p.MaxOutOfOrderness.Microseconds() - p.AllowedLateness.Microseconds(), true
+	return t.maxArrival - t.s.params.MaxOutOfOrderness.Microseconds(), true
 }
 
 func arrival(e *event.Event) int64 {
@@ -114,6 +124,22 @@ func cloneStrings(e *event.Event) {
 	}
 }
 
+// quarantine writes r to the quarantine topic with its reason and counts it.
+func (t *task) quarantine(r *kgo.Record, column, reason, detail string, em emitter) error {
+	t.counts.Quarantine(reason)
+	raw := string(r.Value)
+	if len(raw) > 64<<10 {
+		raw = raw[:64<<10] + "…"
+	}
+	v, err := json.Marshal(QuarantineRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+		Column: column, Reason: reason, Detail: detail, Raw: raw})
+	if err != nil {
+		return err
+	}
+	em.emit(&kgo.Record{Topic: t.s.topics.Quarantine, Key: bytes.Clone(r.Key), Value: v, Timestamp: r.Timestamp})
+	return nil
+}
+
 // record processes one input record.
 func (t *task) record(r *kgo.Record, em emitter) error {
 	t.counts.Read++
@@ -121,25 +147,17 @@ func (t *task) record(r *kgo.Record, em emitter) error {
 	t.ts = r.Timestamp
 	var e event.Event
 	if p := event.ParseJSONEvent(r.Value, &e); p != nil {
-		t.counts.Quarantine(string(p.Reason))
-		raw := string(r.Value)
-		if len(raw) > 64<<10 {
-			raw = raw[:64<<10] + "…"
-		}
-		v, err := json.Marshal(QuarantineRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
-			Column: p.Column, Reason: string(p.Reason), Detail: p.Detail, Raw: raw})
-		if err != nil {
-			return err
-		}
-		em.emit(&kgo.Record{Topic: t.s.topics.Quarantine, Key: bytes.Clone(r.Key), Value: v, Timestamp: r.Timestamp})
-		return nil
+		return t.quarantine(r, p.Column, string(p.Reason), p.Detail, em)
+	}
+	if !e.HasIngestTime && t.s.ingestFromRecord && !r.Timestamp.IsZero() {
+		e.IngestTime, e.HasIngestTime = r.Timestamp.UnixMicro(), true
 	}
 	key := e.Key()
 	if !keyIs(r.Key, key) {
 		t.stats.KeyMismatches++
 	}
 	arr := arrival(&e)
-	if t.hasArrival && arr < t.maxArrival-t.s.params.MaxOutOfOrderness.Microseconds() {
+	if w, ok := t.watermark(); ok && arr < w {
 		t.stats.BehindWatermark++
 	}
 	if !t.hasArrival || arr > t.maxArrival {
@@ -149,10 +167,10 @@ func (t *task) record(r *kgo.Record, em emitter) error {
 	b := t.buyers[key]
 	if b == nil {
 		key = event.BuyerKey{ShopID: strings.Clone(key.ShopID), BuyerID: strings.Clone(key.BuyerID)}
-		b = &buyer{key: key, l: newLogic(key, t.s.params)}
+		b = &buyer{key: key, rb: replay.NewBuyer(key, t.s.params, replay.OrderArrival)}
 		t.buyers[key] = b
 	}
-	return t.apply(b, &e, em)
+	return t.feed(b, r, &e, em)
 }
 
 func keyIs(k []byte, b event.BuyerKey) bool {
@@ -160,60 +178,65 @@ func keyIs(k []byte, b event.BuyerKey) bool {
 		k[len(b.ShopID)] == '/' && string(k[len(b.ShopID)+1:]) == b.BuyerID
 }
 
-func (t *task) apply(b *buyer, e *event.Event, em emitter) error {
+// feed gives e to the buyer core and writes what it produced.
+func (t *task) feed(b *buyer, r *kgo.Record, e *event.Event, em emitter) error {
 	o := &t.out
 	o.Reset()
-	b.l.apply(e, o, &t.counts)
+	before := b.rb.Status()
+	if err := b.rb.Feed(e, o); err != nil {
+		if !errors.Is(err, replay.ErrOrder) {
+			return err
+		}
+		// The core refuses an event replay would order elsewhere; it is
+		// kept and counted, not applied.
+		t.stats.OutOfOrder++
+		if b.rb.Status() == replay.Empty && !b.written {
+			delete(t.buyers, b.key)
+			b.gone = true
+		}
+		return t.quarantine(r, "ingest_time", ReasonOutOfOrder, err.Error(), em)
+	}
 	oldBirth, hadBirth := b.birth, b.hasBirth
-	switch {
-	case o.Counts.Expiries > 0:
+	if o.Counts.Signal.Expiries > 0 {
 		// The state expired before this event (rule 8): the conversations
-		// it held are final (none if the watermark retired them already).
+		// it held are final (none if it had settled already).
 		for _, row := range o.Conversations {
 			if err := t.emitConversation(b, row, true, em); err != nil {
 				return err
 			}
 		}
 		t.dropOpen(b)
-		b.retired, b.hasBirth = false, false
-	case b.retired && o.Counts.Accepted > 0:
-		// The watermark finalised this buyer, yet an event arrived that
-		// replay would apply to the unexpired state: the stream broke the
-		// arrival-order bound. Go on with a new generation of rows.
-		t.stats.EarlyExpiries++
-		b.retired, b.hasBirth = false, false
+		b.hasBirth = false
 	}
-	if c, ok := b.l.clock(); ok && !b.hasBirth {
-		if hadBirth && c <= oldBirth {
-			c = oldBirth + 1
+	if st := b.rb.Status(); st == replay.Active && (before != replay.Active || !b.hasBirth) {
+		// A new state begins with this event.
+		birth := e.EventTime
+		if hadBirth && birth <= oldBirth {
+			birth = oldBirth + 1
 		}
-		b.birth, b.hasBirth = c, true
+		b.birth, b.hasBirth, b.forgetSet, b.hasSettledAt = birth, true, false, false
 	}
 	for i := range o.Signals {
-		s := &o.Signals[i]
-		v, err := json.Marshal(replay.SignalToJSON(*s))
+		v, err := json.Marshal(output.SignalToJSON(o.Signals[i]))
 		if err != nil {
 			return err
 		}
 		em.emit(&kgo.Record{Topic: t.s.topics.Signals, Key: BuyerRecordKey(b.key), Value: v, Timestamp: t.ts})
-		b.signals = append(b.signals, *s)
+		b.signals = append(b.signals, o.Signals[i])
 	}
 	for i := range o.Orders {
-		v, err := json.Marshal(replay.OrderToJSON(o.Orders[i]))
+		v, err := json.Marshal(output.OrderToJSON(o.Orders[i]))
 		if err != nil {
 			return err
 		}
 		em.emit(&kgo.Record{Topic: t.s.topics.Orders, Key: BuyerRecordKey(b.key), Value: v, Timestamp: t.ts})
 	}
-	t.counts.Signal.Add(o.Counts)
+	t.counts.Add(o.Counts)
 	t.markDirty(b)
 	return nil
 }
 
 func (t *task) markDirty(b *buyer) {
-	if s, ok := t.safeTime(); ok {
-		b.touched = s
-	}
 	if !b.dirty {
 		b.dirty = true
 		t.dirty = append(t.dirty, b)
@@ -237,7 +260,7 @@ func (t *task) emitConversation(b *buyer, row signal.Conversation, final bool, e
 	if !b.hasBirth {
 		return fmt.Errorf("partition %d: buyer %s/%s has a conversation but no birth (state inconsistent)", t.part, b.key.ShopID, b.key.BuyerID)
 	}
-	v, err := json.Marshal(ConversationRecord{ConversationJSON: replay.ConversationToJSON(row), Final: final})
+	v, err := json.Marshal(ConversationRecord{ConversationJSON: output.ConversationToJSON(row), Final: final})
 	if err != nil {
 		return err
 	}
@@ -256,62 +279,83 @@ func (t *task) scheduleDirty() {
 	}
 }
 
-// fireTimers retires buyers whose state has expired for good at the
-// partition's safe time (writing their conversations out as final) and,
-// with --forget-after, drops retired states that long after (a tombstone
-// in the changelog).
+// fireTimers advances the buyers due at the partition's watermark: the
+// core settles them (writes their conversation rows, final); with
+// --forget-after, settled states that long behind the watermark are
+// dropped (a tombstone in the changelog).
 func (t *task) fireTimers(em emitter) error {
-	safe, ok := t.safeTime()
+	w, ok := t.watermark()
 	if !ok {
 		return nil
 	}
-	for len(t.timers) > 0 && t.timers[0].due < safe {
+	for len(t.timers) > 0 && t.timers[0].due <= w {
 		tm := heap.Pop(&t.timers).(timer)
 		b := tm.b
 		if b.gone {
 			continue
 		}
-		clock, hasClock := b.l.clock()
-		switch {
-		case !tm.forget:
-			if b.retired || !hasClock || clock != tm.clock {
-				continue // stale: the clock moved on, or already retired
+		st := b.rb.Status()
+		if !tm.forget {
+			if st != replay.Active || !b.dueSet || b.due != tm.due {
+				continue // stale: the buyer moved on
 			}
-			b.timerSet = false
+			b.dueSet = false
 			o := &t.out
 			o.Reset()
-			b.l.finish(o)
+			if b.rb.Advance(w, o) == replay.Active {
+				t.schedule(b) // not settled after all (cannot happen at its due watermark)
+				continue
+			}
 			for _, row := range o.Conversations {
 				if err := t.emitConversation(b, row, true, em); err != nil {
 					return err
 				}
 			}
-			t.counts.Signal.Add(o.Counts)
+			t.counts.Add(o.Counts)
 			t.dropOpen(b)
-			b.retired = true
-			t.stats.Retired++
+			t.stats.Settled++
 			t.markDirty(b)
-			if t.s.forgetAfter > 0 {
-				heap.Push(&t.timers, timer{due: clock + t.s.params.StateTTL.Microseconds() + t.s.forgetAfter.Microseconds(),
-					b: b, clock: clock, forget: true})
-			}
-		default:
-			if hasClock && (!b.retired || clock != tm.clock) {
-				continue
-			}
-			if !hasClock && b.touched != tm.clock {
-				continue
-			}
-			delete(t.buyers, b.key)
-			b.gone = true
-			t.stats.Forgotten++
-			em.emit(&kgo.Record{Topic: t.s.topics.Changelog, Partition: t.part, Key: changelogKey(b.key), Timestamp: t.ts})
+			t.schedule(b)
+			continue
 		}
+		if st != replay.Settled || !b.forgetSet || b.settledAt+t.s.forgetAfter.Microseconds() != tm.due {
+			continue
+		}
+		delete(t.buyers, b.key)
+		b.gone = true
+		t.stats.Forgotten++
+		em.emit(&kgo.Record{Topic: t.s.topics.Changelog, Partition: t.part, Key: changelogKey(b.key), Timestamp: t.ts})
 	}
 	if len(t.timers) > 2*len(t.buyers)+1024 {
 		t.rebuildTimers()
 	}
 	return nil
+}
+
+// schedule sets b's timer: settle when the watermark reaches its due
+// (replay.Buyer.Due), or, settled and with --forget-after, forget it that
+// long after the watermark at which it was found settled.
+func (t *task) schedule(b *buyer) {
+	switch b.rb.Status() {
+	case replay.Active:
+		due, ok := b.rb.Due()
+		if !ok || (b.dueSet && b.due == due) {
+			return
+		}
+		b.due, b.dueSet = due, true
+		heap.Push(&t.timers, timer{due: due, b: b})
+	case replay.Settled:
+		b.dueSet = false
+		if !b.hasSettledAt {
+			b.settledAt, _ = t.watermark()
+			b.hasSettledAt = true
+		}
+		if t.s.forgetAfter <= 0 || b.forgetSet {
+			return
+		}
+		b.forgetSet = true
+		heap.Push(&t.timers, timer{due: b.settledAt + t.s.forgetAfter.Microseconds(), b: b, forget: true})
+	}
 }
 
 // flushDirty writes what changed in the buyers touched since the last
@@ -323,19 +367,25 @@ func (t *task) flushDirty(em emitter) error {
 		if b.gone {
 			continue
 		}
-		state, err := b.l.marshal()
+		if b.rb.Status() == replay.Empty {
+			// Nothing to keep (an invalid event only): no state to store.
+			delete(t.buyers, b.key)
+			b.gone = true
+			if b.written {
+				em.emit(&kgo.Record{Topic: t.s.topics.Changelog, Partition: t.part, Key: changelogKey(b.key), Timestamp: t.ts})
+			}
+			continue
+		}
+		state, err := b.rb.MarshalBinary()
 		if err != nil {
 			return fmt.Errorf("partition %d: buyer %s/%s: %w", t.part, b.key.ShopID, b.key.BuyerID, err)
 		}
-		if !b.retired {
-			rows := b.l.conversations(t.rows[:0])
-			t.rows = rows
-			if err := t.updateOpen(b, rows, em); err != nil {
-				return err
-			}
+		t.rows = b.rb.Conversations(t.rows[:0])
+		if err := t.updateOpen(b, t.rows, em); err != nil {
+			return err
 		}
 		v := encodeBuyerRecord(b, state)
-		b.stateBytes = len(v)
+		b.stateBytes, b.written = len(v), true
 		em.emit(&kgo.Record{Topic: t.s.topics.Changelog, Partition: t.part, Key: changelogKey(b.key), Value: v, Timestamp: t.ts})
 		t.schedule(b)
 		t.changed = append(t.changed, b)
@@ -392,45 +442,27 @@ func sameConversation(a, b *signal.Conversation) bool {
 		a.PriorOrders == b.PriorOrders && a.PriorOrderValueCents == b.PriorOrderValueCents
 }
 
-// schedule sets the timer of b: retire at clock + state_ttl, or (with
-// --forget-after) forget a buyer without a clock that long after it was
-// last touched.
-func (t *task) schedule(b *buyer) {
-	clock, ok := b.l.clock()
-	switch {
-	case ok && !b.retired:
-		if b.timerSet && b.timerClock == clock {
-			return
-		}
-		b.timerSet, b.timerClock = true, clock
-		heap.Push(&t.timers, timer{due: clock + t.s.params.StateTTL.Microseconds(), b: b, clock: clock})
-	case !ok && t.s.forgetAfter > 0:
-		heap.Push(&t.timers, timer{due: b.touched + t.s.params.StateTTL.Microseconds() + t.s.forgetAfter.Microseconds(),
-			b: b, clock: b.touched, forget: true})
-	}
-}
-
 // rebuildTimers replaces the timer heap, which keeps stale entries until
 // they come due, by one entry per buyer.
 func (t *task) rebuildTimers() {
 	t.timers = t.timers[:0]
 	for _, b := range t.buyers {
-		b.timerSet = false
-		clock, ok := b.l.clock()
-		if b.retired && t.s.forgetAfter > 0 && ok {
-			t.timers = append(t.timers, timer{due: clock + t.s.params.StateTTL.Microseconds() + t.s.forgetAfter.Microseconds(),
-				b: b, clock: clock, forget: true})
-			continue
-		}
-		if b.retired {
-			continue
-		}
-		if ok {
-			b.timerSet, b.timerClock = true, clock
-			t.timers = append(t.timers, timer{due: clock + t.s.params.StateTTL.Microseconds(), b: b, clock: clock})
-		} else if t.s.forgetAfter > 0 {
-			t.timers = append(t.timers, timer{due: b.touched + t.s.params.StateTTL.Microseconds() + t.s.forgetAfter.Microseconds(),
-				b: b, clock: b.touched, forget: true})
+		b.dueSet, b.forgetSet = false, false
+		switch b.rb.Status() {
+		case replay.Active:
+			if due, ok := b.rb.Due(); ok {
+				b.due, b.dueSet = due, true
+				t.timers = append(t.timers, timer{due: due, b: b})
+			}
+		case replay.Settled:
+			if !b.hasSettledAt {
+				b.settledAt, _ = t.watermark()
+				b.hasSettledAt = true
+			}
+			if t.s.forgetAfter > 0 {
+				b.forgetSet = true
+				t.timers = append(t.timers, timer{due: b.settledAt + t.s.forgetAfter.Microseconds(), b: b, forget: true})
+			}
 		}
 	}
 	heap.Init(&t.timers)
@@ -443,9 +475,9 @@ func (t *task) partitionCounts() PartitionCounts {
 	c.Signal.Conversations += t.openConvs
 	c.Signal.Triggered += t.openTriggered
 	pc := PartitionCounts{Schema: CountsSchema, Input: t.s.topics.Input, Partition: t.part, NextOffset: t.next,
-		Order: replay.OrderArrival.String(), Params: replay.ParamsToJSON(t.s.params), Counts: CountsToJSON(&c), Live: t.stats}
+		Order: replay.OrderArrival.String(), Params: output.ParamsToJSON(t.s.params), Counts: CountsToJSON(&c), Live: t.stats}
 	if t.hasArrival {
-		ts := replay.Timestamp(t.maxArrival)
+		ts := output.Timestamp(t.maxArrival)
 		pc.MaxArrival = &ts
 	}
 	return pc
@@ -465,11 +497,11 @@ func (t *task) emitCounts(em emitter) error {
 
 // encodeBuyerRecord writes b's changelog value (see buyerRecord).
 func encodeBuyerRecord(b *buyer, state []byte) []byte {
-	r := buyerRecord{Birth: b.birth, HasBirth: b.hasBirth, Retired: b.retired, Touched: b.touched, State: state}
+	r := buyerRecord{Birth: b.birth, HasBirth: b.hasBirth, SettledAt: b.settledAt, HasSettledAt: b.hasSettledAt, State: state}
 	if len(b.signals) > 0 {
-		js := make([]replay.SignalJSON, len(b.signals))
+		js := make([]output.SignalJSON, len(b.signals))
 		for i, s := range b.signals {
-			js[i] = replay.SignalToJSON(s)
+			js[i] = output.SignalToJSON(s)
 		}
 		v, err := json.Marshal(js)
 		if err != nil {
@@ -477,7 +509,7 @@ func encodeBuyerRecord(b *buyer, state []byte) []byte {
 		}
 		r.Signals = v
 	}
-	return r.append(make([]byte, 0, 16+len(r.Signals)+len(state)))
+	return r.append(make([]byte, 0, 24+len(r.Signals)+len(state)))
 }
 
 // load restores one changelog record into the task (the last record of
@@ -488,7 +520,7 @@ func (t *task) load(key, value []byte) error {
 		if err := json.Unmarshal(value, &pc); err != nil {
 			return fmt.Errorf("partition record: %w", err)
 		}
-		if want := replay.ParamsToJSON(t.s.params); pc.Params != want {
+		if want := output.ParamsToJSON(t.s.params); pc.Params != want {
 			return fmt.Errorf("the state was built with signal parameters %+v, not %+v: run with the same parameters, or start afresh with a new --group", pc.Params, want)
 		}
 		c, err := pc.Counts.Counts()
@@ -496,7 +528,7 @@ func (t *task) load(key, value []byte) error {
 			return fmt.Errorf("partition record: %w", err)
 		}
 		// The record includes the conversations held then; they are
-		// counted again from the buyers (see partitionCounts).
+		// counted again from the buyers (see loaded).
 		t.counts, t.stats, t.next = c, pc.Live, pc.NextOffset
 		if pc.MaxArrival != nil {
 			t.maxArrival, t.hasArrival = int64(*pc.MaxArrival), true
@@ -511,14 +543,14 @@ func (t *task) load(key, value []byte) error {
 	if err := r.parse(value); err != nil {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
 	}
-	l, err := restoreLogic(t.s.params, r.State)
-	if err != nil {
+	rb := replay.NewBuyer(k, t.s.params, replay.OrderArrival)
+	if err := rb.UnmarshalBinary(r.State); err != nil {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
 	}
-	b := &buyer{key: k, l: l, retired: r.Retired, touched: r.Touched, stateBytes: len(value),
-		birth: r.Birth, hasBirth: r.HasBirth}
+	b := &buyer{key: k, rb: rb, stateBytes: len(value), written: true, birth: r.Birth, hasBirth: r.HasBirth,
+		settledAt: r.SettledAt, hasSettledAt: r.HasSettledAt}
 	if len(r.Signals) > 0 {
-		var js []replay.SignalJSON
+		var js []output.SignalJSON
 		if err := json.Unmarshal(r.Signals, &js); err != nil {
 			return fmt.Errorf("buyer %s/%s: signals: %w", k.ShopID, k.BuyerID, err)
 		}
@@ -526,9 +558,7 @@ func (t *task) load(key, value []byte) error {
 			b.signals = append(b.signals, s.Signal())
 		}
 	}
-	if !b.retired {
-		b.convs = l.conversations(nil)
-	}
+	b.convs = rb.Conversations(nil)
 	t.buyers[k] = b
 	return nil
 }
@@ -549,12 +579,11 @@ func (t *task) loaded() {
 	t.rebuildTimers()
 }
 
-// timer is a pending retire (or forget) of a buyer, due when the safe time
-// passes due. Entries whose buyer moved on are skipped when they come due.
+// timer is a pending settle (or forget) of a buyer, due when the watermark
+// reaches due. Entries whose buyer moved on are skipped when they come due.
 type timer struct {
 	due    int64
 	b      *buyer
-	clock  int64
 	forget bool
 }
 

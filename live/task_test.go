@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/synth"
 )
@@ -157,8 +157,8 @@ func TestTaskParityAnyBatching(t *testing.T) {
 		d := r.dump()
 		assertParity(t, d, want)
 		finals[d.Info.FinalConversations]++
-		if d.Info.Live.Retired == 0 {
-			t.Errorf("batches of %d: no buyer retired by the watermark", c.n)
+		if d.Info.Live.Settled == 0 {
+			t.Errorf("batches of %d: no buyer settled by the watermark", c.n)
 		}
 	}
 	if len(finals) != 1 {
@@ -168,7 +168,7 @@ func TestTaskParityAnyBatching(t *testing.T) {
 
 // TestTaskConversationAgainAfterExpiry: a conversation id seen again after
 // its buyer's state expired is a second row (docs/signals.md "Expiry"), with
-// a key of its own, whether the watermark retired the state first or the
+// a key of its own, whether the watermark settled the state first or the
 // next event expired it.
 func TestTaskConversationAgainAfterExpiry(t *testing.T) {
 	day := 24 * time.Hour
@@ -213,11 +213,12 @@ func TestTaskConversationAgainAfterExpiry(t *testing.T) {
 	}
 }
 
-// TestTaskEarlyExpiryIsCounted: a partition whose records come far out of
-// arrival order can make the watermark retire a buyer that replay keeps
-// alive; live mode counts each such event (LiveStats.EarlyExpiries) after
-// the out-of-order record (BehindWatermark).
-func TestTaskEarlyExpiryIsCounted(t *testing.T) {
+// TestTaskOutOfOrderIsQuarantined: a partition whose records come far out
+// of arrival order can make the watermark settle a buyer that replay keeps
+// alive; the buyer core refuses the late-coming event (it is behind the
+// watermark the buyer settled at), and live mode quarantines it with reason
+// out_of_order and counts it (LiveStats.OutOfOrder, BehindWatermark).
+func TestTaskOutOfOrderIsQuarantined(t *testing.T) {
 	at := func(d time.Duration) int64 { return time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Add(d).UnixMicro() }
 	mk := func(id, buyer string, kind event.Kind, t time.Duration) event.Event {
 		return event.Event{EventID: id, Kind: kind, EventTime: at(t), IngestTime: at(t), HasIngestTime: true,
@@ -233,16 +234,17 @@ func TestTaskEarlyExpiryIsCounted(t *testing.T) {
 	r.feed(evs[:2], 2, false)
 	r.feed(evs[2:], 1, false)
 	d := r.dump()
-	if q := d.Summary.Counts.Quarantined; q != 0 {
-		t.Fatalf("%d events quarantined: the test's events are invalid", q)
+	q := d.Summary.Counts.QuarantinedByReason
+	if len(q) != 1 || q[ReasonOutOfOrder] != 1 || len(d.Outputs.Quarantine) != 1 || d.Outputs.Quarantine[0].Reason != ReasonOutOfOrder {
+		t.Fatalf("quarantined %v, rows %+v: want the one out-of-order event", q, d.Outputs.Quarantine)
 	}
 	st := d.Info.Live
-	if st.BehindWatermark != 1 || st.EarlyExpiries != 1 {
-		t.Errorf("live stats %+v: want 1 record behind the watermark and 1 early expiry", st)
+	if st.BehindWatermark != 1 || st.OutOfOrder != 1 || st.Settled == 0 {
+		t.Errorf("live stats %+v: want 1 record behind the watermark, refused as out of order, after b settled", st)
 	}
 }
 
-// TestTaskForgetAfter: with --forget-after, retired states are dropped
+// TestTaskForgetAfter: with --forget-after, settled states are dropped
 // (tombstoned) and memory shrinks; the rows still equal replay's, and only
 // the counts docs/live.md names may differ: fewer expiries, and redeliveries
 // of forgotten events counted late instead of duplicate.
@@ -272,7 +274,7 @@ func TestTaskForgetAfter(t *testing.T) {
 	got.Summary = nil
 	w := *want
 	w.Summary = nil
-	if diff := replay.Compare(&w, &got); !diff.Equal() {
+	if diff := output.Compare(&w, &got); !diff.Equal() {
 		t.Fatalf("rows differ from replay with --forget-after: %+v", diff)
 	}
 	gl, wl := d.Summary.Counts.Logic, want.Summary.Counts.Logic
@@ -289,4 +291,37 @@ func TestTaskForgetAfter(t *testing.T) {
 		t.Errorf("other counts differ:\n got %+v\nwant %+v", gl, wl)
 	}
 	t.Logf("forgotten %d, expiries %d (replay %d)", d.Info.Live.Forgotten, d.Summary.Counts.Logic.Expiries, want.Summary.Counts.Logic.Expiries)
+}
+
+// TestTaskIngestTimeFromRecord: with IngestTimeFromRecord, an event without
+// ingest_time arrives at its record's timestamp: it then orders, emits
+// (emit_time) and can be late by it; an event with one keeps its own.
+func TestTaskIngestTimeFromRecord(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	r := newTaskRun(t, signal.DefaultParams(), 0)
+	r.s.ingestFromRecord = true
+	feed := func(e event.Event, ts time.Time) {
+		rec := &kgo.Record{Topic: r.s.topics.Input, Offset: r.task.next, Key: BuyerRecordKey(e.Key()), Value: event.AppendJSON(nil, &e), Timestamp: ts}
+		if err := r.task.record(rec, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := event.Event{ShopID: "s", BuyerID: "b", ConversationID: "c"}
+	start, cart, late := base, base, base
+	start.EventID, start.Kind, start.EventTime = "1", event.KindConversationStarted, at.UnixMicro()
+	cart.EventID, cart.Kind, cart.EventTime = "2", event.KindCartUpdate, at.Add(time.Minute).UnixMicro()
+	cart.CartToken, cart.ItemCount, cart.HasItemCount, cart.CartValueCents, cart.HasCartValue = "t", 1, true, 500, true
+	late.EventID, late.Kind, late.EventTime = "3", event.KindPageView, at.Add(2*time.Minute).UnixMicro()
+	late.ConversationID = ""
+	feed(start, at.Add(time.Second))
+	feed(cart, at.Add(time.Minute+3*time.Second))
+	feed(late, at.Add(3*time.Hour)) // received 3 hours after it happened
+	r.commit()
+	d := r.dump()
+	if len(d.Outputs.Signals) != 1 || d.Outputs.Signals[0].EmitTime != at.Add(time.Minute+3*time.Second).UnixMicro() {
+		t.Fatalf("signals %+v: want one cart_action emitted at its record's timestamp", d.Outputs.Signals)
+	}
+	if got := d.Summary.Counts.Logic.Dropped[signal.DropLate]; got != 1 {
+		t.Errorf("%d late events, want the one received 3 hours after it happened", got)
+	}
 }

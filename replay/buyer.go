@@ -268,6 +268,14 @@ func (b *Buyer) Finish(out *Output) {
 	b.end(out)
 }
 
+// Conversations appends to dst the rows of the conversations b holds as
+// Finish would write them now, without writing them: rows that are not
+// final yet (see the package documentation), for a consumer that shows or
+// upserts the current state. b is unchanged.
+func (b *Buyer) Conversations(dst []signal.Conversation) []signal.Conversation {
+	return b.sb.Conversations(dst)
+}
+
 // snapshotVersion is the version of Buyer's snapshot format.
 const snapshotVersion = 1
 

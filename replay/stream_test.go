@@ -373,3 +373,46 @@ func TestStreamBoundary(t *testing.T) {
 			len(want.Conversations), st.settled)
 	}
 }
+
+// TestConversationsIsFinishNow: after every event of a generated log fed
+// as a stream, Conversations shows exactly the rows Finish would write at
+// that point (checked on a restored copy, so the fed buyer is untouched).
+func TestConversationsIsFinishNow(t *testing.T) {
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = 3, 5, 300, 10, 4
+	var evs []event.Event
+	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
+		evs = append(evs, b...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := signal.DefaultParams()
+	slices.SortStableFunc(evs, func(a, b event.Event) int { return replay.OrderArrival.Compare(&a, &b) })
+	buyers := map[event.BuyerKey]*replay.Buyer{}
+	var out replay.Output
+	shown := 0
+	for i := range evs {
+		e := &evs[i]
+		b := buyers[e.Key()]
+		if b == nil {
+			b = replay.NewBuyer(e.Key(), p, replay.OrderArrival)
+			buyers[e.Key()] = b
+		}
+		must(t, b.Feed(e, &out))
+		peek := b.Conversations(nil)
+		snap, err := b.MarshalBinary()
+		must(t, err)
+		c := replay.NewBuyer(event.BuyerKey{}, p, replay.OrderArrival)
+		must(t, c.UnmarshalBinary(snap))
+		var fin replay.Output
+		c.Finish(&fin)
+		if len(peek) != len(fin.Conversations) || (len(peek) > 0 && !reflect.DeepEqual(peek, fin.Conversations)) {
+			t.Fatalf("after event %s of %s/%s: Conversations %+v, Finish %+v", e.EventID, e.ShopID, e.BuyerID, peek, fin.Conversations)
+		}
+		shown += len(peek)
+	}
+	if shown == 0 {
+		t.Fatal("no conversation ever held: the test checked nothing")
+	}
+}

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/live"
 	sig "github.com/signalab/signalab/signal"
@@ -64,6 +64,7 @@ type liveOptions struct {
 	Experiment        string
 	HTTP              string
 	ForgetAfter       time.Duration
+	IngestFromRecord  bool
 	CreateTopics      bool
 	ReplicationFactor int16
 	MaxPollRecords    int
@@ -120,7 +121,8 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 	f.StringVar(&opts.Output, "output", "signals", "signals topic; the other outputs are OUTPUT.conversations, .orders, .quarantine, .counts")
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
 	f.StringVar(&opts.HTTP, "http", ":8080", `address of the HTTP endpoint (signals, health, metrics); "" for none`)
-	f.DurationVar(&opts.ForgetAfter, "forget-after", 0, "drop a retired buyer's state this long (event time) after its conversations became final; 0 keeps it (exact counts, see docs/live.md)")
+	f.DurationVar(&opts.ForgetAfter, "forget-after", 0, "drop a settled buyer's state this long (event time) after its rows became final; 0 keeps it (exact counts, see docs/live.md)")
+	f.BoolVar(&opts.IngestFromRecord, "ingest-time-from-record", false, "give events without ingest_time their record's timestamp as ingest_time")
 	f.BoolVar(&opts.CreateTopics, "create-topics", true, "create missing output topics and the changelog, with the input's partition count")
 	f.Int16Var(&opts.ReplicationFactor, "replication-factor", -1, "replication factor of created topics (-1: the brokers' default)")
 	f.IntVar(&opts.MaxPollRecords, "max-poll-records", 10000, "most input records per transaction")
@@ -128,20 +130,10 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 	return c
 }
 
-// liveParams returns the signal parameters of --experiment (defaults otherwise).
-func liveParams(experiment string) (sig.Params, error) {
-	params := sig.DefaultParams()
-	if experiment != "" {
-		spec, err := assign.LoadSpec(experiment)
-		if err != nil {
-			return params, err
-		}
-		params = spec.Signals.Params()
-	}
-	if err := params.Validate(); err != nil {
-		return params, fmt.Errorf("%s: %w", experimentName(experiment), err)
-	}
-	return params, nil
+// liveParams returns the signal parameters of --experiment (defaults
+// otherwise), validated as every engine validates them.
+func liveParams(path string) (sig.Params, error) {
+	return experiment.Signals(path)
 }
 
 func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
@@ -168,7 +160,8 @@ func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	p, err := live.New(live.Config{Brokers: conn.Brokers, Group: opts.Group, Instance: opts.Instance,
 		Topics: live.TopicsFor(opts.Input, opts.Output, opts.Group), Params: params, ForgetAfter: opts.ForgetAfter,
-		MaxPollRecords: opts.MaxPollRecords, CreateTopics: opts.CreateTopics, ReplicationFactor: opts.ReplicationFactor,
+		IngestTimeFromRecord: opts.IngestFromRecord,
+		MaxPollRecords:       opts.MaxPollRecords, CreateTopics: opts.CreateTopics, ReplicationFactor: opts.ReplicationFactor,
 		ClientOptions: copts, Metrics: live.NewMetrics(reg), Logger: log})
 	if err != nil {
 		return exitcode.Usagef(hint, "%v", err)

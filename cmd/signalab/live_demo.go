@@ -20,6 +20,7 @@ import (
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/live"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/synth"
 )
 
@@ -160,7 +161,7 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 		liveDir, len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations, len(d.Outputs.Orders))
 
 	replayDir := filepath.Join(opts.Out, "replay")
-	if _, err := replay.Run(replay.Config{Events: events, Out: replayDir, Params: params, Order: replay.OrderArrival}); err != nil {
+	if _, err := embedded.Run(embedded.Config{Events: events, Out: replayDir, Params: params, Order: replay.OrderArrival}); err != nil {
 		return err
 	}
 	step("replay --order arrival into %s", replayDir)

@@ -105,6 +105,7 @@ type snapshot struct {
 }
 
 func (t *task) snapshot() snapshot {
+	t.fold()
 	s := snapshot{read: t.counts.Read, logic: t.counts.Signal, stats: t.stats, quar: make(map[string]int64, len(t.counts.Quarantined))}
 	for k, v := range t.counts.Quarantined {
 		s.quar[k] = v
@@ -117,6 +118,7 @@ func (m *Metrics) observe(t *task, s snapshot) {
 	if m == nil {
 		return
 	}
+	t.fold()
 	var quar int64
 	for k, v := range t.counts.Quarantined {
 		if d := v - s.quar[k]; d > 0 {

@@ -59,6 +59,10 @@ type task struct {
 	dirty                    []*buyer
 	changed                  []*buyer // buyers changed in the current transaction, to publish at commit
 
+	// out takes what the buyer core produces: its rows are taken after
+	// each call, its counts accumulate until fold adds them to counts
+	// (adding a Counts, lag histogram included, per event would cost more
+	// than the event).
 	out  replay.Output
 	rows []signal.Conversation
 	ts   time.Time // timestamp of the latest input record, given to output records
@@ -181,8 +185,8 @@ func keyIs(k []byte, b event.BuyerKey) bool {
 // feed gives e to the buyer core and writes what it produced.
 func (t *task) feed(b *buyer, r *kgo.Record, e *event.Event, em emitter) error {
 	o := &t.out
-	o.Reset()
-	before := b.rb.Status()
+	t.takeRows()
+	before, expiries := b.rb.Status(), o.Counts.Signal.Expiries
 	if err := b.rb.Feed(e, o); err != nil {
 		if !errors.Is(err, replay.ErrOrder) {
 			return err
@@ -197,7 +201,7 @@ func (t *task) feed(b *buyer, r *kgo.Record, e *event.Event, em emitter) error {
 		return t.quarantine(r, "ingest_time", ReasonOutOfOrder, err.Error(), em)
 	}
 	oldBirth, hadBirth := b.birth, b.hasBirth
-	if o.Counts.Signal.Expiries > 0 {
+	if o.Counts.Signal.Expiries > expiries {
 		// The state expired before this event (rule 8): the conversations
 		// it held are final (none if it had settled already).
 		for _, row := range o.Conversations {
@@ -231,9 +235,25 @@ func (t *task) feed(b *buyer, r *kgo.Record, e *event.Event, em emitter) error {
 		}
 		em.emit(&kgo.Record{Topic: t.s.topics.Orders, Key: BuyerRecordKey(b.key), Value: v, Timestamp: t.ts})
 	}
-	t.counts.Add(o.Counts)
 	t.markDirty(b)
 	return nil
+}
+
+// takeRows empties the rows of t.out (they have been written), keeping its
+// counts.
+func (t *task) takeRows() {
+	o := &t.out
+	clear(o.Signals)
+	clear(o.Conversations)
+	clear(o.Orders)
+	o.Signals, o.Conversations, o.Orders = o.Signals[:0], o.Conversations[:0], o.Orders[:0]
+}
+
+// fold adds the counts the buyer core produced since the last fold to
+// t.counts.
+func (t *task) fold() {
+	t.counts.Add(t.out.Counts)
+	t.out.Counts = replay.Counts{}
 }
 
 func (t *task) markDirty(b *buyer) {
@@ -301,7 +321,7 @@ func (t *task) fireTimers(em emitter) error {
 			}
 			b.dueSet = false
 			o := &t.out
-			o.Reset()
+			t.takeRows()
 			if b.rb.Advance(w, o) == replay.Active {
 				t.schedule(b) // not settled after all (cannot happen at its due watermark)
 				continue
@@ -311,7 +331,6 @@ func (t *task) fireTimers(em emitter) error {
 					return err
 				}
 			}
-			t.counts.Add(o.Counts)
 			t.dropOpen(b)
 			t.stats.Settled++
 			t.markDirty(b)
@@ -471,6 +490,7 @@ func (t *task) rebuildTimers() {
 // partitionCounts returns the counts record of the task: its counts with
 // the conversations it holds counted as the replay's final flush would.
 func (t *task) partitionCounts() PartitionCounts {
+	t.fold()
 	c := t.counts
 	c.Signal.Conversations += t.openConvs
 	c.Signal.Triggered += t.openTriggered

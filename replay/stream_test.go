@@ -3,6 +3,7 @@ package replay_test
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"hash/maphash"
 	"os"
@@ -244,6 +245,22 @@ func TestSnapshotRestoreMidStream(t *testing.T) {
 				must(t, err)
 				if again, _ := b1.MarshalBinary(); string(again) != string(snap) {
 					t.Fatalf("%s: snapshot not deterministic", d.Name())
+				}
+				// The state spliced in by hand gives the bytes json.Marshal
+				// of the whole snapshot gives.
+				var ref struct {
+					Version int `json:"version"`
+					Last    *struct {
+						EventID    string `json:"event_id"`
+						EventTime  int64  `json:"event_time"`
+						IngestTime *int64 `json:"ingest_time,omitempty"`
+					} `json:"last,omitempty"`
+					Watermark *int64          `json:"watermark,omitempty"`
+					State     json.RawMessage `json:"state"`
+				}
+				must(t, json.Unmarshal(snap, &ref))
+				if re, err := json.Marshal(ref); err != nil || string(re) != string(snap) {
+					t.Fatalf("%s: snapshot %s is not json.Marshal's %s (%v)", d.Name(), snap, re, err)
 				}
 				b2 := replay.NewBuyer(event.BuyerKey{}, p, o)
 				must(t, b2.UnmarshalBinary(snap))

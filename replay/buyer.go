@@ -23,14 +23,12 @@ type Buyer struct {
 	params signal.Params
 	order  Order
 	sb     *signal.Buyer
-	// sig is the signal.Output the logic appends to: its row slices are
-	// out's during a call (begin, end), its counts are folded into out.
-	sig  signal.Output
-	ptrs []*event.Event // Replay's ordering scratch
+	ptrs   []*event.Event // Replay's ordering scratch
 
 	// Stream position: the last event applied (its ordering fields) and the
-	// last watermark, which Feed checks events against.
-	last      event.Event
+	// last watermark, which Feed checks events against. A stream keeps a
+	// Buyer per buyer for long, so it holds no more than that.
+	last      lastEvent
 	hasLast   bool
 	watermark int64
 	hasMark   bool
@@ -50,26 +48,35 @@ func (b *Buyer) Order() Order { return b.order }
 // reset makes b the empty replay of key, keeping its memory.
 func (b *Buyer) reset(key event.BuyerKey) {
 	b.sb.Reset(key)
-	b.last, b.hasLast, b.watermark, b.hasMark = event.Event{}, false, 0, false
+	b.last, b.hasLast, b.watermark, b.hasMark = lastEvent{}, false, 0, false
 }
 
-// begin lends out's row slices to the logic; end takes them back and folds
-// the logic's counts into out.
-func (b *Buyer) begin(out *Output) {
-	b.sig.Signals, b.sig.Conversations, b.sig.Orders = out.Signals, out.Conversations, out.Orders
+// begin lends out's row slices to sig, the signal.Output the logic appends
+// to; end takes them back and folds the logic's counts into out.
+func begin(sig *signal.Output, out *Output) {
+	sig.Signals, sig.Conversations, sig.Orders = out.Signals, out.Conversations, out.Orders
 }
 
-func (b *Buyer) end(out *Output) {
-	out.Signals, out.Conversations, out.Orders = b.sig.Signals, b.sig.Conversations, b.sig.Orders
-	b.sig.Signals, b.sig.Conversations, b.sig.Orders = nil, nil, nil
-	out.Counts.Signal.Add(b.sig.Counts)
-	b.sig.Counts = signal.Counts{}
+func end(sig *signal.Output, out *Output) {
+	out.Signals, out.Conversations, out.Orders = sig.Signals, sig.Conversations, sig.Orders
+	out.Counts.Signal.Add(sig.Counts)
+}
+
+// lastEvent is what a Buyer keeps of the last event applied: its ordering
+// fields.
+type lastEvent struct {
+	id                    string
+	eventTime, ingestTime int64
+	hasIngest             bool
+}
+
+func (l *lastEvent) event() event.Event {
+	return event.Event{EventID: l.id, EventTime: l.eventTime, IngestTime: l.ingestTime, HasIngestTime: l.hasIngest}
 }
 
 // remember records e as the last event applied (its ordering fields only).
 func (b *Buyer) remember(e *event.Event) {
-	b.last = event.Event{EventID: e.EventID, EventTime: e.EventTime, IngestTime: e.IngestTime,
-		HasIngestTime: e.HasIngestTime}
+	b.last = lastEvent{id: e.EventID, eventTime: e.EventTime, ingestTime: e.IngestTime, hasIngest: e.HasIngestTime}
 	b.hasLast = true
 }
 
@@ -100,14 +107,15 @@ func (b *Buyer) Replay(events []event.Event, out *Output) {
 	if !sorted {
 		slices.SortFunc(ptrs, cmp)
 	}
-	b.begin(out)
+	var sig signal.Output
+	begin(&sig, out)
 	c := &out.Counts
 	for _, e := range ptrs {
 		c.observe(e)
-		b.sb.Apply(e, &b.sig)
+		b.sb.Apply(e, &sig)
 	}
-	b.sb.Finish(&b.sig)
-	b.end(out)
+	b.sb.Finish(&sig)
+	end(&sig, out)
 	b.remember(ptrs[len(ptrs)-1])
 	clear(ptrs)
 	b.ptrs = ptrs[:0]
@@ -137,14 +145,17 @@ func (b *Buyer) Feed(e *event.Event, out *Output) error {
 		return fmt.Errorf("replay buyer %s/%s: event %s at %s: %w: the watermark %s has passed (rows up to it are final)",
 			e.ShopID, e.BuyerID, e.EventID, fmtTime(b.order.time(e)), ErrOrder, fmtTime(b.watermark))
 	}
-	if b.hasLast && b.order.compareContent(e, &b.last) < 0 {
-		return fmt.Errorf("replay buyer %s/%s: event %s at %s: %w: it comes before event %s at %s (%s order)",
-			e.ShopID, e.BuyerID, e.EventID, fmtTime(b.order.time(e)), ErrOrder, b.last.EventID, fmtTime(b.order.time(&b.last)), b.order)
+	if b.hasLast {
+		if last := b.last.event(); b.order.compareContent(e, &last) < 0 {
+			return fmt.Errorf("replay buyer %s/%s: event %s at %s: %w: it comes before event %s at %s (%s order)",
+				e.ShopID, e.BuyerID, e.EventID, fmtTime(b.order.time(e)), ErrOrder, last.EventID, fmtTime(b.order.time(&last)), b.order)
+		}
 	}
-	b.begin(out)
+	var sig signal.Output
+	begin(&sig, out)
 	out.Counts.observe(e)
-	b.sb.Apply(e, &b.sig)
-	b.end(out)
+	b.sb.Apply(e, &sig)
+	end(&sig, out)
 	b.remember(e)
 	return nil
 }
@@ -213,9 +224,10 @@ func (b *Buyer) Advance(w int64, out *Output) Status {
 		return b.Status()
 	}
 	b.watermark, b.hasMark = w, true
-	b.begin(out)
-	b.sb.Settle(b.lowest(w), &b.sig)
-	b.end(out)
+	var sig signal.Output
+	begin(&sig, out)
+	b.sb.Settle(b.lowest(w), &sig)
+	end(&sig, out)
 	return b.Status()
 }
 
@@ -263,9 +275,10 @@ func satAdd(a, b int64) int64 {
 // follow, but a conversation seen again after Finish starts a new row (as
 // in two replays of consecutive logs).
 func (b *Buyer) Finish(out *Output) {
-	b.begin(out)
-	b.sb.Finish(&b.sig)
-	b.end(out)
+	var sig signal.Output
+	begin(&sig, out)
+	b.sb.Finish(&sig)
+	end(&sig, out)
 }
 
 // Conversations appends to dst the rows of the conversations b holds as
@@ -306,9 +319,9 @@ func (b *Buyer) MarshalBinary() ([]byte, error) {
 	}
 	s := snapshotHead{Version: snapshotVersion}
 	if b.hasLast {
-		s.Last = &position{EventID: b.last.EventID, EventTime: b.last.EventTime}
-		if b.last.HasIngestTime {
-			t := b.last.IngestTime
+		s.Last = &position{EventID: b.last.id, EventTime: b.last.eventTime}
+		if b.last.hasIngest {
+			t := b.last.ingestTime
 			s.Last.IngestTime = &t
 		}
 	}
@@ -355,11 +368,11 @@ func (b *Buyer) UnmarshalBinary(data []byte) error {
 	if err := b.sb.UnmarshalBinary(s.State); err != nil {
 		return err
 	}
-	b.last, b.hasLast, b.watermark, b.hasMark = event.Event{}, false, 0, false
+	b.last, b.hasLast, b.watermark, b.hasMark = lastEvent{}, false, 0, false
 	if s.Last != nil {
-		b.last = event.Event{EventID: s.Last.EventID, EventTime: s.Last.EventTime}
+		b.last = lastEvent{id: s.Last.EventID, eventTime: s.Last.EventTime}
 		if s.Last.IngestTime != nil {
-			b.last.IngestTime, b.last.HasIngestTime = *s.Last.IngestTime, true
+			b.last.ingestTime, b.last.hasIngest = *s.Last.IngestTime, true
 		}
 		b.hasLast = true
 	}

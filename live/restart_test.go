@@ -2,7 +2,11 @@ package live
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +90,33 @@ func TestParityRestartAndRebalance(t *testing.T) {
 	h.produceEvents(evs[cut:], nil)
 	d := h.dump()
 	t.Logf("rest produced and processed in %s", time.Since(t0))
+
+	// Each member serves the buyers of its partitions and sends the
+	// others away with 421, naming the partition.
+	srvA, srvB := httptest.NewServer(Handler(a2.p, nil)), httptest.NewServer(Handler(b.p, nil))
+	defer srvA.Close()
+	defer srvB.Close()
+	eventually(t, "both members publish their partitions", time.Minute, func() bool {
+		return len(a2.p.Position())+len(b.p.Position()) == testPartitions && len(b.p.Position()) > 0
+	})
+	var checked int
+	for _, s := range d.Outputs.Signals {
+		k := event.BuyerKey{ShopID: s.ShopID, BuyerID: s.BuyerID}
+		if _, held := b.p.Position()[PartitionOf(k, testPartitions)]; !held {
+			continue
+		}
+		getView(t, srvB.URL, k, http.StatusOK)
+		code, body := get(t, srvA.URL+"/v1/shops/"+url.PathEscape(k.ShopID)+"/buyers/"+url.PathEscape(k.BuyerID)+"/signals")
+		if code != http.StatusMisdirectedRequest || !strings.Contains(body, `"partition"`) {
+			t.Fatalf("buyer %s/%s of b's partition asked of a: %d %s, want 421 naming the partition", k.ShopID, k.BuyerID, code, body)
+		}
+		if checked++; checked == 20 {
+			break
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no buyer with signals in b's partitions")
+	}
 	a2.stop(t)
 	b.stop(t)
 	if b.restored() == 0 || b.committed() == 0 {

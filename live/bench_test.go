@@ -91,7 +91,7 @@ func BenchmarkLiveThroughput(b *testing.B) {
 		cl.Close()
 		runtime.GC()
 		cfg := Config{Brokers: h.brokers, Group: h.group, Instance: "bench", Topics: h.topics,
-			Params: signal.DefaultParams(), CreateTopics: true}
+			Params: signal.DefaultParams(), CreateTopics: true, CommitInterval: DefaultCommitInterval}
 		p, err := New(cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -167,7 +167,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 	for range b.N {
 		h := benchHarness(b, "lat")
 		p, err := New(Config{Brokers: h.brokers, Group: h.group, Instance: "bench", Topics: h.topics,
-			Params: signal.DefaultParams(), CreateTopics: true})
+			Params: signal.DefaultParams(), CreateTopics: true, CommitInterval: DefaultCommitInterval})
 		if err != nil {
 			b.Fatal(err)
 		}

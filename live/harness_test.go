@@ -145,7 +145,7 @@ func (w testLog) Write(p []byte) (int, error) {
 
 func (h *harness) config(instance string) Config {
 	return Config{Logger: slog.New(slog.NewTextHandler(testLog{h.t}, nil)), Brokers: h.brokers, Group: h.group, Instance: instance, Topics: h.topics,
-		Params: signal.DefaultParams(), CreateTopics: true, MaxPollRecords: 2000,
+		Params: signal.DefaultParams(), CreateTopics: true, MaxPollRecords: 2000, CommitInterval: DefaultCommitInterval,
 		SessionTimeout: 2 * time.Second, RebalanceTimeout: 10 * time.Second, TransactionTimeout: 10 * time.Second}
 }
 

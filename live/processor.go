@@ -48,6 +48,11 @@ type Config struct {
 	IngestTimeFromRecord bool
 	// MaxPollRecords bounds the input records of one transaction (default 10,000).
 	MaxPollRecords int
+	// CommitInterval is how long a transaction keeps taking records after
+	// its first one before it commits (unless MaxPollRecords came first):
+	// the latency it adds against the per-transaction cost it saves. 0
+	// commits each poll at once.
+	CommitInterval time.Duration
 	// CreateTopics creates missing output topics and the changelog with the
 	// input's partition count (replication factor ReplicationFactor, -1 for
 	// the broker's default).
@@ -69,6 +74,11 @@ type Config struct {
 	// the transaction open, as a killed process would.
 	BeforeCommit func(txn int64) error
 }
+
+// DefaultCommitInterval is the commit interval of `signalab live` (see
+// Config.CommitInterval): at 50,000 events/s it makes transactions of about
+// 500 records, about 100 a second.
+const DefaultCommitInterval = 10 * time.Millisecond
 
 // ErrCrash, returned by Config.BeforeCommit, makes Run stop at once without
 // ending its open transaction (see Config.BeforeCommit).
@@ -113,6 +123,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.MaxPollRecords <= 0 {
 		cfg.MaxPollRecords = 10000
+	}
+	if cfg.CommitInterval < 0 {
+		return nil, fmt.Errorf("live: --commit-interval %s: want a duration ≥ 0", cfg.CommitInterval)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -246,23 +259,12 @@ func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) er
 		if fetches.IsClientClosed() {
 			return nil
 		}
-		var fatal error
-		fetches.EachError(func(topic string, part int32, err error) {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return
-			}
-			p.log.Warn("live: fetch error", "topic", topic, "partition", part, "err", err)
-			var de *kgo.ErrDataLoss
-			if errors.As(err, &de) {
-				fatal = fmt.Errorf("live: %s partition %d: %w", topic, part, err)
-			}
-		})
-		if fatal != nil {
+		if err := p.fetchErrors(fetches); err != nil {
 			sess.AllowRebalance()
-			return fatal
+			return err
 		}
 		if fetches.NumRecords() > 0 {
-			if err := p.transact(work, sess, fetches); err != nil {
+			if err := p.transact(ctx, work, sess, fetches); err != nil {
 				sess.AllowRebalance()
 				return err
 			}
@@ -272,6 +274,23 @@ func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) er
 			return nil
 		}
 	}
+}
+
+// fetchErrors logs the errors of a poll and returns the one that must stop
+// the processor (data loss).
+func (p *Processor) fetchErrors(fetches kgo.Fetches) error {
+	var fatal error
+	fetches.EachError(func(topic string, part int32, err error) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		p.log.Warn("live: fetch error", "topic", topic, "partition", part, "err", err)
+		var de *kgo.ErrDataLoss
+		if errors.As(err, &de) && fatal == nil {
+			fatal = fmt.Errorf("live: %s partition %d: %w", topic, part, err)
+		}
+	})
+	return fatal
 }
 
 // txnEmitter produces a transaction's records and keeps the first error.
@@ -297,40 +316,67 @@ func (e *txnEmitter) emit(r *kgo.Record) {
 }
 
 // transact processes one poll's records in one transaction.
-func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+//
+// A transaction takes what polls return for up to Config.CommitInterval
+// after its first record (or until MaxPollRecords): each transaction costs
+// a few requests whatever its size, so at moderate rates this bounds their
+// number (and their CPU) at the price of that much latency; under load the
+// first poll fills it at once.
+func (p *Processor) transact(pollCtx, ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("live: begin transaction: %w", err)
 	}
+	deadline := time.Now().Add(p.cfg.CommitInterval)
 	p.txns++
 	em := &txnEmitter{ctx: ctx, sess: sess}
 	var touched []*task
 	var snaps []snapshot
 	var procErr error
 	hw := map[int32]int64{}
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if procErr != nil || len(fp.Records) == 0 {
-			return
-		}
-		t := p.tasks[fp.Partition]
-		if t == nil {
-			procErr = fmt.Errorf("live: records of partition %d, which has no restored state (assignment callback failed?)", fp.Partition)
-			return
-		}
-		if !slices.Contains(touched, t) {
-			touched = append(touched, t)
-			snaps = append(snaps, t.snapshot())
-		}
-		hw[fp.Partition] = fp.HighWatermark
-		for _, r := range fp.Records {
-			if r.Offset < t.next {
-				continue // already in the state (a fetch that raced a restore)
-			}
-			if err := t.record(r, em); err != nil {
-				procErr = fmt.Errorf("live: %s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
+	take := func(fetches kgo.Fetches) {
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if procErr != nil || len(fp.Records) == 0 {
 				return
 			}
+			t := p.tasks[fp.Partition]
+			if t == nil {
+				procErr = fmt.Errorf("live: records of partition %d, which has no restored state (assignment callback failed?)", fp.Partition)
+				return
+			}
+			if !slices.Contains(touched, t) {
+				touched = append(touched, t)
+				snaps = append(snaps, t.snapshot())
+			}
+			hw[fp.Partition] = fp.HighWatermark
+			for _, r := range fp.Records {
+				if r.Offset < t.next {
+					continue // already in the state (a fetch that raced a restore)
+				}
+				if err := t.record(r, em); err != nil {
+					procErr = fmt.Errorf("live: %s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
+					return
+				}
+			}
+		})
+	}
+	take(fetches)
+	for n := fetches.NumRecords(); procErr == nil && n < p.cfg.MaxPollRecords && pollCtx.Err() == nil; {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			break
 		}
-	})
+		pctx, cancel := context.WithTimeout(pollCtx, wait)
+		more := sess.PollRecords(pctx, p.cfg.MaxPollRecords-n)
+		cancel()
+		if more.IsClientClosed() {
+			break
+		}
+		if err := p.fetchErrors(more); err != nil {
+			return err
+		}
+		take(more)
+		n += more.NumRecords()
+	}
 	for _, t := range touched {
 		if procErr != nil {
 			break

@@ -68,6 +68,7 @@ type liveOptions struct {
 	CreateTopics      bool
 	ReplicationFactor int16
 	MaxPollRecords    int
+	CommitInterval    time.Duration
 }
 
 func newLiveCmd() *cobra.Command {
@@ -126,6 +127,7 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 	f.BoolVar(&opts.CreateTopics, "create-topics", true, "create missing output topics and the changelog, with the input's partition count")
 	f.Int16Var(&opts.ReplicationFactor, "replication-factor", -1, "replication factor of created topics (-1: the brokers' default)")
 	f.IntVar(&opts.MaxPollRecords, "max-poll-records", 10000, "most input records per transaction")
+	f.DurationVar(&opts.CommitInterval, "commit-interval", live.DefaultCommitInterval, "how long a transaction takes records after its first before it commits (latency against per-transaction cost)")
 	c.AddCommand(newLiveProduceCmd(), newLiveDumpCmd(), newLiveClusterCmd(), newLiveDemoCmd())
 	return c
 }
@@ -143,6 +145,8 @@ func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
 		return exitcode.Usagef(hint+" --instance live-1", "live: --instance is empty: give each process a unique, stable name")
 	case opts.MaxPollRecords <= 0:
 		return exitcode.Usagef(hint+" --max-poll-records 10000", "live: --max-poll-records %d: want a positive number", opts.MaxPollRecords)
+	case opts.CommitInterval < 0:
+		return exitcode.Usagef(hint+" --commit-interval 10ms", "live: --commit-interval %s: want a duration ≥ 0", opts.CommitInterval)
 	case opts.ForgetAfter < 0:
 		return exitcode.Usagef(hint+" --forget-after 720h", "live: --forget-after %s: want a duration ≥ 0", opts.ForgetAfter)
 	}

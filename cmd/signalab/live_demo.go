@@ -130,7 +130,7 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	errs := make([]error, opts.Consumers)
 	for i := range opts.Consumers {
 		p, err := live.New(live.Config{Brokers: brokers, Group: "signalab-demo", Instance: "live-" + strconv.Itoa(i+1),
-			Topics: topics, Params: params, CreateTopics: true})
+			Topics: topics, Params: params, CreateTopics: true, CommitInterval: live.DefaultCommitInterval})
 		if err != nil {
 			cancel()
 			return err

@@ -45,7 +45,8 @@ func TestLiveCommands(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		runErr = liveRun(ctx, liveOptions{Conn: connFlags{Brokers: []string{brokers}}, Group: "g", Instance: "i1",
-			Input: "ev", Output: "out", HTTP: "127.0.0.1:0", CreateTopics: true, ReplicationFactor: -1, MaxPollRecords: 1000}, &logs)
+			Input: "ev", Output: "out", HTTP: "127.0.0.1:0", CreateTopics: true, ReplicationFactor: -1, MaxPollRecords: 1000,
+			CommitInterval: live.DefaultCommitInterval}, &logs)
 	}()
 	liveDir, replayDir := filepath.Join(dir, "live"), filepath.Join(dir, "replay")
 	code, stdout, stderr := runCLI(t, "live", "dump", "--brokers", brokers, "--topic", "out", "--out", liveDir, "--wait", "2m")
@@ -69,6 +70,7 @@ func TestLiveUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"live", "nosuch"},
 		{"live", "--max-poll-records", "0"},
+		{"live", "--commit-interval", "-1s"},
 		{"live", "--instance", ""},
 		{"live", "--sasl", "md5", "--sasl-user", "u"},
 		{"live", "produce"},

@@ -80,6 +80,10 @@ type Config struct {
 // 500 records, about 100 a second.
 const DefaultCommitInterval = 10 * time.Millisecond
 
+// maxProduceFailures is how many transactions in a row may fail to write
+// their outputs before the processor gives up.
+const maxProduceFailures = 5
+
 // ErrCrash, returned by Config.BeforeCommit, makes Run stop at once without
 // ending its open transaction (see Config.BeforeCommit).
 var ErrCrash = errors.New("live: simulated crash")
@@ -90,18 +94,21 @@ var ErrCrash = errors.New("live: simulated crash")
 // records, counts and state changes in Kafka transactions together with the
 // input offsets (exactly once). See docs/live.md.
 type Processor struct {
-	cfg      Config
-	s        settings
-	log      *slog.Logger
-	admin    *kgo.Client
-	parts    atomic.Int32 // input partitions
-	tasks    map[int32]*task
-	views    *views
-	fatal    error
-	fatalMu  sync.Mutex
-	txns     int64
-	ready    chan struct{}
-	readyOne sync.Once
+	cfg     Config
+	s       settings
+	log     *slog.Logger
+	admin   *kgo.Client
+	parts   atomic.Int32 // input partitions
+	tasks   map[int32]*task
+	views   *views
+	fatal   error
+	fatalMu sync.Mutex
+	txns    int64
+	// produceFailures counts the transactions in a row whose outputs
+	// could not be written.
+	produceFailures int
+	ready           chan struct{}
+	readyOne        sync.Once
 }
 
 // New checks cfg and returns a Processor; Run starts it.
@@ -403,6 +410,13 @@ func (p *Processor) transact(pollCtx, ctx context.Context, sess *kgo.GroupTransa
 	try := kgo.TryCommit
 	var hookErr error
 	if prodErr != nil {
+		p.produceFailures++
+		if p.produceFailures > maxProduceFailures {
+			// Nothing will change by trying again (a topic deleted, no
+			// permission): abort and stop.
+			sess.End(ctx, kgo.TryAbort)
+			return fmt.Errorf("live: %d transactions in a row could not write their outputs; last: %w", p.produceFailures, prodErr)
+		}
 		p.log.Warn("live: aborting transaction", "err", prodErr)
 		try = kgo.TryAbort
 	} else if p.cfg.BeforeCommit != nil {
@@ -432,6 +446,7 @@ func (p *Processor) transact(pollCtx, ctx context.Context, sess *kgo.GroupTransa
 		p.log.Info("live: transaction aborted; restoring the partitions it touched", "partitions", parts, "hook", hookErr)
 		return p.restore(ctx, parts)
 	}
+	p.produceFailures = 0
 	if m := p.cfg.Metrics; m != nil {
 		m.Transactions.WithLabelValues("committed").Inc()
 		for i, t := range touched {

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -355,8 +356,8 @@ type snapshotHead struct {
 // keeping b's parameters and order. The restored Buyer continues exactly
 // as the one snapshotted would have.
 func (b *Buyer) UnmarshalBinary(data []byte) error {
-	var s snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
+	s, err := parseSnapshot(data)
+	if err != nil {
 		return fmt.Errorf("restore replay buyer: %w", err)
 	}
 	if s.Version != snapshotVersion {
@@ -380,6 +381,31 @@ func (b *Buyer) UnmarshalBinary(data []byte) error {
 		b.watermark, b.hasMark = *s.Watermark, true
 	}
 	return nil
+}
+
+// stateKey separates a snapshot's head from its state, which
+// MarshalBinary writes last.
+var stateKey = []byte(`,"state":`)
+
+// parseSnapshot reads a snapshot. The state is taken as it is from behind
+// the first `,"state":` when the snapshot ends with it (as MarshalBinary
+// writes it), so that only the logic's decoder reads it: the sequence cannot
+// occur earlier, since the head holds no key "state" and a quote inside a
+// JSON string is escaped. Any other layout is decoded the ordinary way.
+func parseSnapshot(data []byte) (snapshot, error) {
+	var s snapshot
+	if i := bytes.Index(data, stateKey); i > 0 && len(data) > i+len(stateKey) && data[len(data)-1] == '}' {
+		head := make([]byte, 0, i+1)
+		head = append(append(head, data[:i]...), '}')
+		var h snapshotHead
+		if err := json.Unmarshal(head, &h); err == nil {
+			s.Version, s.Last, s.Watermark = h.Version, h.Last, h.Watermark
+			s.State = data[i+len(stateKey) : len(data)-1]
+			return s, nil
+		}
+	}
+	err := json.Unmarshal(data, &s)
+	return s, err
 }
 
 // time is the time a watermark bounds under o: the arrival time, or the

@@ -433,3 +433,30 @@ func TestConversationsIsFinishNow(t *testing.T) {
 		t.Fatal("no conversation ever held: the test checked nothing")
 	}
 }
+
+// TestSnapshotLayouts: a snapshot restores the same whether its state comes
+// last (as MarshalBinary writes it, the fast path) or first, with spaces.
+func TestSnapshotLayouts(t *testing.T) {
+	p := signal.DefaultParams()
+	key := event.BuyerKey{ShopID: "s", BuyerID: "b"}
+	b := replay.NewBuyer(key, p, replay.OrderArrival)
+	var out replay.Output
+	e := event.Event{EventID: `id with ,"state": inside`, Kind: event.KindConversationStarted, EventTime: 1e15,
+		IngestTime: 1e15 + 1e6, HasIngestTime: true, ShopID: "s", BuyerID: "b", ConversationID: "c"}
+	must(t, b.Feed(&e, &out))
+	b.Advance(1e15, &out)
+	snap, err := b.MarshalBinary()
+	must(t, err)
+	var m map[string]json.RawMessage
+	must(t, json.Unmarshal(snap, &m))
+	other := []byte(`{ "state": ` + string(m["state"]) + `, "version": 1, "last": ` + string(m["last"]) + `, "watermark": ` + string(m["watermark"]) + ` }`)
+	for _, data := range [][]byte{snap, other} {
+		c := replay.NewBuyer(event.BuyerKey{}, p, replay.OrderArrival)
+		must(t, c.UnmarshalBinary(data))
+		again, err := c.MarshalBinary()
+		must(t, err)
+		if string(again) != string(snap) {
+			t.Errorf("restored from %s, snapshots as\n%s\nwant\n%s", data, again, snap)
+		}
+	}
+}

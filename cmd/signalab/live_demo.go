@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/live"
 	"github.com/signalab/signalab/replay"
@@ -89,8 +90,11 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	events := opts.Events
 	if len(events) == 0 {
 		dir := filepath.Join(opts.Out, "generated")
-		truth, err := synth.WriteDir(ctx, synth.DefaultConfig(), dir, nil)
-		if err != nil {
+		var truth *synth.Truth
+		if err := replaceOutputs(dir, "signalab live demo", generateOutputs, func(tmp string) (err error) {
+			truth, err = synth.WriteDir(ctx, synth.DefaultConfig(), tmp, nil)
+			return err
+		}); err != nil {
 			return fmt.Errorf("live demo: generate: %w", err)
 		}
 		events = []string{filepath.Join(dir, synth.EventsFile)}
@@ -154,14 +158,19 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 		return derr
 	}
 	liveDir := filepath.Join(opts.Out, "live")
-	if err := live.WriteDump(liveDir, d); err != nil {
+	if err := replaceOutputs(liveDir, "signalab live demo", liveDumpOutputs, func(dir string) error {
+		return live.WriteDump(dir, d)
+	}); err != nil {
 		return err
 	}
 	step("live dump into %s: %d signals, %d conversations (%d final, %d open), %d orders",
 		liveDir, len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations, len(d.Outputs.Orders))
 
 	replayDir := filepath.Join(opts.Out, "replay")
-	if _, err := embedded.Run(embedded.Config{Events: events, Out: replayDir, Params: params, Order: replay.OrderArrival}); err != nil {
+	if err := replaceOutputs(replayDir, "signalab live demo", experiment.ReplayOutputs, func(dir string) error {
+		_, err := embedded.Run(embedded.Config{Events: events, Out: dir, Params: params, Order: replay.OrderArrival})
+		return err
+	}); err != nil {
 		return err
 	}
 	step("replay --order arrival into %s", replayDir)

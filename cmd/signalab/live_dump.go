@@ -12,9 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/live"
 )
+
+// liveDumpOutputs is the output set of live dump: a replay's, and live.json.
+var liveDumpOutputs = append(append([]string(nil), experiment.ReplayOutputs...), live.DumpInfoFile)
 
 type liveDumpOptions struct {
 	Conn  connFlags
@@ -78,11 +82,19 @@ func liveDumpRun(ctx context.Context, opts liveDumpOptions, stdout, stderr io.Wr
 	if err != nil {
 		return exitcode.Usagef(hint, "live dump: %v", err)
 	}
+	tx, err := beginOutputs(opts.Out, "signalab live dump", liveDumpOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
 	d, err := live.Dump(ctx, copts, opts.Topic, opts.Wait)
 	if err != nil {
 		return err
 	}
-	if err := live.WriteDump(opts.Out, d); err != nil {
+	if err := live.WriteDump(tx.Dir, d); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if opts.JSON {

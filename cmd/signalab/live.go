@@ -55,6 +55,12 @@ func (c connFlags) conn() live.Conn {
 		TLSServerName: c.TLSServerName, SASL: c.SASL, User: c.User, Password: os.Getenv("SIGNALAB_SASL_PASSWORD")}
 }
 
+// defaultForgetAfter bounds a long-running consumer's memory: a settled
+// buyer's state (its clock and duplicate memory, about 1 KB) is dropped 30 days
+// of event time after its rows became final. Rows are unaffected; see
+// docs/live.md for the two counts that can then differ from a replay.
+const defaultForgetAfter = 720 * time.Hour
+
 type liveOptions struct {
 	Conn              connFlags
 	Group             string
@@ -122,7 +128,7 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 	f.StringVar(&opts.Output, "output", "signals", "signals topic; the other outputs are OUTPUT.conversations, .orders, .quarantine, .counts")
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
 	f.StringVar(&opts.HTTP, "http", ":8080", `address of the HTTP endpoint (signals, health, metrics); "" for none`)
-	f.DurationVar(&opts.ForgetAfter, "forget-after", 0, "drop a settled buyer's state this long (event time) after its rows became final; 0 keeps it (exact counts, see docs/live.md)")
+	f.DurationVar(&opts.ForgetAfter, "forget-after", defaultForgetAfter, "drop a settled buyer's state this long (event time) after its rows became final, so memory stays bounded; 0 keeps every settled state (counts exactly equal to replay's, memory grows with buyers seen; see docs/live.md)")
 	f.BoolVar(&opts.IngestFromRecord, "ingest-time-from-record", false, "give events without ingest_time their record's timestamp as ingest_time")
 	f.BoolVar(&opts.CreateTopics, "create-topics", true, "create missing output topics and the changelog, with the input's partition count")
 	f.Int16Var(&opts.ReplicationFactor, "replication-factor", -1, "replication factor of created topics (-1: the brokers' default)")

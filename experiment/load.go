@@ -74,7 +74,7 @@ func (e *SpecError) Error() string {
 func Load(path string) (*Spec, error) {
 	b, err := safeio.ReadFile(path, safeio.MaxSpecBytes)
 	if err != nil {
-		return nil, fmt.Errorf("read experiment spec: %w (check the --experiment path)", err)
+		return nil, fmt.Errorf("read experiment spec: %w (check the path of the experiment.yaml; docs/experiment-spec.md has an example)", err)
 	}
 	s, err := Parse(b)
 	if err != nil {

@@ -44,6 +44,16 @@ func FormatFromPath(path string) Format {
 	return HTML
 }
 
+// KnownExtension reports whether ext (with its dot, any case) is one that
+// FormatFromPath recognises: .html, .htm, .md, .markdown or .json.
+func KnownExtension(ext string) bool {
+	switch strings.ToLower(ext) {
+	case ".html", ".htm", ".md", ".markdown", ".json":
+		return true
+	}
+	return false
+}
+
 // Render writes r in format f.
 func Render(w io.Writer, r *Report, f Format) error {
 	switch f {

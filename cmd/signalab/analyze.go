@@ -13,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/experiment"
+	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
@@ -88,7 +89,7 @@ inference, randomization_draws and sequential_tuning_n with --experiment.`,
 	f := c.Flags()
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment spec (experiment.yaml) of a units.parquet from signalab metrics")
 	f.StringVar(&opts.Units, "units", "", "per-unit table (.parquet or .csv)")
-	f.StringArrayVar(&opts.In, "in", nil, "with --experiment: folders with metrics.json, assign.json, replay.json (default: the table's folder; repeatable)")
+	cliflag.PathsVar(f, &opts.In, "in", "with --experiment: folders with metrics.json, assign.json, replay.json (default: the table's folder; repeat the flag or separate with commas)").Folders = true
 	f.StringVar(&opts.Out, "out", "", "folder to write results.json and results.parquet to")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
 	f.StringVar(&opts.Variant, "variant", "", "generic table: the variant column")

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signalab/signalab/experiment"
+	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/metrics"
 )
@@ -41,7 +42,7 @@ See docs/metrics.md.`,
 	}
 	f := c.Flags()
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment spec (experiment.yaml)")
-	f.StringArrayVar(&opts.In, "in", nil, "folder with the replay and assign outputs (repeatable)")
+	cliflag.PathsVar(f, &opts.In, "in", "folder with the replay and assign outputs (repeat the flag or separate with commas)").Folders = true
 	f.StringVar(&opts.Out, "out", "", "folder to write units.parquet and metrics.json to")
 	f.BoolVar(&opts.JSON, "json", false, "print metrics.json to standard output")
 	return c

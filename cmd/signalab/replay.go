@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signalab/signalab/experiment"
+	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/replay"
@@ -59,12 +60,15 @@ signals added, removed and changed; --golden DIR --update rewrites it.`,
   signalab replay --events 'logs/*.jsonl.gz' --out out/replay --order event-time --experiment experiment.yaml
   signalab replay --events testdata/events --out /tmp/replay --golden testdata/golden --check`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := cliflag.Args(args, false); err != nil {
+				return exitcode.Usagef("signalab replay --events data/events.parquet --out out/replay", "replay: %v", err)
+			}
 			opts.Events = append(opts.Events, args...)
 			return replayRun(opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&opts.Events, "events", nil, "event log files, folders or globs (repeat the flag or separate with commas; more paths may follow as arguments)")
+	cliflag.PathsVar(f, &opts.Events, "events", "event log files, folders or globs (repeat the flag or separate with commas; more paths may follow as arguments)")
 	f.StringVar(&opts.Out, "out", "", "output folder")
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
 	f.StringVar(&opts.Order, "order", "arrival", "order of each buyer's events: arrival (ingest_time, event_time, event_id) or event-time (event_time, event_id)")

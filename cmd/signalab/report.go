@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -73,6 +74,12 @@ func reportRun(opts *reportOptions, stdout, stderr io.Writer) error {
 		if format, err = reports.ParseFormat(opts.Format); err != nil {
 			return exitcode.Usagef("signalab report --in "+opts.In+" --out "+opts.Out+" --format html", "--format: %v", err)
 		}
+	} else if ext := filepath.Ext(opts.Out); opts.Out != "-" && ext != "" && !reports.KnownExtension(ext) {
+		// An unknown extension (report.pdf) is refused rather than silently
+		// written as HTML under a name that promises something else.
+		base := strings.TrimSuffix(opts.Out, ext)
+		return exitcode.Usagef("signalab report --in "+opts.In+" --out "+base+".html",
+			"report: --out %s: cannot tell the report format from %q; reports are html, md or json: name the file .html, .md or .json, or give --format", opts.Out, ext)
 	}
 	r, err := reports.Load(opts.In, opts.Experiment)
 	if err != nil {

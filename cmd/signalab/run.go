@@ -13,6 +13,7 @@ import (
 
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/reports"
@@ -59,7 +60,7 @@ max_drop); 2 on an error.`,
 		},
 	}
 	f := c.Flags()
-	f.StringArrayVar(&opts.Events, "events", nil, "event log files, folders or globs (Parquet, JSONL, CSV; repeatable)")
+	cliflag.PathsVar(f, &opts.Events, "events", "event log files, folders or globs (Parquet, JSONL, CSV; repeat the flag or separate with commas)")
 	f.StringVar(&opts.Out, "out", "", "output folder")
 	f.StringVar(&opts.Order, "order", "arrival", "per-buyer processing order: arrival or event-time")
 	f.IntVar(&opts.Workers, "workers", 0, "replay workers (default: number of CPUs)")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -18,7 +19,10 @@ func Run(root *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	err := unknownCommand(root, args)
+	if err == nil {
+		err = root.Execute()
+	}
 	if err == nil {
 		return OK
 	}
@@ -40,6 +44,36 @@ func Print(w io.Writer, prog string, err error) {
 	if errors.As(err, &ue) && ue.Hint != "" {
 		fmt.Fprintf(w, "Try: %s\n", ue.Hint)
 	}
+}
+
+// unknownCommand reports a first argument that is a word (not a flag) but
+// names no subcommand of root, before cobra parses anything: cobra would
+// otherwise take the word as an argument of root and complain about the
+// subcommand's flags ("unknown flag: --events"), or print root's help for
+// "word --help" and exit 0. The error suggests the nearest command
+// ("unknown command "replya", did you mean replay?").
+func unknownCommand(root *cobra.Command, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") || !root.HasSubCommands() {
+		return nil
+	}
+	word := args[0]
+	switch word {
+	case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		return nil
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == word || c.HasAlias(word) {
+			return nil
+		}
+	}
+	hint := root.CommandPath() + " --help"
+	if root.SuggestionsMinimumDistance <= 0 {
+		root.SuggestionsMinimumDistance = 2
+	}
+	if s := root.SuggestionsFor(word); len(s) > 0 {
+		return Usagef(root.CommandPath()+" "+s[0]+" --help", "unknown command %q, did you mean %s?", word, strings.Join(s, " or "))
+	}
+	return Usagef(hint, "unknown command %q", word)
 }
 
 // FlagError is a cobra flag-error function: a flag that does not parse

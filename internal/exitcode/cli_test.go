@@ -53,6 +53,8 @@ func TestRun(t *testing.T) {
 		{[]string{"sub"}, errors.New("boom"), Error, "prog: boom\n"},
 		{[]string{"sub", "--n", "x"}, nil, Error, "Try: prog sub --help\n"},
 		{[]string{"nosuch"}, nil, Error, "prog: unknown command \"nosuch\"\nTry: prog --help\n"},
+		{[]string{"sbu", "--n", "1"}, nil, Error, "prog: unknown command \"sbu\", did you mean sub?\nTry: prog sub --help\n"},
+		{[]string{"sbu", "--help"}, nil, Error, "prog: unknown command \"sbu\", did you mean sub?\nTry: prog sub --help\n"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

@@ -20,6 +20,7 @@ import (
 	"github.com/signalab/signalab/beam/beamreplay"
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/buildinfo"
+	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
@@ -78,7 +79,7 @@ conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&opts.events, "events", nil, "event files, folders or globs (Parquet, JSONL, CSV), or gs:// URLs; repeat or comma-separate")
+	cliflag.PathsVar(f, &opts.events, "events", "event files, folders or globs (Parquet, JSONL, CSV), or gs:// URLs; repeat or comma-separate").AllowURLs = true
 	f.StringVar(&opts.out, "out", "", "output folder (created if missing) or gs:// URL")
 	f.StringVar(&opts.experiment, "experiment", "", "experiment.yaml whose signals: block sets the logic's parameters")
 	f.StringVar(&opts.order, "order", "arrival", "per-buyer processing order: arrival or event-time")

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/signalab/signalab/event"
@@ -35,6 +36,13 @@ type Options struct {
 	// user_session) instead of users (buyer_id = user_id). OTTO has sessions
 	// only, so there a session is always the buyer.
 	BuyerFromSession bool
+	// Strict makes the first malformed source row an error (*RowError)
+	// instead of quarantining it.
+	Strict bool
+	// OnQuarantine receives each malformed source row (line, reason, the
+	// raw text escaped); nil only counts them. An error it returns stops
+	// the import.
+	OnQuarantine func(event.Quarantined) error
 }
 
 // Stats summarises an import.
@@ -46,6 +54,13 @@ type Stats struct {
 	Events  int64            `json:"events"`  // v1 events written
 	ByKind  map[string]int64 `json:"by_kind"`
 	Skipped map[string]int64 `json:"skipped,omitempty"` // source rows not mapped, by reason
+	// Quarantined counts malformed source rows (a CSV row with the wrong
+	// number of fields, an unparseable time or price, a line that is not
+	// JSON, a missing id), by event reason code; they are not imported.
+	Quarantined         int64            `json:"quarantined"`
+	QuarantinedByReason map[string]int64 `json:"quarantined_by_reason,omitempty"`
+	// Quarantine is the file the quarantined rows were written to, if any.
+	Quarantine string `json:"quarantine,omitempty"`
 }
 
 // Emit receives events in output order. The slice is reused after it returns.
@@ -58,7 +73,7 @@ func Import(r io.Reader, name string, opts Options, emit Emit) (*Stats, error) {
 	if opts.ShopID == "" {
 		opts.ShopID = string(opts.Format)
 	}
-	out := &emitter{emit: emit, st: st}
+	out := &emitter{emit: emit, st: st, strict: opts.Strict, onQuarantine: opts.OnQuarantine}
 	var err error
 	switch opts.Format {
 	case FormatOTTO:
@@ -71,12 +86,38 @@ func Import(r io.Reader, name string, opts Options, emit Emit) (*Stats, error) {
 	if err == nil {
 		err = out.flush()
 	}
+	if err == nil && st.Events == 0 {
+		err = noEvents(st, out.first)
+	}
 	return st, err
 }
 
+// noEvents is the error of an import that produced no event: an empty
+// source, or one whose every record was quarantined or skipped (almost
+// always the wrong file or the wrong --format).
+func noEvents(st *Stats, first *event.Quarantined) error {
+	what := fmt.Sprintf("import %s: no events: ", st.Input)
+	switch {
+	case st.Records == 0:
+		return fmt.Errorf("%sthe file holds no %s records; check --in", what, st.Format)
+	case first != nil:
+		return fmt.Errorf("%sall %d source records were quarantined or skipped; the first: line %d: %s (%s): %s; is --in a %s log (check --format)?",
+			what, st.Records, first.Row, first.Detail, first.Reason, shorten(first.Raw, 200), st.Format)
+	}
+	return fmt.Errorf("%sall %d source records were skipped (%v); is --in a %s log (check --format)?", what, st.Records, st.Skipped, st.Format)
+}
+
 // ImportFile imports inPath (optionally gzipped: .gz) into a v1 Parquet file
-// at outPath, written atomically.
-func ImportFile(inPath, outPath string, opts Options) (*Stats, error) {
+// at outPath, and writes the malformed source rows it quarantined (with
+// line, reason and the raw text escaped) to quarantinePath as a
+// quarantine.parquet table (event.QuarantineRow; "" means
+// QuarantinePath(outPath)). Both are written atomically; under
+// Options.Strict the first malformed row is an error and nothing is
+// written.
+func ImportFile(inPath, outPath, quarantinePath string, opts Options) (*Stats, error) {
+	if quarantinePath == "" {
+		quarantinePath = QuarantinePath(outPath)
+	}
 	f, err := safeio.Open(inPath) // a FIFO or a device is an error, not a hang
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
@@ -97,7 +138,23 @@ func ImportFile(inPath, outPath string, opts Options) (*Stats, error) {
 		if err != nil {
 			return err
 		}
-		st, err = Import(r, inPath, opts, pw.Write)
+		err = atomicfile.Write(quarantinePath, func(qw io.Writer) error {
+			q := event.NewQuarantineWriter(qw)
+			user := opts.OnQuarantine
+			opts.OnQuarantine = func(row event.Quarantined) error {
+				if user != nil {
+					if err := user(row); err != nil {
+						return err
+					}
+				}
+				return q.Write(row)
+			}
+			st, err = Import(r, inPath, opts, pw.Write)
+			if err != nil {
+				return err
+			}
+			return q.Close()
+		})
 		if err != nil {
 			return err
 		}
@@ -107,14 +164,28 @@ func ImportFile(inPath, outPath string, opts Options) (*Stats, error) {
 		return st, err
 	}
 	st.Output = outPath
+	st.Quarantine = quarantinePath
 	return st, nil
+}
+
+// QuarantinePath is where ImportFile writes the quarantined source rows of
+// an import into outPath by default: beside it, named
+// "_<name without extension>.quarantine.parquet". The leading underscore
+// keeps the event readers from taking it for an event log when the folder
+// is given to --events.
+func QuarantinePath(outPath string) string {
+	dir, base := filepath.Split(outPath)
+	return filepath.Join(dir, "_"+strings.TrimSuffix(base, filepath.Ext(base))+".quarantine.parquet")
 }
 
 // emitter batches events for Emit and counts them.
 type emitter struct {
-	emit Emit
-	st   *Stats
-	buf  []event.Event
+	emit         Emit
+	st           *Stats
+	buf          []event.Event
+	strict       bool
+	onQuarantine func(event.Quarantined) error
+	first        *event.Quarantined // the first quarantined row, for messages
 }
 
 func (e *emitter) add(ev event.Event) error {

@@ -53,7 +53,7 @@ func TestImportLineLimit(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, err := ImportFile(in, filepath.Join(t.TempDir(), "out.parquet"), Options{Format: c.format})
+			_, err := ImportFile(in, filepath.Join(t.TempDir(), "out.parquet"), "", Options{Format: c.format})
 			runtime.ReadMemStats(&after)
 			if err == nil || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want it to name the file and %q", err, c.want)
@@ -73,7 +73,7 @@ func TestImportFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(in, 0o644); err != nil {
 		t.Skip(err)
 	}
-	_, err := ImportFile(in, filepath.Join(t.TempDir(), "out.parquet"), Options{Format: FormatOTTO})
+	_, err := ImportFile(in, filepath.Join(t.TempDir(), "out.parquet"), "", Options{Format: FormatOTTO})
 	if err == nil || !strings.Contains(err.Error(), "named pipe") {
 		t.Errorf("error %v", err)
 	}

@@ -79,23 +79,28 @@ func ottoLine(b []byte, name string, line int64, opts Options, out *emitter) err
 	if len(b) == 0 {
 		return nil
 	}
+	out.st.Records++
 	var s ottoSession
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("import %s: line %d: not an OTTO session object (%v); expected {\"session\":N,\"events\":[{\"aid\":…,\"ts\":…,\"type\":\"clicks\"}]}", name, line, err)
+		return out.quarantine(line, "", event.ReasonMalformedRow, b,
+			"not an OTTO session object (%v); expected {\"session\":N,\"events\":[{\"aid\":…,\"ts\":…,\"type\":\"clicks\"}]}", err)
 	}
 	if s.Session == nil {
-		return fmt.Errorf("import %s: line %d: missing \"session\"", name, line)
+		return out.quarantine(line, "session", event.ReasonMissingField, b, "missing \"session\"")
 	}
-	out.st.Records++
+	// A session is imported whole or not at all: its cart snapshots and
+	// orders depend on every event before them.
+	for i, ev := range s.Events {
+		if ev.AID == nil || ev.TS == nil {
+			return out.quarantine(line, "events", event.ReasonMissingField, b, "event %d lacks aid or ts", i)
+		}
+	}
 	sess := strconv.FormatInt(*s.Session, 10)
 	buyer := "s" + sess
 	orders := 0
 	c := &cart{token: buyer + "-c0"}
 	for i := 0; i < len(s.Events); i++ {
 		ev := s.Events[i]
-		if ev.AID == nil || ev.TS == nil {
-			return fmt.Errorf("import %s: line %d: event %d lacks aid or ts", name, line, i)
-		}
 		aid := strconv.FormatInt(*ev.AID, 10)
 		e := event.Event{
 			EventID:   "otto-" + sess + "-" + strconv.Itoa(i),

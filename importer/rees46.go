@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,6 +36,7 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 	lim := &safeio.Limiter{R: r, Max: event.MaxRecordBytes, What: "record"}
 	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1 // a row with another field count is quarantined, not fatal
 	header, err := cr.Read()
 	lim.Reset()
 	if err != nil {
@@ -50,6 +52,7 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 			return fmt.Errorf("import %s: header has no %s column; is this a REES46 log (%s)?", name, c, strings.Join(rees46Columns, ","))
 		}
 	}
+	width := len(header)
 	carts := map[string]*cart{}
 	// Orders being grouped: purchase rows of one session with the same
 	// event_time are one order, even when other buyers' rows come between
@@ -67,6 +70,7 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 		clear(pendingBy)
 		return nil
 	}
+	stuck := 0
 	for {
 		rec, err := cr.Read()
 		lim.Reset()
@@ -77,31 +81,75 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 			return fmt.Errorf("import %s: line %d: a CSV record (one row, line breaks inside quotes included) longer than %s; is a quote left open? (docs/limits.md)",
 				name, prevLine+1, safeio.Size(event.MaxRecordBytes))
 		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			// Broken quoting: the csv package resumes after the record;
+			// guard against a reader that makes no progress.
+			if pe.StartLine == prevLine {
+				if stuck++; stuck > 3 {
+					return fmt.Errorf("import %s: line %d: %v; check the CSV quoting", name, pe.StartLine, err)
+				}
+			}
+			prevLine = pe.StartLine
+			out.st.Records++
+			if err := out.quarantine(int64(pe.StartLine), "", event.ReasonMalformedRow, nil, "invalid CSV: %v", pe.Err); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
-			return fmt.Errorf("import %s: %v", name, err)
+			return fmt.Errorf("import %s: after line %d: %w", name, prevLine, err)
 		}
 		line, _ := cr.FieldPos(0)
-		prevLine = line
+		prevLine, stuck = line, 0
+		if len(rec) == 1 && rec[0] == "" {
+			continue // blank line
+		}
 		out.st.Records++
 		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
-		if len(rec) != len(header) {
-			return fmt.Errorf("import %s: line %d has %d fields, the header has %d", name, line, len(rec), len(header))
+		bad := func(column string, reason event.Reason, format string, args ...any) error {
+			return out.quarantine(int64(line), column, reason, csvLine(rec), format, args...)
+		}
+		if len(rec) != width {
+			// A cut-off last line (an interrupted download or head -c)
+			// lands here.
+			if err := bad("", event.ReasonMalformedRow, "row has %d fields, the header has %d", len(rec), width); err != nil {
+				return err
+			}
+			continue
 		}
 		t, err := time.Parse("2006-01-02 15:04:05 MST", get("event_time"))
 		if err != nil {
-			return fmt.Errorf("import %s: line %d: event_time %q is not like 2019-10-01 00:00:00 UTC", name, line, get("event_time"))
+			if err := bad("event_time", event.ReasonBadTimestamp, "event_time %q is not like 2019-10-01 00:00:00 UTC", get("event_time")); err != nil {
+				return err
+			}
+			continue
 		}
 		price, err := ParseCents(get("price"))
 		if err != nil {
-			return fmt.Errorf("import %s: line %d: price: %v", name, line, err)
+			if err := bad("price", event.ReasonBadValue, "price: %v", err); err != nil {
+				return err
+			}
+			continue
 		}
 		session, user, product := get("user_session"), get("user_id"), get("product_id")
-		buyer := user
+		buyer, buyerCol := user, "user_id"
 		if opts.BuyerFromSession {
-			buyer = session
+			buyer, buyerCol = session, "user_session"
 		}
-		if buyer == "" || product == "" {
-			out.skip("missing_id")
+		missing := ""
+		switch {
+		case buyer == "":
+			missing = buyerCol
+		case product == "":
+			missing = "product_id"
+		case session == "" && get("event_type") != "view":
+			missing = "user_session" // the cart and the order need it
+		}
+		if missing != "" {
+			if err := bad(missing, event.ReasonMissingField, "%s is empty", missing); err != nil {
+				return err
+			}
 			continue
 		}
 		e := event.Event{
@@ -155,6 +203,16 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 			return err
 		}
 	}
+}
+
+// csvLine renders a parsed record back as one CSV line (the raw text of a
+// quarantined row).
+func csvLine(rec []string) []byte {
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Write(rec)
+	w.Flush()
+	return []byte(strings.TrimRight(sb.String(), "\n"))
 }
 
 // ParseCents parses a non-negative decimal amount with at most two decimals

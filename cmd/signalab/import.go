@@ -23,8 +23,10 @@ type importOptions struct {
 	In     string
 	Out    string
 	Shop   string
-	Buyer  string
-	JSON   bool
+	Buyer      string
+	Strict     bool
+	Quarantine string
+	JSON       bool
 }
 
 func newImportCmd() *cobra.Command {
@@ -45,8 +47,15 @@ Parquet, ready for "signalab replay".
           value in cents), purchase → order_placed (purchases of a session at
           the same second form one order).
 
-Neither log has conversations. The input may be gzipped (.gz). Event ids are
-deterministic: the same input always gives the same file. See docs/events.md.`,
+Neither log has conversations: analyse imported logs with analysis.unit:
+buyer or session (docs/metrics.md). The input may be gzipped (.gz). Event
+ids are deterministic: the same input always gives the same file.
+
+Malformed source rows (a CSV row with the wrong number of fields, such as a
+cut-off last line; an unparseable time or price; a line that is not JSON; a
+missing id) are counted and written to --quarantine with their line, the
+reason and the raw text, escaped; the rest is imported. --strict stops at
+the first one instead. See docs/events.md.`,
 		Example: `  signalab import --format otto --in train.jsonl --out otto/events.parquet
   signalab import --format rees46 --in 2019-Oct.csv.gz --out rees46/events.parquet --json`,
 		Args: cobra.NoArgs,
@@ -60,6 +69,8 @@ deterministic: the same input always gives the same file. See docs/events.md.`,
 	f.StringVar(&opts.Out, "out", "", "Parquet file to write (written atomically)")
 	f.StringVar(&opts.Shop, "shop", "", "shop_id of every event (default: the format name)")
 	f.StringVar(&opts.Buyer, "buyer", "user", "rees46 only: make buyers of users (user_id) or sessions (user_session)")
+	f.BoolVar(&opts.Strict, "strict", false, "fail on the first malformed source row instead of quarantining it")
+	f.StringVar(&opts.Quarantine, "quarantine", "", "where to write the quarantined source rows (default: _<name>.quarantine.parquet beside --out)")
 	f.BoolVar(&opts.JSON, "json", false, "print the summary as JSON on standard output")
 	return c
 }
@@ -84,8 +95,8 @@ func importRun(opts importOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer release()
-	st, err := importer.ImportFile(opts.In, opts.Out, importer.Options{
-		Format: format, ShopID: opts.Shop, BuyerFromSession: opts.Buyer == "session",
+	st, err := importer.ImportFile(opts.In, opts.Out, opts.Quarantine, importer.Options{
+		Format: format, ShopID: opts.Shop, BuyerFromSession: opts.Buyer == "session", Strict: opts.Strict,
 	})
 	if err != nil {
 		return err
@@ -95,19 +106,30 @@ func importRun(opts importOptions, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	kinds := make([]string, 0, len(st.ByKind))
-	for k := range st.ByKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
 	var parts []string
-	for _, k := range kinds {
+	for _, k := range sortedKeys(st.ByKind) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, st.ByKind[k]))
 	}
 	fmt.Fprintf(stderr, "imported %d %s records from %s into %d events (%s) in %s\n",
 		st.Records, st.Format, st.Input, st.Events, strings.Join(parts, ", "), st.Output)
-	for r, n := range st.Skipped {
-		fmt.Fprintf(stderr, "skipped %d source rows: %s\n", n, r)
+	for _, r := range sortedKeys(st.Skipped) {
+		fmt.Fprintf(stderr, "skipped %d source rows: %s\n", st.Skipped[r], r)
+	}
+	if st.Quarantined > 0 {
+		var reasons []string
+		for _, r := range sortedKeys(st.QuarantinedByReason) {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, st.QuarantinedByReason[r]))
+		}
+		fmt.Fprintf(stderr, "quarantined %d malformed source rows (%s): %s\n", st.Quarantined, strings.Join(reasons, ", "), st.Quarantine)
 	}
 	return nil
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

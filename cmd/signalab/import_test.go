@@ -49,7 +49,7 @@ func TestImportCommandErrors(t *testing.T) {
 		{[]string{"import", "--format", "kaggle", "--in", "x", "--out", "y"}, `--format "kaggle" is not supported`},
 		{[]string{"import", "--format", "otto", "--out", "y"}, "--in is required"},
 		{[]string{"import", "--format", "otto", "--in", filepath.Join(dir, "none.jsonl"), "--out", filepath.Join(dir, "o.parquet")}, "none.jsonl: no such file"},
-		{[]string{"import", "--format", "otto", "--in", bad, "--out", filepath.Join(dir, "o.parquet")}, "bad.jsonl: line 1: not an OTTO session object"},
+		{[]string{"import", "--format", "otto", "--in", bad, "--out", filepath.Join(dir, "o.parquet")}, "bad.jsonl: no events: all 1 source records were quarantined or skipped; the first: line 1: not an OTTO session object"},
 	} {
 		var so, se bytes.Buffer
 		code := run(c.args, &so, &se)
@@ -59,5 +59,25 @@ func TestImportCommandErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o.parquet")); err == nil {
 		t.Error("a failed import left an output file")
+	}
+}
+
+// TestImportCommandQuarantine: one cut-off line does not sink an import;
+// the summary names the quarantined rows and where they went, and --strict
+// exits 2 naming the line.
+func TestImportCommandQuarantine(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "slice.csv")
+	os.WriteFile(in, []byte("event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"+
+		"2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c\n"+
+		"2019-10-01 00:00:02 UTC,view,17200506,2053013559"), 0o644)
+	out := filepath.Join(dir, "out", "events.parquet")
+	code, _, stderr := runCLI(t, "import", "--format", "rees46", "--in", in, "--out", out)
+	if code != 0 || !strings.Contains(stderr, "quarantined 1 malformed source rows (malformed_row 1): "+filepath.Join(dir, "out", "_events.quarantine.parquet")) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "import", "--format", "rees46", "--in", in, "--out", filepath.Join(dir, "strict.parquet"), "--strict")
+	if code != 2 || !strings.Contains(stderr, "line 3: row has 4 fields, the header has 9 (malformed_row)") {
+		t.Errorf("strict: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -20,8 +20,15 @@ import (
 type Config struct {
 	// Name is the experiment's name, copied into assign.json.
 	Name string
-	// Unit is the randomization unit: conversation_id, buyer_id or shop_id.
+	// Unit is the randomization unit: conversation_id, buyer_id, shop_id
+	// or session_id.
 	Unit string
+	// AnalysisUnit is what the units assigned are counted in and filtered
+	// as: "conversation" ("" too; the replay's conversations.parquet),
+	// "buyer" or "session" (its sessions.parquet; RunSessionsFile). Which
+	// randomization unit suits which analysis unit is judged by the
+	// metrics stage (metrics.Unit).
+	AnalysisUnit string
 	// Salt seeds the hash; change it to re-randomize.
 	Salt string
 	Hash HashVersion
@@ -63,7 +70,7 @@ type Window struct {
 type Filters map[string][]string
 
 // Units are the randomization units an experiment may hash.
-var Units = []string{"conversation_id", "buyer_id", "shop_id"}
+var Units = []string{"conversation_id", "buyer_id", "shop_id", "session_id"}
 
 // FilterColumns are the categorical conversation columns (conversations.parquet)
 // that filters may name. Boolean columns take the values "true" and "false".
@@ -72,6 +79,28 @@ var FilterColumns = []string{"channel", "shop_id", "buyer_id", "conversation_id"
 // SegmentColumns are the conversation columns Segments may name (the
 // metrics stage copies them into units.parquet).
 var SegmentColumns = []string{"channel", "triggered", "had_cart_at_start"}
+
+// ActivityFilterColumns and ActivitySegmentColumns are the columns filters
+// and segments may name when the analysis unit is a buyer or a session
+// (replay.Activity; they have no channel or conversation id).
+var (
+	ActivityFilterColumns  = []string{"shop_id", "buyer_id", "triggered", "had_cart_at_start"}
+	ActivitySegmentColumns = []string{"triggered", "had_cart_at_start"}
+)
+
+// UnitsFor returns the randomization units that can randomize an analysis
+// unit ("conversation", "buyer" or "session"): the unit itself or
+// something coarser that holds it whole (a conversation belongs to one
+// buyer and one shop, a session to one buyer, a buyer to one shop).
+func UnitsFor(analysisUnit string) []string {
+	switch analysisUnit {
+	case "buyer":
+		return []string{"buyer_id", "shop_id"}
+	case "session":
+		return []string{"session_id", "buyer_id", "shop_id"}
+	}
+	return []string{"conversation_id", "buyer_id", "shop_id"}
+}
 
 // Defaults of the keys an experiment spec may leave out.
 const (
@@ -97,7 +126,27 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	oneOf("unit", c.Unit, Units)
+	au := c.AnalysisUnit
+	if au == "" {
+		au = "conversation"
+	}
+	switch {
+	case !slices.Contains([]string{"conversation", "buyer", "session"}, au):
+		errs.Add("analysis.unit", "%q is not one of conversation, buyer, session", c.AnalysisUnit)
+	case c.Unit == "" || !slices.Contains(Units, c.Unit):
+		oneOf("unit", c.Unit, Units)
+	case !slices.Contains(UnitsFor(au), c.Unit):
+		if c.Unit == "session_id" {
+			errs.Add("unit", "%q randomizes sessions: it needs analysis.unit: session (%ss are randomized by %s)", c.Unit, au, strings.Join(UnitsFor(au), ", "))
+		} else {
+			errs.Add("unit", "%q cannot randomize %ss (analysis.unit: %s): one %s can hold several %ss, which would land in different arms; want one of %s",
+				c.Unit, au, au, au, strings.TrimSuffix(c.Unit, "_id"), strings.Join(UnitsFor(au), ", "))
+		}
+	}
+	filterCols, segmentCols := FilterColumns, SegmentColumns
+	if au == "buyer" || au == "session" {
+		filterCols, segmentCols = ActivityFilterColumns, ActivitySegmentColumns
+	}
 	if strings.TrimSpace(c.Salt) == "" {
 		errs.Add("salt", "missing or empty (any string; change it to re-randomize)")
 	}
@@ -152,8 +201,8 @@ func (c *Config) Validate() error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		key := "filters." + k
-		if !slices.Contains(FilterColumns, k) {
-			errs.Add(key, "%q is not a filterable conversation column (want one of %s)", k, strings.Join(FilterColumns, ", "))
+		if !slices.Contains(filterCols, k) {
+			errs.Add(key, "%q is not a filterable %s column (want one of %s)", k, au, strings.Join(filterCols, ", "))
 			continue
 		}
 		vals := c.Filters[k]
@@ -174,8 +223,8 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for i, sg := range c.Segments {
 		key := fmt.Sprintf("segments[%d]", i)
-		if !slices.Contains(SegmentColumns, sg) {
-			errs.Add(key, "%q is not a segment column (want one of %s)", sg, strings.Join(SegmentColumns, ", "))
+		if !slices.Contains(segmentCols, sg) {
+			errs.Add(key, "%q is not a segment column of %ss (want one of %s)", sg, au, strings.Join(segmentCols, ", "))
 		} else if seen[sg] {
 			errs.Add(key, "%q is listed twice", sg)
 		}

@@ -22,7 +22,7 @@ func TestConfigValidate(t *testing.T) {
 	c.SRMAlpha = 0
 	c.Segments = []string{"channel", "channel", "country"}
 	want := []string{
-		`unit: "session_id" is not one of conversation_id, buyer_id, shop_id`,
+		`unit: "session_id" randomizes sessions: it needs analysis.unit: session (conversations are randomized by conversation_id, buyer_id, shop_id)`,
 		"salt: missing or empty (any string; change it to re-randomize)",
 		`hash: "md5" is not one of growthbook-v1, growthbook-v2, sha256`,
 		"coverage: 1.5 is outside [0, 1]",
@@ -32,7 +32,7 @@ func TestConfigValidate(t *testing.T) {
 		`filters.triggered[0]: "yes": want true or false`,
 		"srm_alpha: 0 is outside (0, 1)",
 		`segments[1]: "channel" is listed twice`,
-		`segments[2]: "country" is not a segment column (want one of channel, triggered, had_cart_at_start)`,
+		`segments[2]: "country" is not a segment column of conversations (want one of channel, triggered, had_cart_at_start)`,
 	}
 	err := c.Validate()
 	errs := keyerr.From(err)

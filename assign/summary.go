@@ -3,9 +3,13 @@ package assign
 // Summary is the content of assign.json. Field names are a documented
 // contract (docs/assignment.md); a test pins them.
 type Summary struct {
-	ToolVersion   string             `json:"tool_version"`
-	Experiment    string             `json:"experiment"`
-	Unit          string             `json:"unit"`
+	ToolVersion string `json:"tool_version"`
+	Experiment  string `json:"experiment"`
+	Unit        string `json:"unit"`
+	// AnalysisUnit is "buyer" or "session" when the units counted in
+	// Conversations and ArmSummary.Conversations are buyers or sessions
+	// (absent for conversations).
+	AnalysisUnit  string             `json:"analysis_unit,omitempty"`
 	Hash          HashVersion        `json:"hash"`
 	Salt          string             `json:"salt"`
 	Coverage      float64            `json:"coverage"`

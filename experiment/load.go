@@ -10,10 +10,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/signalab/signalab/internal/keyerr"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 
 	"github.com/signalab/signalab/internal/safeio"
@@ -190,6 +192,31 @@ func lineOf(present map[string]int, p string) int {
 		p = p[:i]
 	}
 	return 0
+}
+
+// Replay returns what a replay of the experiment.yaml at path needs: the
+// signal parameters (as Signals) and the session gap of the sessions table
+// (Spec.Sessions: analysis.session_gap when the analysis unit is buyer or
+// session, else 0; with sessions true, analysis.session_gap whatever the
+// unit, or replay.DefaultSessionGap for path ""). Every engine's replay
+// command reads them here.
+func Replay(path string, sessions bool) (signal.Params, time.Duration, error) {
+	if path == "" {
+		gap := time.Duration(0)
+		if sessions {
+			gap = replay.DefaultSessionGap
+		}
+		return signal.DefaultParams(), gap, nil
+	}
+	s, err := Load(path)
+	if err != nil {
+		return signal.Params{}, 0, err
+	}
+	gap := s.Sessions()
+	if sessions {
+		gap = s.Analysis.SessionGap
+	}
+	return s.Signals, gap, nil
 }
 
 // Signals returns the signal parameters of the experiment.yaml at path:

@@ -131,7 +131,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 
 	var rsum *output.Summary
 	err = stage("replay", func() error {
-		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: dir, Params: spec.Signals,
+		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: dir, Params: spec.Signals, Sessions: spec.Sessions(),
 			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress, Trace: cfg.Trace})
 		return err
 	})
@@ -140,7 +140,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	}
 	m.Inputs = rsum.Inputs
 	err = stage("assign", func() error {
-		res, err := assign.RunFile(spec.AssignConfig(), filepath.Join(dir, metrics.ConversationsFile), nil)
+		res, err := RunAssign(spec, dir, nil)
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 		return nil, err
 	}
 	m.GatesPassed = res.Gates.Passed
-	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "replay.json",
+	m.Outputs = []string{"signals.parquet", "conversations.parquet", "orders.parquet", "quarantine.parquet", "sessions.parquet", "replay.json",
 		"assignments.parquet", "assign.json", metrics.UnitsFile, metrics.SummaryFile, analysis.ResultsJSON, analysis.ResultsParquet,
 		"experiment.yaml", ManifestFile}
 	if cfg.Report != nil {
@@ -215,6 +215,20 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	return &RunResult{Results: res, Manifest: m}, nil
 }
 
+// RunAssign assigns the randomization units of spec from the replay's
+// outputs in dir: its conversations.parquet, or its sessions.parquet when
+// the analysis unit is buyer or session.
+func RunAssign(spec *Spec, dir string, exposures *assign.ExposureLog) (*assign.Result, error) {
+	if spec.Analysis.Unit.FromSessions() {
+		p := filepath.Join(dir, metrics.SessionsFile)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%s: no such file: analysis.unit: %s is built from the replay's sessions; run signalab replay with this experiment (--experiment) or with --sessions", p, spec.Analysis.Unit)
+		}
+		return assign.RunSessionsFile(spec.AssignConfig(), p, exposures)
+	}
+	return assign.RunFile(spec.AssignConfig(), filepath.Join(dir, metrics.ConversationsFile), exposures)
+}
+
 func writeManifest(dir string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -233,6 +247,8 @@ var RunOutputs = append(append([]string(nil), ReplayOutputs...),
 	"experiment.yaml", ManifestFile, "report.html", "report.md", results.AAFile)
 
 // ReplayOutputs are the files of a replay's output set (signalab replay
-// replaces them as one set): the tables, their shards, replay.json.
+// replaces them as one set): the tables, their shards, replay.json; also
+// sessions.parquet, so that a replay without sessions leaves none from an
+// earlier one behind.
 var ReplayOutputs = []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile,
-	"signals-*.parquet", "conversations-*.parquet", "orders-*.parquet", "quarantine-*.parquet"}
+	output.SessionsFile, "signals-*.parquet", "conversations-*.parquet", "orders-*.parquet", "quarantine-*.parquet", "sessions-*.parquet"}

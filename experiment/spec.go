@@ -7,6 +7,7 @@ import (
 	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/assign"
 	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/signal"
@@ -70,6 +71,12 @@ type Analysis struct {
 	analysis.Options `yaml:",inline"`
 	SRMAlpha         float64  `yaml:"srm_alpha"`
 	Segments         []string `yaml:"segments"`
+	// Unit is the analysis unit (conversation, buyer or session) and
+	// SessionGap the inactivity that ends a session; both are the metrics
+	// stage's (it builds the unit table), and the replay writes the
+	// sessions those units are built from.
+	Unit       metrics.Unit  `yaml:"unit"`
+	SessionGap time.Duration `yaml:"session_gap"`
 }
 
 // NewSpec returns the spec of an empty experiment.yaml: every key that has a
@@ -80,7 +87,8 @@ func NewSpec() *Spec {
 		Hash:     assign.DefaultHash,
 		Coverage: assign.DefaultCoverage,
 		Signals:  signal.DefaultParams(),
-		Analysis: Analysis{Options: analysis.DefaultOptions(), SRMAlpha: assign.DefaultSRMAlpha},
+		Analysis: Analysis{Options: analysis.DefaultOptions(), SRMAlpha: assign.DefaultSRMAlpha,
+			Unit: metrics.UnitConversation, SessionGap: replay.DefaultSessionGap},
 	}
 }
 
@@ -90,14 +98,19 @@ func (s *Spec) PrimaryName() string { return s.MetricsSpec().PrimaryName() }
 
 // AssignConfig returns the assign stage's configuration.
 func (s *Spec) AssignConfig() *assign.Config {
-	return &assign.Config{Name: s.Name, Unit: s.Unit, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants,
+	au := ""
+	if s.Analysis.Unit.FromSessions() {
+		au = s.Analysis.Unit.String()
+	}
+	return &assign.Config{Name: s.Name, Unit: s.Unit, AnalysisUnit: au, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants,
 		Coverage: s.Coverage, Namespace: s.Namespace, Window: s.Window, Filters: s.Filters,
 		Segments: s.Analysis.Segments, SRMAlpha: s.Analysis.SRMAlpha}
 }
 
 // MetricsSpec returns the metrics stage's configuration.
 func (s *Spec) MetricsSpec() *metrics.Spec {
-	ms := &metrics.Spec{Experiment: s.Name, Unit: s.Unit, Filters: s.Filters, PrePeriod: s.PrePeriod,
+	ms := &metrics.Spec{Experiment: s.Name, Unit: s.Unit, AnalysisUnit: s.Analysis.Unit, SessionGap: s.Analysis.SessionGap,
+		Filters: s.Filters, PrePeriod: s.PrePeriod,
 		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Guardrails: s.Guardrails}
 	for _, v := range s.Variants {
 		ms.Variants = append(ms.Variants, v.Name)
@@ -118,13 +131,14 @@ func (s *Spec) AnalysisConfig() (analysis.Config, error) {
 		return analysis.Config{}, err
 	}
 	primary := ms.PrimaryName()
+	unit := ms.Analysis()
 	cfg := analysis.Config{
-		Name: s.Name, Salt: s.Salt, Unit: s.Unit, AnalysisUnit: "conversation",
+		Name: s.Name, Salt: s.Salt, Unit: s.Unit, AnalysisUnit: unit.String(),
 		VariantCol: metrics.ColVariant, Primary: primary, Segments: s.Analysis.Segments,
 		TriggeredCol: metrics.ColTriggered, TimeCol: metrics.ColStartedAt,
 		Options: s.Analysis.Options, SRMAlpha: s.Analysis.SRMAlpha, PrePeriod: s.PrePeriod.String(),
 	}
-	if s.Unit != "conversation_id" {
+	if unit.Clustered(s.Unit) {
 		cfg.ClusterCol = metrics.ColUnitID
 		cfg.Redraw = s.UnitRedraw()
 	}
@@ -153,6 +167,16 @@ func (s *Spec) AnalysisConfig() (analysis.Config, error) {
 		cfg.Metrics = append(cfg.Metrics, m)
 	}
 	return cfg, nil
+}
+
+// Sessions returns the session gap the replay must split sessions by for
+// this spec: analysis.session_gap when the analysis unit is built from
+// sessions (buyer, session), else 0 (the replay writes no sessions).
+func (s *Spec) Sessions() time.Duration {
+	if s.Analysis.Unit.FromSessions() {
+		return s.Analysis.SessionGap
+	}
+	return 0
 }
 
 // MarshalJSON writes the spec as manifest.json's "spec": every key with the
@@ -186,6 +210,8 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		// analysis' defaults apply).
 		RandomizationDraws int     `json:"randomization_draws"`
 		SequentialTuningN  float64 `json:"sequential_tuning_n"`
+		Unit               string  `json:"unit"`
+		SessionGap         string  `json:"session_gap"`
 	}
 	type guardrailJSON struct {
 		Metric  string  `json:"metric"`
@@ -216,7 +242,7 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		Analysis: analysisJSON{Alpha: a.Alpha, Test: a.Test.String(), RelativeCI: a.RelativeCI.String(), CUPED: a.CUPED,
 			Correction: a.Correction.String(), SRMAlpha: a.SRMAlpha, Sequential: a.Sequential, Bayesian: a.Bayesian,
 			Segments: a.Segments, Inference: a.Inference.String(), RandomizationDraws: a.RandomizationDraws,
-			SequentialTuningN: a.SequentialTuningN},
+			SequentialTuningN: a.SequentialTuningN, Unit: a.Unit.String(), SessionGap: a.SessionGap.String()},
 		Plan: s.Plan,
 	}
 	for _, m := range s.Metrics {

@@ -109,7 +109,19 @@ variants: [{name: a, weight: 0.5}, {name: b, weight: 0.4}]`, []string{"variants:
 		{"duplicate variant", "unit: shop_id\nsalt: s\nvariants: [{name: a, weight: 0.5}, {name: a, weight: 0.5}]",
 			[]string{`variants[1].name: "a" repeats variants[0].name`}},
 		{"unknown hash", "unit: shop_id\nsalt: s\nhash: md5\n" + twoArms, []string{`line 3: hash: "md5" is not one of growthbook-v1, growthbook-v2, sha256`}},
-		{"unknown unit", "unit: session_id\nsalt: s\n" + twoArms, []string{`line 1: unit: "session_id" is not one of conversation_id, buyer_id, shop_id`}},
+		{"unknown unit", "unit: visitor_id\nsalt: s\n" + twoArms, []string{`line 1: unit: "visitor_id" is not one of conversation_id, buyer_id, shop_id, session_id`}},
+		{"session unit without sessions", "unit: session_id\nsalt: s\n" + twoArms, []string{`line 1: unit: "session_id" randomizes sessions: it needs analysis.unit: session`}},
+		{"conversation randomization of buyers", "unit: conversation_id\nsalt: s\nanalysis: {unit: buyer}\n" + twoArms,
+			[]string{`line 1: unit: "conversation_id" cannot randomize buyers (analysis.unit: buyer): one buyer can hold several conversations, which would land in different arms; want one of buyer_id, shop_id`}},
+		{"unknown analysis unit", "unit: buyer_id\nsalt: s\nanalysis: {unit: visit}\n" + twoArms,
+			[]string{`line 3: analysis.unit: unknown analysis unit "visit" (want conversation, buyer or session)`}},
+		{"session gap", "unit: buyer_id\nsalt: s\nanalysis: {unit: session, session_gap: 0s}\n" + twoArms,
+			[]string{`line 3: analysis.session_gap: 0s is not valid: want a positive duration such as 30m`}},
+		{"conversation column of buyers", "unit: buyer_id\nsalt: s\nfilters: {channel: [chat]}\nanalysis: {unit: buyer, segments: [channel]}\n" +
+			"metrics: [{name: reply, type: quantile, q: 0.5, outcome: first_merchant_reply_minutes}]\n" + twoArms,
+			[]string{`line 3: filters.channel: "channel" is not a filterable buyer column (want one of shop_id, buyer_id, triggered, had_cart_at_start)`,
+				`analysis.segments[0]: "channel" is not a segment column of buyers (want one of triggered, had_cart_at_start)`,
+				`metrics[0].outcome: "first_merchant_reply_minutes" is a conversation column, which buyers do not have (analysis.unit: buyer; want one of converted, orders,`}},
 		{"missing unit", "salt: s\n" + twoArms, []string{"unit: missing"}},
 		{"empty salt", "unit: shop_id\nsalt: ''\n" + twoArms, []string{"line 2: salt: missing or empty"}},
 		{"coverage", "unit: shop_id\nsalt: s\ncoverage: 1.2\n" + twoArms, []string{"line 3: coverage: 1.2 is outside [0, 1]"}},
@@ -193,7 +205,7 @@ func TestLoadNamesFile(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), p+": ") {
 		t.Errorf("error %v does not start with the file name", err)
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "--experiment") {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file error: %v", err)
 	}
 }

@@ -217,11 +217,11 @@ func TestImportNoEvents(t *testing.T) {
 func TestEscapeRaw(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain, text\twith tab": "plain, text\twith tab",
-		"a\nb\rc":             `a\nb\rc`,
+		"a\nb\rc":               `a\nb\rc`,
 		"bad \xff byte":         `bad \xff byte`,
-		`back\slash`:           `back\\slash`,
-		"nul\x00":              `nul\x00`,
-		"café ✓":               "café ✓",
+		`back\slash`:            `back\\slash`,
+		"nul\x00":               `nul\x00`,
+		"café ✓":                "café ✓",
 	} {
 		if got := escapeRaw([]byte(in)); got != want {
 			t.Errorf("escapeRaw(%q) = %q, want %q", in, got, want)

@@ -27,9 +27,13 @@ import (
 // included and excluded, the caps it applied, and the signals summary that
 // the analysis copies into results.json.
 type Summary struct {
-	ToolVersion   string `json:"tool_version"`
-	Experiment    string `json:"experiment"`
-	Unit          string `json:"unit"`
+	ToolVersion string `json:"tool_version"`
+	Experiment  string `json:"experiment"`
+	Unit        string `json:"unit"`
+	// AnalysisUnit is "buyer" or "session" when a unit is one (then
+	// Conversations counts the buyers or sessions read); absent for
+	// conversations.
+	AnalysisUnit  string `json:"analysis_unit,omitempty"`
 	Conversations int64  `json:"conversations"`
 	Units         int64  `json:"units"`
 	// Excluded counts conversations left out, by reason: outside_window,
@@ -77,7 +81,11 @@ func Build(opts Options) (*Summary, error) {
 		return nil, err
 	}
 	arms := spec.Variants
-	for _, name := range []string{ConversationsFile, OrdersFile} {
+	source := ConversationsFile
+	if spec.Analysis().FromSessions() {
+		source = SessionsFile
+	}
+	for _, name := range []string{source, OrdersFile} {
 		if err := checkSingleFile(opts.In, name); err != nil {
 			return nil, err
 		}
@@ -102,6 +110,9 @@ func Build(opts Options) (*Summary, error) {
 	}
 	b.caps = caps
 	sum, err := b.write(in(opts.Out, UnitsFile))
+	if nu := (*NoUnitsError)(nil); errors.As(err, &nu) {
+		return nil, nu
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +124,9 @@ func Build(opts Options) (*Summary, error) {
 	sum.ToolVersion = buildinfo.Version()
 	sum.Experiment = spec.Experiment
 	sum.Unit = spec.Unit
+	if spec.Analysis().FromSessions() {
+		sum.AnalysisUnit = spec.Analysis().String()
+	}
 	sum.Window = b.window.String()
 	for i, d := range defs {
 		m := results.Metric{Name: d.Name, Type: d.Type.String(), Outcome: d.Outcome, Numerator: d.Numerator,
@@ -144,7 +158,7 @@ func Build(opts Options) (*Summary, error) {
 		return nil, err
 	}
 	if opts.Log != nil {
-		fmt.Fprintf(opts.Log, "metrics: %d of %d conversations in the unit table (%.2fs)\n", sum.Units, sum.Conversations, sum.Seconds)
+		fmt.Fprintf(opts.Log, "metrics: %d of %d %ss in the unit table (%.2fs)\n", sum.Units, sum.Conversations, spec.Analysis(), sum.Seconds)
 	}
 	return sum, nil
 }
@@ -163,6 +177,10 @@ func checkSingleFile(dirs []string, name string) error {
 			return fmt.Errorf("%s: found %d shards %s-*.parquet but no %s; the metrics stage joins one file sorted by (shop_id, buyer_id, time): "+
 				"run signalab replay (the embedded engine writes single sorted files)", d, len(shards), base, name)
 		}
+	}
+	if name == SessionsFile {
+		return fmt.Errorf("open %s: no such file: buyer and session units (analysis.unit) are built from the replay's sessions table; "+
+			"run signalab replay with this experiment spec (--experiment), or with --sessions, into that folder", p)
 	}
 	return fmt.Errorf("open %s: no such file; run signalab replay into that folder first (or give its folder with --in)", p)
 }
@@ -226,10 +244,12 @@ func (b *builder) setup() error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		switch k {
-		case "channel", "shop_id", "buyer_id", "conversation_id", "triggered", "had_cart_at_start":
-		default:
-			return fmt.Errorf("filters.%s: not a conversation column (want channel, shop_id, buyer_id, conversation_id, triggered or had_cart_at_start)", k)
+		cols := []string{"channel", "shop_id", "buyer_id", "conversation_id", "triggered", "had_cart_at_start"}
+		if b.spec.Analysis().FromSessions() {
+			cols = []string{"shop_id", "buyer_id", "triggered", "had_cart_at_start"}
+		}
+		if !slices.Contains(cols, k) {
+			return fmt.Errorf("filters.%s: not a column of %s units (want one of %s)", k, b.spec.Analysis(), strings.Join(cols, ", "))
 		}
 		f := filter{col: k, keep: map[string]bool{}}
 		for _, v := range b.spec.Filters[k] {
@@ -237,12 +257,10 @@ func (b *builder) setup() error {
 		}
 		b.filters = append(b.filters, f)
 	}
-	switch b.spec.Unit {
-	case "conversation_id", "buyer_id", "shop_id":
-		b.unitCol = b.spec.Unit
-	default:
-		return fmt.Errorf("unit: %q is not conversation_id, buyer_id or shop_id", b.spec.Unit)
+	if !slices.Contains(b.spec.Analysis().RandomizationUnits(), b.spec.Unit) {
+		return fmt.Errorf("unit: %q cannot randomize %ss (want one of %v)", b.spec.Unit, b.spec.Analysis(), b.spec.Analysis().RandomizationUnits())
 	}
+	b.unitCol = b.spec.Unit
 	return nil
 }
 
@@ -254,7 +272,7 @@ func convField(c *conv, col string) string {
 		return c.shop
 	case "buyer_id":
 		return c.buyer
-	case "conversation_id":
+	case "conversation_id", "session_id":
 		return c.id
 	case "triggered":
 		return fmt.Sprint(c.triggered)
@@ -298,7 +316,7 @@ func (b *builder) scan(excluded map[string]int64, visit func(u *unit) error) err
 		nc += len(d.Covariates)
 	}
 	u := &unit{values: make([]float64, nv), valid: make([]bool, nv), covs: make([]float64, nc)}
-	for c, err := range conversations(find(b.dirs, ConversationsFile)) {
+	for c, err := range b.units() {
 		if err != nil {
 			return err
 		}
@@ -312,7 +330,7 @@ func (b *builder) scan(excluded map[string]int64, visit func(u *unit) error) err
 		if haveOrders && cur.shop == c.shop && cur.buyer == c.buyer {
 			bo = cur
 		}
-		if b.hasWindow && (c.started < b.winStart || c.started >= b.winEnd) {
+		if c.outside || b.hasWindow && (c.started < b.winStart || c.started >= b.winEnd) {
 			excluded["outside_window"]++
 			continue
 		}

@@ -89,6 +89,7 @@ func fixtureConversations() []signal.Conversation {
 			FirstMerchantReplyAt: ptr(us("2026-03-02T10:05:00Z")), Signals: 2, FirstSignalAt: ptr(us("2026-03-02T10:00:30Z")), Triggered: true},
 		{ConversationID: "c2", ShopID: "s1", BuyerID: "b1", Channel: "messenger", StartedAt: us("2026-03-10T00:00:00Z")},
 		{ConversationID: "c3", ShopID: "s1", BuyerID: "b2", Channel: "messenger", StartedAt: us("2026-02-20T00:00:00Z")}, // outside window
+		{ConversationID: "c7", ShopID: "s1", BuyerID: "b2", Channel: "messenger", StartedAt: us("2026-03-08T00:00:00Z")}, // control
 		{ConversationID: "c4", ShopID: "s1", BuyerID: "b3", Channel: "messenger", StartedAt: us("2026-03-05T00:00:00Z")}, // not in experiment
 		{ConversationID: "c5", ShopID: "s2", BuyerID: "b1", Channel: "online_store_chat", StartedAt: us("2026-03-03T00:00:00Z")},
 		{ConversationID: "c6", ShopID: "s2", BuyerID: "b4", Channel: "messenger", StartedAt: us("2026-03-06T00:00:00Z")}, // unassigned
@@ -145,6 +146,7 @@ func TestBuildAttributionCapsCovariatesExclusions(t *testing.T) {
 			conv: 1, convPre: 1, rev: 5000, revPre: 3000, aovNum: 10000, aovDen: 2, aovPN: 3000, aovPD: 1, reply: 5},
 		{id: "c2", variant: "treatment", channel: "messenger", unit: "b1",
 			convPre: 1, revPre: 3000, aovPN: 3000, aovPD: 1, replyNull: true},
+		{id: "c7", variant: "control", channel: "messenger", unit: "b2", replyNull: true},
 		{id: "c5", variant: "treatment", channel: "online_store_chat", unit: "b1", replyNull: true},
 	}
 	if len(got) != len(want) {
@@ -159,7 +161,7 @@ func TestBuildAttributionCapsCovariatesExclusions(t *testing.T) {
 	if ex["outside_window"] != 1 || ex["not_in_experiment"] != 1 || ex["unassigned"] != 1 || ex["filtered"] != 0 {
 		t.Errorf("excluded %v", ex)
 	}
-	if sum.Units != 3 || sum.Conversations != 6 || sum.Arms[1].Units != 3 || sum.Arms[1].RandomizationUnits != 1 || sum.Arms[1].Triggered != 1 {
+	if sum.Units != 4 || sum.Conversations != 7 || sum.Arms[0].Units != 1 || sum.Arms[1].Units != 3 || sum.Arms[1].RandomizationUnits != 1 || sum.Arms[1].Triggered != 1 {
 		t.Errorf("summary %+v", sum)
 	}
 	rev := sum.Metrics[1]

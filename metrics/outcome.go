@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -20,9 +21,26 @@ const (
 	Conversations             = "conversations"
 )
 
-// OutcomeNames lists the outcome columns in table order.
+// The outcome columns of units built from sessions (analysis.unit buyer or
+// session), besides the ones they share with conversations.
+const (
+	Sessions    = "sessions"
+	Events      = "events"
+	PageViews   = "page_views"
+	CartUpdates = "cart_updates"
+)
+
+// OutcomeNames lists the outcome columns of conversation units in table
+// order.
 var OutcomeNames = []string{Converted, Orders, RevenueCents, FirstMerchantReplyMinutes,
 	BuyerMessages, MerchantMessages, Signals, Conversations}
+
+// ActivityOutcomeNames lists the outcome columns of buyer and session units
+// in table order: the order outcomes, the conversations and messages they
+// hold, and their activity (first_merchant_reply_minutes is a
+// conversation's own).
+var ActivityOutcomeNames = []string{Converted, Orders, RevenueCents, BuyerMessages, MerchantMessages, Signals,
+	Conversations, Sessions, Events, PageViews, CartUpdates}
 
 // DefaultWindow is the attribution window of a metric that declares none, and
 // of the plain outcome columns when the primary metric has none.
@@ -40,6 +58,13 @@ type conv struct {
 	hasFirstSignal           bool
 	triggered, hadCart       bool
 	row                      int64
+	// convs is the conversations column: 1 for a conversation, the
+	// conversations started in a buyer's or session's sessions.
+	convs int64
+	// The activity of a buyer or session unit (zero for a conversation),
+	// and outside: a buyer none of whose sessions started in the window.
+	sessions, events, pageViews, cartUpdates int64
+	outside                                  bool
 }
 
 // buyerOrders are one buyer's orders at one shop sorted by time, with prefix
@@ -114,7 +139,15 @@ func outcome(name string, c *conv, bo *buyerOrders, from, to int64) (v float64, 
 	case Signals:
 		return float64(c.signals), true
 	case Conversations:
-		return 1, true
+		return float64(c.convs), true
+	case Sessions:
+		return float64(c.sessions), true
+	case Events:
+		return float64(c.events), true
+	case PageViews:
+		return float64(c.pageViews), true
+	case CartUpdates:
+		return float64(c.cartUpdates), true
 	}
 	return 0, false
 }
@@ -160,11 +193,11 @@ func Resolve(spec *Spec) ([]Def, error) {
 			return nil, fmt.Errorf("metrics[%d].type: %q is not %s", i, m.Type, typeList(" or "))
 		}
 		for _, o := range outs {
-			if !isOutcome(o) {
-				return nil, fmt.Errorf("metrics[%d] (%s): outcome %q is not a unit-table column (want one of %v)", i, m.Name, o, OutcomeNames)
+			if !slices.Contains(spec.Analysis().Outcomes(), o) {
+				return nil, fmt.Errorf("metrics[%d] (%s): outcome %q is not a column of %s units (want one of %v)", i, m.Name, o, spec.Analysis(), spec.Analysis().Outcomes())
 			}
 		}
-		if cuped && m.Type != Quantile && allOrderBased(outs) {
+		if cuped && m.Type != Quantile && allOrderBased(outs, spec.Analysis()) {
 			if m.Type == Ratio {
 				d.Covariates = []string{"m_" + m.Name + "_pre_num", "m_" + m.Name + "_pre_den"}
 			} else {
@@ -176,18 +209,13 @@ func Resolve(spec *Spec) ([]Def, error) {
 	return out, nil
 }
 
-func isOutcome(name string) bool {
-	for _, o := range OutcomeNames {
-		if o == name {
-			return true
-		}
-	}
-	return false
-}
-
-func allOrderBased(outs []string) bool {
+// allOrderBased reports whether every outcome has a pre-period value for
+// units of u: the order outcomes, and for conversations the constant
+// conversations column (a buyer's or session's conversations are not
+// counted before the window).
+func allOrderBased(outs []string, u Unit) bool {
 	for _, o := range outs {
-		if !orderOutcome(o) {
+		if !orderOutcome(o) || (o == Conversations && u.FromSessions()) {
 			return false
 		}
 	}

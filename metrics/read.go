@@ -28,7 +28,7 @@ func conversations(path string) iter.Seq2[*conv, error] {
 		var c, prev conv
 		err := columnar.Scan(path, convColumns, convOptional, func(cols []*columnar.Column, rows int, first int64) error {
 			for i := 0; i < rows; i++ {
-				c = conv{row: first + int64(i)}
+				c = conv{row: first + int64(i), convs: 1}
 				c.id = cols[0].String(i)
 				c.shop = cols[1].String(i)
 				c.buyer = cols[2].String(i)

@@ -20,9 +20,14 @@ import (
 type Spec struct {
 	// Experiment is the experiment's name, copied into metrics.json.
 	Experiment string
-	// Unit is the randomization unit column: conversation_id, buyer_id or
-	// shop_id.
+	// Unit is the randomization unit column: conversation_id, buyer_id,
+	// shop_id or session_id.
 	Unit string
+	// AnalysisUnit is what a row of the unit table is (analysis.unit;
+	// "" means UnitConversation), and SessionGap the inactivity that ends
+	// a session (analysis.session_gap), for the units built from sessions.
+	AnalysisUnit Unit
+	SessionGap   time.Duration
 	// Variants are the arm names in spec order.
 	Variants []string
 	// Window, when not nil, keeps conversations started in [Start, End).
@@ -72,6 +77,15 @@ type Guardrail struct {
 	MaxDrop float64 `yaml:"max_drop"`
 }
 
+// Analysis returns the analysis unit: AnalysisUnit, or UnitConversation
+// when it is empty.
+func (s *Spec) Analysis() Unit {
+	if s.AnalysisUnit == "" {
+		return UnitConversation
+	}
+	return s.AnalysisUnit
+}
+
 // PrimaryName returns the primary metric's name: Primary, or the first
 // metric's when Primary is empty.
 func (s *Spec) PrimaryName() string {
@@ -89,6 +103,14 @@ func (s *Spec) Validate() error {
 	if s.PrePeriod < 0 {
 		errs.Add("pre_period", "%s is negative", s.PrePeriod)
 	}
+	u := s.Analysis()
+	if !slices.Contains(Units, u) {
+		errs.Add("analysis.unit", "%q is not one of conversation, buyer, session", u)
+		u = UnitConversation
+	}
+	if s.SessionGap < 0 || s.SessionGap == 0 && u.FromSessions() {
+		errs.Add("analysis.session_gap", "%s is not valid: want a positive duration such as 30m", s.SessionGap)
+	}
 	names := map[string]int{}
 	for i, m := range s.Metrics {
 		p := fmt.Sprintf("metrics[%d]", i)
@@ -99,7 +121,7 @@ func (s *Spec) Validate() error {
 		} else {
 			names[m.Name] = i
 		}
-		m.validate(p, &errs)
+		m.validate(p, u, &errs)
 	}
 	if s.Primary != "" {
 		if _, ok := names[s.Primary]; !ok {
@@ -118,14 +140,17 @@ func (s *Spec) Validate() error {
 	return errs.Err()
 }
 
-// validate checks one metric; p is its key path.
-func (m *Metric) validate(p string, errs *keyerr.List) {
+// validate checks one metric of units u; p is its key path.
+func (m *Metric) validate(p string, u Unit, errs *keyerr.List) {
+	outcomes := u.Outcomes()
 	col := func(key, v string) {
 		switch {
 		case v == "":
-			errs.Add(key, "missing (want one of %s)", strings.Join(OutcomeNames, ", "))
-		case !slices.Contains(OutcomeNames, v):
-			errs.Add(key, "%q is not a unit-table column (want one of %s)", v, strings.Join(OutcomeNames, ", "))
+			errs.Add(key, "missing (want one of %s)", strings.Join(outcomes, ", "))
+		case !slices.Contains(outcomes, v) && slices.Contains(OutcomeNames, v):
+			errs.Add(key, "%q is a conversation column, which %ss do not have (analysis.unit: %s; want one of %s)", v, u, u, strings.Join(outcomes, ", "))
+		case !slices.Contains(outcomes, v):
+			errs.Add(key, "%q is not a unit-table column (want one of %s)", v, strings.Join(outcomes, ", "))
 		}
 	}
 	switch m.Type {

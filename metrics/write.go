@@ -48,6 +48,9 @@ func (b *builder) schema() *arrow.Schema {
 		{Name: BuyerMessages, Type: i64}, {Name: MerchantMessages, Type: i64}, {Name: Signals, Type: i64},
 		{Name: Conversations, Type: i64},
 	}
+	if b.spec.Analysis().FromSessions() {
+		fields = b.activityFixed()
+	}
 	for _, d := range b.defs {
 		for _, c := range d.Columns {
 			fields = append(fields, arrow.Field{Name: c, Type: f64, Nullable: d.Type == Quantile})
@@ -111,6 +114,11 @@ func (b *builder) write(path string) (*Summary, error) {
 		if err == nil {
 			err = flush()
 		}
+		if err == nil {
+			// A table without units, or with an empty arm, is not written:
+			// nothing downstream could be computed from it.
+			err = b.checkUnits(st)
+		}
 		if err != nil {
 			fw.Close()
 			return err
@@ -130,13 +138,17 @@ const nFixed = 17
 type unitAppender struct {
 	b        *builder
 	fb       []array.Builder
+	nFixed   int // columns before the metric columns
 	nVals    int
 	defOf    []int  // per value column: index of its metric (for caps)
 	firstCol []bool // per value column: the value or numerator (capped)
 }
 
 func (b *builder) newUnitAppender(rb *array.RecordBuilder) *unitAppender {
-	a := &unitAppender{b: b, fb: rb.Fields()}
+	a := &unitAppender{b: b, fb: rb.Fields(), nFixed: nFixed}
+	if b.spec.Analysis().FromSessions() {
+		a.nFixed = len(b.activityFixed())
+	}
 	for di, d := range b.defs {
 		for j := range d.Columns {
 			a.defOf = append(a.defOf, di)
@@ -148,6 +160,11 @@ func (b *builder) newUnitAppender(rb *array.RecordBuilder) *unitAppender {
 }
 
 func (a *unitAppender) append(u *unit) {
+	if a.b.spec.Analysis().FromSessions() {
+		a.appendActivityFixed(u)
+		a.appendMetrics(u)
+		return
+	}
 	b, fb, c := a.b, a.fb, u.c
 	n, cents := u.orders.window(c.started, c.started+b.window.Microseconds())
 	fb[0].(*array.StringBuilder).Append(c.id)
@@ -171,6 +188,12 @@ func (a *unitAppender) append(u *unit) {
 	fb[14].(*array.Int64Builder).Append(c.merchantMsgs)
 	fb[15].(*array.Int64Builder).Append(c.signals)
 	fb[16].(*array.Int64Builder).Append(1)
+	a.appendMetrics(u)
+}
+
+// appendMetrics appends u's metric and covariate columns, applying caps.
+func (a *unitAppender) appendMetrics(u *unit) {
+	b, fb, nFixed := a.b, a.fb, a.nFixed
 	for k := 0; k < a.nVals; k++ {
 		col := fb[nFixed+k].(*array.Float64Builder)
 		if !u.valid[k] {

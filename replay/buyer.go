@@ -33,6 +33,11 @@ type Buyer struct {
 	hasLast   bool
 	watermark int64
 	hasMark   bool
+
+	// gap is the session gap in µs (TrackSessions; 0: no sessions) and
+	// sess the open session.
+	gap  int64
+	sess sessionState
 }
 
 // NewBuyer returns the empty replay of buyer key under params and order.
@@ -50,6 +55,7 @@ func (b *Buyer) Order() Order { return b.order }
 func (b *Buyer) reset(key event.BuyerKey) {
 	b.sb.Reset(key)
 	b.last, b.hasLast, b.watermark, b.hasMark = lastEvent{}, false, 0, false
+	b.sess = sessionState{}
 }
 
 // begin lends out's row slices to sig, the signal.Output the logic appends
@@ -111,9 +117,17 @@ func (b *Buyer) Replay(events []event.Event, out *Output) {
 	var sig signal.Output
 	begin(&sig, out)
 	c := &out.Counts
-	for _, e := range ptrs {
-		c.observe(e)
-		b.sb.Apply(e, &sig)
+	if b.gap > 0 {
+		for _, e := range ptrs {
+			c.observe(e)
+			b.apply(e, &sig, out)
+		}
+		b.flushSession(out)
+	} else {
+		for _, e := range ptrs {
+			c.observe(e)
+			b.sb.Apply(e, &sig)
+		}
 	}
 	b.sb.Finish(&sig)
 	end(&sig, out)
@@ -155,10 +169,23 @@ func (b *Buyer) Feed(e *event.Event, out *Output) error {
 	var sig signal.Output
 	begin(&sig, out)
 	out.Counts.observe(e)
-	b.sb.Apply(e, &sig)
+	b.apply(e, &sig, out)
 	end(&sig, out)
 	b.remember(e)
 	return nil
+}
+
+// apply runs e through the logic (appending to sig) and, with sessions on,
+// adds it to the buyer's sessions (appended to out).
+func (b *Buyer) apply(e *event.Event, sig *signal.Output, out *Output) {
+	if b.gap <= 0 {
+		b.sb.Apply(e, sig)
+		return
+	}
+	opens, hadCart := b.sessionBefore(e)
+	first := len(sig.Signals)
+	eff := b.sb.Apply(e, sig)
+	b.sessionAfter(e, eff, opens, hadCart, len(sig.Signals)-first, out)
 }
 
 // Status is what a Buyer holds, for a consumer deciding what to keep.
@@ -194,9 +221,12 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
-// Status returns what b holds.
+// Status returns what b holds. An open session (TrackSessions) keeps the
+// buyer Active.
 func (b *Buyer) Status() Status {
 	switch {
+	case b.sess.Open:
+		return Active
 	case b.sb.Empty():
 		return Empty
 	case b.sb.Settled():
@@ -227,8 +257,14 @@ func (b *Buyer) Advance(w int64, out *Output) Status {
 	b.watermark, b.hasMark = w, true
 	var sig signal.Output
 	begin(&sig, out)
-	b.sb.Settle(b.lowest(w), &sig)
+	lowest := b.lowest(w)
+	b.sb.Settle(lowest, &sig)
 	end(&sig, out)
+	if b.sess.Open && b.sess.Row.EndedAt >= 0 && lowest-b.sess.Row.EndedAt > b.gap {
+		// No event still to come can join the session (an event joins
+		// when its event_time is at most EndedAt + gap).
+		b.flushSession(out)
+	}
 	return b.Status()
 }
 
@@ -236,11 +272,16 @@ func (b *Buyer) Advance(w int64, out *Output) Status {
 // false when no watermark would (b is not Active). A consumer can keep its
 // buyers in a timer queue by it rather than advancing every buyer.
 func (b *Buyer) Due() (int64, bool) {
+	sd, sok := b.sessionDue()
 	clock, ok := b.sb.Clock()
-	if !ok || clock < 0 || b.Status() != Active {
-		return 0, false
+	if !ok || clock < 0 || b.sb.Empty() || b.sb.Settled() {
+		return sd, sok
 	}
-	return satAdd(satAdd(clock, b.params.StateTTL.Microseconds()), satAdd(b.slack(), 1)), true
+	due := satAdd(satAdd(clock, b.params.StateTTL.Microseconds()), satAdd(b.slack(), 1))
+	if sok {
+		due = min(due, sd)
+	}
+	return due, true
 }
 
 // slack is how far before the watermark an event still to come that is not
@@ -280,6 +321,7 @@ func (b *Buyer) Finish(out *Output) {
 	begin(&sig, out)
 	b.sb.Finish(&sig)
 	end(&sig, out)
+	b.flushSession(out)
 }
 
 // Conversations appends to dst the rows of the conversations b holds as
@@ -296,10 +338,12 @@ const snapshotVersion = 1
 // snapshot is the JSON form of a Buyer: the stream position and the logic's
 // state (signal.Buyer's own versioned JSON).
 type snapshot struct {
-	Version   int             `json:"version"`
-	Last      *position       `json:"last,omitempty"`
-	Watermark *int64          `json:"watermark,omitempty"`
-	State     json.RawMessage `json:"state"`
+	Version   int       `json:"version"`
+	Last      *position `json:"last,omitempty"`
+	Watermark *int64    `json:"watermark,omitempty"`
+	// Session is the open session (TrackSessions), absent when none is.
+	Session *Session        `json:"session,omitempty"`
+	State   json.RawMessage `json:"state"`
 }
 
 type position struct {
@@ -330,6 +374,10 @@ func (b *Buyer) MarshalBinary() ([]byte, error) {
 		w := b.watermark
 		s.Watermark = &w
 	}
+	if b.sess.Open {
+		row := b.sess.Row
+		s.Session = &row
+	}
 	// The snapshot's bytes, with the state spliced in as it is: marshalling
 	// it as a json.RawMessage would scan and copy it once more (half the
 	// cost of a snapshot) to give the same bytes, since the logic's JSON is
@@ -350,6 +398,7 @@ type snapshotHead struct {
 	Version   int       `json:"version"`
 	Last      *position `json:"last,omitempty"`
 	Watermark *int64    `json:"watermark,omitempty"`
+	Session   *Session  `json:"session,omitempty"`
 }
 
 // UnmarshalBinary restores a snapshot written by MarshalBinary into b,
@@ -380,6 +429,10 @@ func (b *Buyer) UnmarshalBinary(data []byte) error {
 	if s.Watermark != nil {
 		b.watermark, b.hasMark = *s.Watermark, true
 	}
+	b.sess = sessionState{}
+	if s.Session != nil {
+		b.sess = sessionState{Open: true, Row: *s.Session}
+	}
 	return nil
 }
 
@@ -399,7 +452,7 @@ func parseSnapshot(data []byte) (snapshot, error) {
 		head = append(append(head, data[:i]...), '}')
 		var h snapshotHead
 		if err := json.Unmarshal(head, &h); err == nil {
-			s.Version, s.Last, s.Watermark = h.Version, h.Last, h.Watermark
+			s.Version, s.Last, s.Watermark, s.Session = h.Version, h.Last, h.Watermark, h.Session
 			s.State = data[i+len(stateKey) : len(data)-1]
 			return s, nil
 		}

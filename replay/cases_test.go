@@ -120,6 +120,12 @@ func readCaseEvents(t *testing.T, path string) []event.Event {
 // replays each with one reused replay.Buyer (as the engines do) and
 // returns the merged, sorted result.
 func replayInMemory(p signal.Params, o replay.Order, evs []event.Event) replay.Output {
+	return replayInMemoryGap(p, o, evs, 0)
+}
+
+// replayInMemoryGap is replayInMemory with sessions of the given gap (0:
+// none).
+func replayInMemoryGap(p signal.Params, o replay.Order, evs []event.Event, gap time.Duration) replay.Output {
 	groups := map[event.BuyerKey][]event.Event{}
 	var keys []event.BuyerKey
 	for _, e := range evs {
@@ -131,12 +137,14 @@ func replayInMemory(p signal.Params, o replay.Order, evs []event.Event) replay.O
 	}
 	var all replay.Output
 	b := replay.NewBuyer(event.BuyerKey{}, p, o)
+	b.TrackSessions(gap)
 	for _, k := range keys {
 		b.Replay(groups[k], &all)
 	}
 	output.SortSignals(all.Signals)
 	output.SortConversations(all.Conversations)
 	output.SortOrders(all.Orders)
+	output.SortSessions(all.Sessions)
 	return all
 }
 

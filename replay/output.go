@@ -16,6 +16,9 @@ type Output struct {
 	Signals       []signal.Signal
 	Conversations []signal.Conversation
 	Orders        []signal.Order
+	// Sessions are the buyers' sessions when the Buyers track them
+	// (Buyer.TrackSessions), final when appended.
+	Sessions []Session
 	// Counts are the logic's counts and the watermark-lag and time-range
 	// statistics of the events applied; Read and Quarantined are the
 	// reader's business and stay zero here.
@@ -27,9 +30,12 @@ func (o *Output) Reset() {
 	clear(o.Signals)
 	clear(o.Conversations)
 	clear(o.Orders)
-	o.Signals, o.Conversations, o.Orders = o.Signals[:0], o.Conversations[:0], o.Orders[:0]
+	clear(o.Sessions)
+	o.Signals, o.Conversations, o.Orders, o.Sessions = o.Signals[:0], o.Conversations[:0], o.Orders[:0], o.Sessions[:0]
 	o.Counts = Counts{}
 }
 
 // Rows is the number of rows o holds.
-func (o *Output) Rows() int { return len(o.Signals) + len(o.Conversations) + len(o.Orders) }
+func (o *Output) Rows() int {
+	return len(o.Signals) + len(o.Conversations) + len(o.Orders) + len(o.Sessions)
+}

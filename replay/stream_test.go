@@ -48,8 +48,9 @@ func (q *timerQueue) Pop() any {
 // streamStats says how much of the stream machinery a run exercised, so
 // that a test can insist it was not vacuous.
 type streamStats struct {
-	settled  int // Advance calls that settled a buyer
-	restored int // buyers restored from a snapshot
+	settled          int // Advance calls that settled a buyer
+	restored         int // buyers restored from a snapshot
+	sessionsAdvanced int // Advance calls that wrote a session of a buyer left active
 }
 
 // replayStream runs evs as a stream: events sorted by order.Compare (the
@@ -60,6 +61,14 @@ type streamStats struct {
 // buyers are snapshotted and restored into new Buyers (a restart); at the
 // end every buyer is finished.
 func replayStream(t *testing.T, p signal.Params, order replay.Order, evs []event.Event, partitions, restartEvery int) (replay.Output, streamStats) {
+	t.Helper()
+	return replayStreamGap(t, p, order, evs, partitions, restartEvery, 0)
+}
+
+// replayStreamGap is replayStream with sessions of the given gap (0:
+// none). A timer then also fires for a buyer's open session, which Advance
+// writes while the buyer may stay Active; the buyer is rescheduled.
+func replayStreamGap(t *testing.T, p signal.Params, order replay.Order, evs []event.Event, partitions, restartEvery int, gap time.Duration) (replay.Output, streamStats) {
 	t.Helper()
 	evs = slices.Clone(evs)
 	slices.SortStableFunc(evs, func(a, b event.Event) int { return order.Compare(&a, &b) })
@@ -87,6 +96,7 @@ func replayStream(t *testing.T, p signal.Params, order replay.Order, evs []event
 			b := buyers[e.Key()]
 			if b == nil {
 				b = replay.NewBuyer(e.Key(), p, order)
+				b.TrackSessions(gap)
 				buyers[e.Key()] = b
 			}
 			if err := b.Feed(&e, &out); err != nil {
@@ -100,10 +110,20 @@ func replayStream(t *testing.T, p signal.Params, order replay.Order, evs []event
 				if due, ok := b.Due(); !ok || due != tm.due {
 					continue // stale timer: the buyer moved on
 				}
-				if b.Advance(w, &out) == replay.Settled {
+				sessions := len(out.Sessions)
+				switch b.Advance(w, &out) {
+				case replay.Settled:
 					st.settled++
-				} else {
-					t.Fatalf("buyer %v due at %d did not settle at %d", tm.key, tm.due, w)
+				case replay.Active:
+					if gap <= 0 || len(out.Sessions) == sessions {
+						t.Fatalf("buyer %v due at %d did not settle at %d", tm.key, tm.due, w)
+					}
+					st.sessionsAdvanced++
+					schedule(b)
+				default:
+					if gap <= 0 {
+						t.Fatalf("buyer %v due at %d is empty at %d", tm.key, tm.due, w)
+					}
 				}
 			}
 			if restartEvery > 0 && (n+1)%restartEvery == 0 {
@@ -113,6 +133,7 @@ func replayStream(t *testing.T, p signal.Params, order replay.Order, evs []event
 						t.Fatal(err)
 					}
 					r := replay.NewBuyer(event.BuyerKey{}, p, order)
+					r.TrackSessions(gap)
 					if err := r.UnmarshalBinary(snap); err != nil {
 						t.Fatal(err)
 					}
@@ -131,6 +152,7 @@ func replayStream(t *testing.T, p signal.Params, order replay.Order, evs []event
 	output.SortSignals(out.Signals)
 	output.SortConversations(out.Conversations)
 	output.SortOrders(out.Orders)
+	output.SortSessions(out.Sessions)
 	return out, st
 }
 
@@ -144,6 +166,15 @@ func compareOutputs(t *testing.T, name string, got, want replay.Output) {
 	}
 	if !reflect.DeepEqual(got.Orders, want.Orders) {
 		t.Errorf("%s: orders differ: %d rows, want %d", name, len(got.Orders), len(want.Orders))
+	}
+	if !reflect.DeepEqual(got.Sessions, want.Sessions) {
+		t.Errorf("%s: sessions differ: %d rows, want %d", name, len(got.Sessions), len(want.Sessions))
+		for i := range min(len(got.Sessions), len(want.Sessions)) {
+			if !reflect.DeepEqual(got.Sessions[i], want.Sessions[i]) {
+				t.Errorf("first difference at %d:\n got %+v\nwant %+v", i, got.Sessions[i], want.Sessions[i])
+				break
+			}
+		}
 	}
 	if !reflect.DeepEqual(got.Counts, want.Counts) {
 		t.Errorf("%s: counts differ:\n got %+v\nwant %+v", name, got.Counts.Signal, want.Counts.Signal)
@@ -182,6 +213,38 @@ func TestStreamEqualsReplayGenerated(t *testing.T) {
 		}
 		t.Logf("%s: %d events, %d settled, %d restored, %d expiries, %d conversations", order, len(evs), st.settled,
 			st.restored, want.Counts.Signal.Expiries, want.Counts.Signal.Conversations)
+	}
+}
+
+// TestStreamEqualsReplaySessions: with sessions on (gap 30 minutes), the
+// stream of the generated log over 4 partitions with restarts writes
+// exactly the sessions (and every other row and count) of the batch replay,
+// in both orders, and some sessions were written by a watermark while their
+// buyer stayed active.
+func TestStreamEqualsReplaySessions(t *testing.T) {
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = 7, 12, 5000, 14, 7
+	var evs []event.Event
+	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
+		evs = append(evs, b...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := signal.DefaultParams()
+	p.StateTTL = 72 * time.Hour
+	for _, order := range []replay.Order{replay.OrderArrival, replay.OrderEventTime} {
+		want := replayInMemoryGap(p, order, evs, replay.DefaultSessionGap)
+		got, st := replayStreamGap(t, p, order, evs, 4, 5003, replay.DefaultSessionGap)
+		compareOutputs(t, order.String(), got, want)
+		if len(want.Sessions) < 1000 || st.sessionsAdvanced < 100 || st.restored < 1000 {
+			t.Errorf("%s: %d sessions, %d written by a watermark, %d restored: the test wants all exercised", order,
+				len(want.Sessions), st.sessionsAdvanced, st.restored)
+		}
+		// Sessions do not change the other outputs.
+		plain := replayInMemory(p, order, evs)
+		want.Sessions = nil
+		compareOutputs(t, order.String()+" without sessions", want, plain)
 	}
 }
 
@@ -232,46 +295,55 @@ func TestSnapshotRestoreMidStream(t *testing.T) {
 			groups[e.Key()] = append(groups[e.Key()], e)
 		}
 		for key, evs := range groups {
-			replay.SortBuyerEvents(evs, o)
-			var want replay.Output
-			replay.NewBuyer(key, p, o).Replay(evs, &want)
-			for k := 0; k <= len(evs); k++ {
-				var got replay.Output
-				b1 := replay.NewBuyer(key, p, o)
-				for i := range evs[:k] {
-					must(t, b1.Feed(&evs[i], &got))
+			for _, gap := range []time.Duration{0, time.Minute} {
+				replay.SortBuyerEvents(evs, o)
+				var want replay.Output
+				wb := replay.NewBuyer(key, p, o)
+				wb.TrackSessions(gap)
+				wb.Replay(evs, &want)
+				for k := 0; k <= len(evs); k++ {
+					var got replay.Output
+					b1 := replay.NewBuyer(key, p, o)
+					b1.TrackSessions(gap)
+					for i := range evs[:k] {
+						must(t, b1.Feed(&evs[i], &got))
+					}
+					snap, err := b1.MarshalBinary()
+					must(t, err)
+					if again, _ := b1.MarshalBinary(); string(again) != string(snap) {
+						t.Fatalf("%s: snapshot not deterministic", d.Name())
+					}
+					// The state spliced in by hand gives the bytes json.Marshal
+					// of the whole snapshot gives (the open session included).
+					var ref struct {
+						Version int `json:"version"`
+						Last    *struct {
+							EventID    string `json:"event_id"`
+							EventTime  int64  `json:"event_time"`
+							IngestTime *int64 `json:"ingest_time,omitempty"`
+						} `json:"last,omitempty"`
+						Watermark *int64          `json:"watermark,omitempty"`
+						Session   *replay.Session `json:"session,omitempty"`
+						State     json.RawMessage `json:"state"`
+					}
+					must(t, json.Unmarshal(snap, &ref))
+					if re, err := json.Marshal(ref); err != nil || string(re) != string(snap) {
+						t.Fatalf("%s: snapshot %s is not json.Marshal's %s (%v)", d.Name(), snap, re, err)
+					}
+					b2 := replay.NewBuyer(event.BuyerKey{}, p, o)
+					b2.TrackSessions(gap)
+					must(t, b2.UnmarshalBinary(snap))
+					for i := k; i < len(evs); i++ {
+						must(t, b2.Feed(&evs[i], &got))
+					}
+					b2.Finish(&got)
+					output.SortSessions(got.Sessions)
+					output.SortSessions(want.Sessions)
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("%s, buyer %v, gap %s, restored after %d events: output differs\n got %+v\nwant %+v", d.Name(), key, gap, k, got, want)
+					}
+					splits++
 				}
-				snap, err := b1.MarshalBinary()
-				must(t, err)
-				if again, _ := b1.MarshalBinary(); string(again) != string(snap) {
-					t.Fatalf("%s: snapshot not deterministic", d.Name())
-				}
-				// The state spliced in by hand gives the bytes json.Marshal
-				// of the whole snapshot gives.
-				var ref struct {
-					Version int `json:"version"`
-					Last    *struct {
-						EventID    string `json:"event_id"`
-						EventTime  int64  `json:"event_time"`
-						IngestTime *int64 `json:"ingest_time,omitempty"`
-					} `json:"last,omitempty"`
-					Watermark *int64          `json:"watermark,omitempty"`
-					State     json.RawMessage `json:"state"`
-				}
-				must(t, json.Unmarshal(snap, &ref))
-				if re, err := json.Marshal(ref); err != nil || string(re) != string(snap) {
-					t.Fatalf("%s: snapshot %s is not json.Marshal's %s (%v)", d.Name(), snap, re, err)
-				}
-				b2 := replay.NewBuyer(event.BuyerKey{}, p, o)
-				must(t, b2.UnmarshalBinary(snap))
-				for i := k; i < len(evs); i++ {
-					must(t, b2.Feed(&evs[i], &got))
-				}
-				b2.Finish(&got)
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("%s, buyer %v, restored after %d events: output differs\n got %+v\nwant %+v", d.Name(), key, k, got, want)
-				}
-				splits++
 			}
 		}
 	}

@@ -44,6 +44,8 @@ type Buyer struct {
 	// spare is a product-set buffer not referenced by st, reused by
 	// cartUpdate so that a changed cart costs no allocation.
 	spare []string
+	// eff gathers the Effect of the event being applied.
+	eff Effect
 }
 
 // state is everything a Buyer remembers. Times are µs since epoch, UTC.
@@ -179,28 +181,51 @@ func (b *Buyer) Settled() bool {
 	return len(b.st.Convs) == 0 && !b.st.Cart.Known && len(b.st.Orders) == 0
 }
 
+// Effect says what applying one event did, for a caller that summarises a
+// buyer's activity (the replay's sessions): whether the event was accepted,
+// whether it showed a triggering signal or would have shown one had a
+// conversation been open (Trigger), and whether it started a conversation.
+type Effect uint8
+
+const (
+	// EffectAccepted: the event was accepted (not dropped as invalid,
+	// duplicate, late, stale or a duplicate order).
+	EffectAccepted Effect = 1 << iota
+	// EffectTrigger: the event showed a triggering signal (buyer_context,
+	// cart_action or checkout_started) to at least one conversation, or is
+	// a cart change or checkout for which the logic would have shown one to
+	// an open conversation (the same rules: a changed snapshot, not stale,
+	// at least min_cart_value_cents).
+	EffectTrigger
+	// EffectConversation: the event started a conversation (a new row;
+	// explicitly or implicitly).
+	EffectConversation
+)
+
 // Apply runs one event through the logic. Events must be the buyer's (same
 // key) and come in the processing order. Signals, de-duplicated orders and
 // conversations of expired state are appended to out, and out.Counts updated.
-func (b *Buyer) Apply(e *event.Event, out *Output) {
+// It returns what the event did (Effect).
+func (b *Buyer) Apply(e *event.Event, out *Output) Effect {
+	b.eff = 0
 	c := &out.Counts
 	c.Applied++
 	ki := KindIndex(e.Kind)
 	if ki < 0 || (e.Kind.IsConversation() && e.ConversationID == "") {
 		c.Dropped[DropInvalid]++
-		return
+		return 0
 	}
 	// Rule 1: duplicates, within dedupe_window of the buyer's clock.
 	b.pruneSeen()
 	if b.seen(e.EventID) {
 		c.Dropped[DropDuplicate]++
-		return
+		return 0
 	}
 	// Rule 2: late, by the one-event rule.
 	if e.HasIngestTime && e.IngestTime-e.EventTime > b.p.MaxOutOfOrderness.Microseconds()+b.p.AllowedLateness.Microseconds() {
 		b.remember(e.EventID, e.EventTime)
 		c.Dropped[DropLate]++
-		return
+		return 0
 	}
 	// Rule 8: expiry after state_ttl without events.
 	if b.Expired(e.EventTime) {
@@ -225,7 +250,7 @@ func (b *Buyer) Apply(e *event.Event, out *Output) {
 	}
 	if drop != NumDropReasons {
 		c.Dropped[drop]++
-		return
+		return 0
 	}
 	c.Accepted++
 	c.AcceptedByKind[ki]++
@@ -233,6 +258,7 @@ func (b *Buyer) Apply(e *event.Event, out *Output) {
 		b.st.Clock, b.st.HasClock = e.EventTime, true
 	}
 	b.pruneOrders()
+	return b.eff | EffectAccepted
 }
 
 // Finish flushes the buyer's conversations to out at the end of input. The
@@ -368,6 +394,7 @@ func (b *Buyer) cartUpdate(e *event.Event, out *Output) DropReason {
 	if !changed || e.CartValueCents < b.p.MinCartValueCents {
 		return NumDropReasons
 	}
+	b.eff |= EffectTrigger // a cart_action to every open conversation
 	action, ai := ActionChanged, 2
 	switch {
 	case e.ItemCount > prevItems:
@@ -403,6 +430,7 @@ func (b *Buyer) checkout(e *event.Event, out *Output) {
 	if e.HasCartValue && e.CartValueCents < b.p.MinCartValueCents {
 		return
 	}
+	b.eff |= EffectTrigger // a checkout_started to every open conversation not yet told of this cart
 	for _, cv := range b.st.Convs {
 		if !cv.activeAt(e.EventTime, b.p) || slices.Contains(cv.Checkouts, e.CartToken) {
 			continue
@@ -485,6 +513,7 @@ func (b *Buyer) startConv(e *event.Event, i int, withContext bool, out *Output) 
 	cv := &conversation{Row: Conversation{ConversationID: e.ConversationID, ShopID: b.key.ShopID,
 		BuyerID: b.key.BuyerID, Channel: e.Channel, StartedAt: e.EventTime}, LastActivity: e.EventTime}
 	b.st.Convs = slices.Insert(b.st.Convs, i, cv)
+	b.eff |= EffectConversation
 	cart, hasCart := b.liveCart(e.EventTime)
 	if hasCart {
 		cv.Row.HadCartAtStart = true
@@ -517,6 +546,14 @@ func (b *Buyer) context(cv *conversation, e *event.Event, out *Output, cart cart
 			s.OrderAgeSeconds = i64Ptr((e.EventTime - last.Time) / 1e6)
 		}
 	})
+}
+
+// HasLiveCart reports whether, at event time now, the buyer has a cart with
+// items updated within cart_lookback: what a conversation starting now
+// records as had_cart_at_start.
+func (b *Buyer) HasLiveCart(now int64) bool {
+	_, ok := b.liveCart(now)
+	return ok
 }
 
 // liveCart returns the cart snapshot if there is one with items updated
@@ -651,6 +688,7 @@ func (b *Buyer) emit(cv *conversation, e *event.Event, out *Output, kind string,
 	}
 	if kind != KindOrderCompleted {
 		r.Triggered = true
+		b.eff |= EffectTrigger
 	}
 }
 

@@ -77,17 +77,20 @@ func assignRun(opts assignOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tx.Abort()
-	in := opts.In
-	if st, err := os.Stat(in); err == nil && st.IsDir() {
-		in = filepath.Join(in, "conversations.parquet")
-	}
 	var log *assign.ExposureLog
 	if opts.Exposures != "" {
 		if log, err = assign.ReadExposures(opts.Exposures); err != nil {
 			return err
 		}
 	}
-	res, err := assign.RunFile(spec.AssignConfig(), in, log)
+	var res *assign.Result
+	if st, serr := os.Stat(opts.In); serr == nil && st.IsDir() {
+		res, err = experiment.RunAssign(spec, opts.In, log)
+	} else if spec.Analysis.Unit.FromSessions() {
+		res, err = assign.RunSessionsFile(spec.AssignConfig(), opts.In, log)
+	} else {
+		res, err = assign.RunFile(spec.AssignConfig(), opts.In, log)
+	}
 	if err != nil {
 		return err
 	}

@@ -19,10 +19,10 @@ import (
 func init() { register(newImportCmd) }
 
 type importOptions struct {
-	Format string
-	In     string
-	Out    string
-	Shop   string
+	Format     string
+	In         string
+	Out        string
+	Shop       string
 	Buyer      string
 	Strict     bool
 	Quarantine string

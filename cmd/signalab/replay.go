@@ -35,6 +35,7 @@ type replayOptions struct {
 	Update     bool
 	JSON       bool
 	TempDir    string
+	Sessions   bool
 }
 
 func newReplayCmd() *cobra.Command {
@@ -79,6 +80,7 @@ signals added, removed and changed; --golden DIR --update rewrites it.`,
 	f.BoolVar(&opts.Update, "update", false, "rewrite the --golden set from this replay")
 	f.BoolVar(&opts.JSON, "json", false, "print replay.json (and the golden diff) to standard output")
 	f.StringVar(&opts.TempDir, "tmp", "", "folder for temporary spill files (default: inside --out)")
+	f.BoolVar(&opts.Sessions, "sessions", false, "also write sessions.parquet (every buyer's sessions, split by --experiment's analysis.session_gap, default 30m); on by itself when analysis.unit is buyer or session")
 	return c
 }
 
@@ -102,7 +104,7 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return exitcode.Usagef(hint+" --order event-time", "replay: --order: %v", err)
 	}
-	params, err := experiment.Signals(opts.Experiment)
+	params, gap, err := experiment.Replay(opts.Experiment, opts.Sessions)
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tx.Abort()
-	cfg := embedded.Config{Events: opts.Events, Out: tx.Dir, Params: params, Order: order,
+	cfg := embedded.Config{Events: opts.Events, Out: tx.Dir, Params: params, Sessions: gap, Order: order,
 		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, Trace: traceWriter(stderr)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = stderr

@@ -86,6 +86,12 @@ type Config struct {
 	// the input size, see partitionsFor). Peak memory for the logic is
 	// about one partition per worker. The output does not depend on it.
 	Partitions int
+	// Sessions, when positive, is the session gap: the replay then also
+	// writes sessions.parquet (replay.Session: every buyer's sessions
+	// split by this much inactivity), which the analysis units buyer and
+	// session are built from. Zero writes no sessions (the other outputs
+	// are the same either way).
+	Sessions time.Duration
 	// Trace, when not nil, receives a line with the wall and process CPU
 	// time at the end of each phase (read and partition, logic, write; see
 	// docs/benchmarks/replay.md). The CLI gives it standard error when
@@ -218,11 +224,11 @@ func Run(cfg Config) (*output.Summary, error) {
 		return nil, err
 	}
 
-	outs := &output.Tables{Quarantine: quarantine}
+	outs := &output.Tables{Quarantine: quarantine, WithSessions: cfg.Sessions > 0}
 	var tables []output.File
 	if runs.runs == 0 {
 		held := runs.take()
-		outs.Signals, outs.Conversations, outs.Orders = held.Signals, held.Conversations, held.Orders
+		outs.Signals, outs.Conversations, outs.Orders, outs.Sessions = held.Signals, held.Conversations, held.Orders, held.Sessions
 		tables = outs.Files()
 	} else {
 		if err := runs.spill(); err != nil {
@@ -243,11 +249,20 @@ func Run(cfg Config) (*output.Summary, error) {
 				return output.WriteRows(p, outs.Quarantine)
 			}},
 		}
+		if cfg.Sessions > 0 {
+			tables = append(tables, output.File{Name: output.SessionsFile, Write: func(p string) error {
+				return output.MergeRuns(p, runs.paths("sessions"), output.CompareSessions)
+			}})
+		}
 	}
 
 	sum := output.NewSummary(cfg.Params, cfg.Order, &counts, outs)
 	sum.Outputs = output.RowCounts{Signals: int(counts.Signal.SignalTotal()), Conversations: int(counts.Signal.Conversations),
 		Orders: int(counts.Signal.Orders), Quarantine: len(quarantine)}
+	if cfg.Sessions > 0 {
+		n := runs.sessions
+		sum.Outputs.Sessions = &n
+	}
 	sum.ToolVersion = buildinfo.Version()
 	sum.Inputs = inputs
 	sum.Workers = cfg.Workers
@@ -375,6 +390,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 		go func() {
 			defer wg.Done()
 			sc := partScratch{buyer: replay.NewBuyer(event.BuyerKey{}, cfg.Params, cfg.Order)}
+			sc.buyer.TrackSessions(cfg.Sessions)
 			for i := range next {
 				processPartition(&parts[i], cfg, &sc, &results[i])
 				parts[i].release()
@@ -600,6 +616,11 @@ func cloneRows(o *replay.Output) {
 	for i := range o.Orders {
 		r := &o.Orders[i]
 		r.OrderID = strings.Clone(r.OrderID)
+		r.ShopID = clone(1, r.ShopID)
+		r.BuyerID = clone(2, r.BuyerID)
+	}
+	for i := range o.Sessions {
+		r := &o.Sessions[i]
 		r.ShopID = clone(1, r.ShopID)
 		r.BuyerID = clone(2, r.BuyerID)
 	}

@@ -163,6 +163,73 @@ func TestRunDeterminism(t *testing.T) {
 	}
 }
 
+// TestRunSessions: with Config.Sessions the engine also writes
+// sessions.parquet, byte-identical between the in-memory and the spilled,
+// split and shuffled run, with the rows of an independent in-memory replay;
+// the other output files are byte-identical to a run without sessions.
+func TestRunSessions(t *testing.T) {
+	evs, _ := smallLog(t, 1000)
+	dir := t.TempDir()
+	single := filepath.Join(dir, "single.parquet")
+	writeParquetEvents(t, single, evs, 1<<20)
+	shuffled := append([]event.Event(nil), evs...)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	split := filepath.Join(dir, "split")
+	must(t, os.MkdirAll(split, 0o755))
+	writeParquetEvents(t, filepath.Join(split, "a.parquet"), shuffled[:len(shuffled)/2], 300)
+	writeJSONLEvents(t, filepath.Join(split, "b.jsonl"), shuffled[len(shuffled)/2:])
+	p := signal.DefaultParams()
+	gap := replay.DefaultSessionGap
+	plain, outA, outB := filepath.Join(dir, "plain"), filepath.Join(dir, "A"), filepath.Join(dir, "B")
+	if _, err := Run(Config{Events: []string{single}, Out: plain, Params: p, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(plain, output.SessionsFile)); err == nil {
+		t.Error("a replay without sessions wrote sessions.parquet")
+	}
+	sa, err := Run(Config{Events: []string{single}, Out: outA, Params: p, Workers: 1, Sessions: gap})
+	must(t, err)
+	sb, err := Run(Config{Events: []string{split}, Out: outB, Params: p, Workers: 2, Partitions: 5, MemoryBudget: 4096,
+		OutputRows: 100, Sessions: gap})
+	must(t, err)
+	if !sb.Spilled || sa.Outputs.Sessions == nil || *sa.Outputs.Sessions < 1000 || *sb.Outputs.Sessions != *sa.Outputs.Sessions {
+		t.Fatalf("spilled %v, sessions %v / %v", sb.Spilled, sa.Outputs.Sessions, sb.Outputs.Sessions)
+	}
+	for _, f := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SessionsFile} {
+		a, err := os.ReadFile(filepath.Join(outA, f))
+		must(t, err)
+		b, err := os.ReadFile(filepath.Join(outB, f))
+		must(t, err)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the in-memory and the spilled run", f)
+		}
+		if f == output.SessionsFile {
+			continue
+		}
+		c, err := os.ReadFile(filepath.Join(plain, f))
+		must(t, err)
+		if !bytes.Equal(a, c) {
+			t.Errorf("%s differs between the runs with and without sessions", f)
+		}
+	}
+	got, err := output.Read(outA)
+	must(t, err)
+	var want replay.Output
+	groups := map[event.BuyerKey][]event.Event{}
+	for _, e := range evs {
+		groups[e.Key()] = append(groups[e.Key()], e)
+	}
+	for k, g := range groups {
+		b := replay.NewBuyer(k, p, replay.OrderArrival)
+		b.TrackSessions(gap)
+		b.Replay(g, &want)
+	}
+	output.SortSessions(want.Sessions)
+	if !got.WithSessions || !reflect.DeepEqual(got.Sessions, want.Sessions) {
+		t.Errorf("sessions.parquet differs from the in-memory replay: %d rows, want %d", len(got.Sessions), len(want.Sessions))
+	}
+}
+
 // TestRunTruth replays a generated log and checks the replay's counts
 // against the generator's truth.json. Tolerances (docs/replay.md, "Truth
 // check"): duplicates, late and stale drops and conversation counts are

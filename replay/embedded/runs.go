@@ -26,9 +26,13 @@ type outputRuns struct {
 	dir   string
 	limit int
 	held  []signal.Output // the partitions' rows, concatenated by take
-	n     int             // rows held
-	runs  int             // runs written
-	err   error
+	// heldSessions are the partitions' sessions (replay.Buyer.TrackSessions),
+	// kept beside held (signal.Output has no sessions).
+	heldSessions [][]replay.Session
+	n            int // rows held
+	runs         int // runs written
+	sessions     int // sessions seen in all
+	err          error
 }
 
 // add takes the rows of out (and forgets them in out; the counts stay).
@@ -38,8 +42,12 @@ func (r *outputRuns) add(out *replay.Output) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.held = append(r.held, signal.Output{Signals: out.Signals, Conversations: out.Conversations, Orders: out.Orders})
+	if len(out.Sessions) > 0 {
+		r.heldSessions = append(r.heldSessions, out.Sessions)
+		r.sessions += len(out.Sessions)
+	}
 	r.n += out.Rows()
-	out.Signals, out.Conversations, out.Orders = nil, nil, nil
+	out.Signals, out.Conversations, out.Orders, out.Sessions = nil, nil, nil, nil
 	if r.err == nil && r.n > r.limit {
 		r.err = r.spill()
 	}
@@ -47,11 +55,14 @@ func (r *outputRuns) add(out *replay.Output) {
 
 // take returns the held rows, concatenated, and forgets them.
 func (r *outputRuns) take() output.Tables {
-	var ns, nc, no int
+	var ns, nc, no, nss int
 	for i := range r.held {
 		ns += len(r.held[i].Signals)
 		nc += len(r.held[i].Conversations)
 		no += len(r.held[i].Orders)
+	}
+	for _, ss := range r.heldSessions {
+		nss += len(ss)
 	}
 	o := output.Tables{Signals: make([]signal.Signal, 0, ns), Conversations: make([]signal.Conversation, 0, nc),
 		Orders: make([]signal.Order, 0, no)}
@@ -61,7 +72,14 @@ func (r *outputRuns) take() output.Tables {
 		o.Orders = append(o.Orders, r.held[i].Orders...)
 		r.held[i] = signal.Output{}
 	}
-	r.held, r.n = r.held[:0], 0
+	if nss > 0 {
+		o.Sessions = make([]replay.Session, 0, nss)
+		for i, ss := range r.heldSessions {
+			o.Sessions = append(o.Sessions, ss...)
+			r.heldSessions[i] = nil
+		}
+	}
+	r.held, r.heldSessions, r.n = r.held[:0], r.heldSessions[:0], 0
 	return o
 }
 
@@ -76,6 +94,7 @@ func (r *outputRuns) spill() error {
 		{"signals", func(p string) error { return output.WriteRun(p, o.Signals) }},
 		{"conversations", func(p string) error { return output.WriteRun(p, o.Conversations) }},
 		{"orders", func(p string) error { return output.WriteRun(p, o.Orders) }},
+		{"sessions", func(p string) error { return output.WriteRun(p, o.Sessions) }},
 	} {
 		if err := t.write(r.runPath(t.base, r.runs)); err != nil {
 			return fmt.Errorf("spill output rows: %w (set --tmp to a folder with free space)", err)

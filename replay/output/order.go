@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -72,4 +73,26 @@ func CompareOrders(a, b signal.Order) int {
 		return c
 	}
 	return cmp.Compare(a.OrderValueCents, b.OrderValueCents)
+}
+
+// SortSessions sorts session rows by (shop_id, buyer_id, started_at,
+// session_id), the order of sessions.parquet: a buyer's sessions are
+// contiguous and in time order, as the metrics stage reads them.
+func SortSessions(s []replay.Session) { slices.SortFunc(s, CompareSessions) }
+
+// CompareSessions is the order of SortSessions.
+func CompareSessions(a, b replay.Session) int {
+	if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BuyerID, b.BuyerID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.StartedAt, b.StartedAt); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.SessionID, b.SessionID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.EndedAt, b.EndedAt)
 }

@@ -110,6 +110,8 @@ type RowCounts struct {
 	Conversations int `json:"conversations"`
 	Orders        int `json:"orders"`
 	Quarantine    int `json:"quarantine"`
+	// Sessions is set when the replay tracked sessions (sessions.parquet).
+	Sessions *int `json:"sessions,omitempty"`
 }
 
 // NewSummary builds the deterministic part of replay.json from the merged
@@ -132,7 +134,12 @@ func NewSummary(p signal.Params, order replay.Order, c *replay.Counts, o *Tables
 		s.TimeRange.IngestTimeMin, s.TimeRange.IngestTimeMax = &lo, &hi
 	}
 	if o != nil {
-		s.Outputs = RowCounts{len(o.Signals), len(o.Conversations), len(o.Orders), len(o.Quarantine)}
+		s.Outputs = RowCounts{Signals: len(o.Signals), Conversations: len(o.Conversations), Orders: len(o.Orders),
+			Quarantine: len(o.Quarantine)}
+		if o.WithSessions {
+			n := len(o.Sessions)
+			s.Outputs.Sessions = &n
+		}
 	}
 	return s
 }

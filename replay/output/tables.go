@@ -19,6 +19,7 @@ import (
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/fault"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 
 	"github.com/signalab/signalab/internal/safeio"
@@ -30,7 +31,10 @@ const (
 	ConversationsFile = "conversations.parquet"
 	OrdersFile        = "orders.parquet"
 	QuarantineFile    = "quarantine.parquet"
-	SummaryFile       = "replay.json"
+	// SessionsFile is written only when the replay tracks sessions (an
+	// experiment whose analysis.unit is buyer or session, or --sessions).
+	SessionsFile = "sessions.parquet"
+	SummaryFile  = "replay.json"
 )
 
 // RowGroupRows is the row-group size of the output Parquet files.
@@ -59,6 +63,11 @@ type Tables struct {
 	Conversations []signal.Conversation
 	Orders        []signal.Order
 	Quarantine    []QuarantineRow
+	// Sessions are the buyers' sessions; WithSessions says whether the
+	// replay tracked them (and so whether sessions.parquet is written, or
+	// was found by Read).
+	Sessions     []replay.Session
+	WithSessions bool
 	// Summary is replay.json when read back by Read (nil if absent).
 	Summary *Summary
 }
@@ -68,6 +77,7 @@ type Tables struct {
 func (o *Tables) Sort() {
 	var wg sync.WaitGroup
 	wg.Add(3)
+	SortSessions(o.Sessions)
 	go func() { defer wg.Done(); SortSignals(o.Signals) }()
 	go func() { defer wg.Done(); SortConversations(o.Conversations) }()
 	go func() { defer wg.Done(); SortOrders(o.Orders) }()
@@ -94,12 +104,16 @@ type File struct {
 // it is sorted, without waiting for the others; o is sorted as by Sort when
 // they are done).
 func (o *Tables) Files() []File {
-	return []File{
+	files := []File{
 		{SignalsFile, func(p string) error { SortSignals(o.Signals); return WriteRows(p, o.Signals) }},
 		{ConversationsFile, func(p string) error { SortConversations(o.Conversations); return WriteRows(p, o.Conversations) }},
 		{OrdersFile, func(p string) error { SortOrders(o.Orders); return WriteRows(p, o.Orders) }},
 		{QuarantineFile, func(p string) error { SortQuarantine(o.Quarantine); return WriteRows(p, o.Quarantine) }},
 	}
+	if o.WithSessions {
+		files = append(files, File{SessionsFile, func(p string) error { SortSessions(o.Sessions); return WriteRows(p, o.Sessions) }})
+	}
+	return files
 }
 
 // WriteStaged runs the file jobs into a staging folder inside dir (in
@@ -264,6 +278,9 @@ func Read(dir string) (*Tables, error) {
 		return nil, err
 	}
 	if o.Quarantine, _, err = readTable(dir, "quarantine", identity[QuarantineRow]); err != nil {
+		return nil, err
+	}
+	if o.Sessions, o.WithSessions, err = readTable(dir, "sessions", identity[replay.Session]); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{SummaryFile, GoldenCountsFile} {

@@ -71,6 +71,9 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 	if len(s.variants) < 2 {
 		return nil, fmt.Errorf("%s: only variant %q appears in column %s; need a control and at least one treatment", t.Path(), s.variants[0], cfg.VariantCol)
 	}
+	if err := s.checkDefined(t.Path()); err != nil {
+		return nil, err
+	}
 	s.cell(0, len(s.variants)-1) // make every variant's "all" cell exist
 	res := s.assemble(ctrl, ctx)
 	return res, nil
@@ -493,6 +496,9 @@ func (s *state) health(ctrl int, ctx Context) results.Health {
 	if a := ctx.Assign; a != nil {
 		srm := &results.SRM{Unit: a.Unit, Observed: a.SRM.Observed, DF: a.SRM.DF, PValue: num(a.SRM.PValue),
 			Alpha: a.SRM.Alpha, Flagged: a.SRM.Flagged, Reason: a.SRM.Reason, Source: "assign.json", ChiSquare: results.NaN()}
+		if a.SRM.Reason != "" {
+			srm.PValue = results.NaN() // not computed (assign.json writes 1)
+		}
 		if a.SRM.ChiSquare != nil {
 			srm.ChiSquare = num(*a.SRM.ChiSquare)
 		}
@@ -514,6 +520,9 @@ func (s *state) health(ctrl int, ctx Context) results.Health {
 	srm := &results.SRM{Unit: exp.Unit, Observed: obs, ChiSquare: num(r.ChiSquare), DF: r.DF, PValue: num(r.PValue),
 		Alpha: s.cfg.SRMAlpha, Flagged: r.Reason == "" && r.PValue < s.cfg.SRMAlpha, Reason: r.Reason,
 		Variants: names, Source: "units"}
+	if r.Reason != "" {
+		srm.PValue, srm.ChiSquare = results.NaN(), results.NaN()
+	}
 	if srm.Unit == "" {
 		srm.Unit = "row"
 	}
@@ -528,7 +537,10 @@ func (s *state) gates(out *results.Results) results.Gates {
 	g := results.Gates{Passed: true, Checks: []results.Gate{}}
 	if srm := out.Health.SRM; srm != nil {
 		gate := results.Gate{Name: "srm", Kind: "srm", Passed: !srm.Flagged, Value: srm.PValue, Threshold: num(srm.Alpha)}
-		if srm.Flagged {
+		if srm.Reason != "" {
+			gate.NotRun, gate.Value = true, results.NaN()
+			gate.Reason = "not run: " + srm.Reason
+		} else if srm.Flagged {
 			gate.Reason = fmt.Sprintf("sample ratio mismatch: p = %.3g < srm_alpha %g on %s counts %v", float64(srm.PValue), srm.Alpha, srm.Unit, srm.Observed)
 		} else {
 			gate.Reason = fmt.Sprintf("no sample ratio mismatch: p = %.3g ≥ srm_alpha %g", float64(srm.PValue), srm.Alpha)
@@ -548,7 +560,8 @@ func (s *state) gates(out *results.Results) results.Gates {
 			lift, upper := float64(r.Relative.Estimate), float64(r.Relative.CIUpper)
 			switch {
 			case r.Reason != "":
-				gate.Reason = "not evaluated: " + r.Reason
+				gate.NotRun = true
+				gate.Reason = "not run: " + r.Reason
 			case lift < *m.MaxDrop && upper < 0:
 				gate.Passed = false
 				gate.Reason = fmt.Sprintf("%s dropped %.2f%% (CI upper %.2f%%), worse than max_drop %.2f%%", m.Name, 100*lift, 100*upper, 100**m.MaxDrop)

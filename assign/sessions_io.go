@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -30,7 +29,7 @@ func ReadSessions(path string, fn func(s *replay.Session) error) error {
 	if err != nil {
 		return fmt.Errorf("sessions %s: not a readable Parquet file: %w", path, err)
 	}
-	for _, c := range []string{"session_id", "shop_id", "buyer_id", "started_at", "triggered"} {
+	for _, c := range []string{"shop_id", "buyer_id", "started_at", "triggered"} {
 		if _, ok := pf.Schema().Lookup(c); !ok {
 			return fmt.Errorf("sessions %s: no column %s (want the replay's sessions.parquet)", path, c)
 		}
@@ -86,7 +85,7 @@ func ReadActivity(path string, buyers, window bool, from, to int64, fn func(a *r
 		return ReadSessions(path, func(s *replay.Session) error {
 			var a replay.Activity
 			a.Add(s)
-			a.SessionID = strings.Clone(s.SessionID)
+			a.SessionID = replay.SessionID(s.ShopID, s.BuyerID, s.StartedAt)
 			return fn(&a, in(s.StartedAt))
 		})
 	}

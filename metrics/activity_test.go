@@ -25,7 +25,6 @@ func activityFixture(t *testing.T, u Unit) (string, *Spec) {
 	sess := func(shop, buyer, start string, pv, carts int32, trig, hadCart bool) replay.Session {
 		s := replay.Session{ShopID: shop, BuyerID: buyer, StartedAt: us(start), EndedAt: us(start) + 60e6,
 			Events: pv + carts, PageViews: pv, CartUpdates: carts, Triggered: trig, HadCartAtStart: hadCart}
-		s.SessionID = replay.SessionID(shop, buyer, s.StartedAt)
 		if trig {
 			s.SignalEvents, s.FirstTriggerAt = 1, ptr(us(start)+30e6)
 		}

@@ -28,11 +28,12 @@ const DefaultSessionGap = 30 * time.Minute
 // session open when it arrives (and may move StartedAt earlier), as a
 // pipeline counting sessions live would. Under --order event-time this is
 // the usual gap sessionization.
+//
+// (shop_id, buyer_id, started_at) is a session's key; its id, where a
+// unit id is needed (analysis.unit: session), is SessionID of the key. The
+// table does not store it: 32 incompressible characters per row would
+// double the file.
 type Session struct {
-	// SessionID is the hex of the first 128 bits of
-	// SHA-256(shop_id ‖ 0x00 ‖ buyer_id ‖ 0x00 ‖ decimal started_at µs):
-	// deterministic and unique per buyer and start.
-	SessionID string `parquet:"session_id" json:"session_id"`
 	ShopID    string `parquet:"shop_id" json:"shop_id"`
 	BuyerID   string `parquet:"buyer_id" json:"buyer_id"`
 	StartedAt int64  `parquet:"started_at,timestamp(microsecond)" json:"started_at"`
@@ -68,7 +69,11 @@ type Session struct {
 }
 
 // SessionID returns the id of the session of buyer (shopID, buyerID) that
-// started at startedAt (µs), as in Session.SessionID.
+// started at startedAt (µs): the lowercase hex of the first 128 bits of
+//
+//	SHA-256(shop_id ‖ 0x00 ‖ buyer_id ‖ 0x00 ‖ decimal started_at µs)
+//
+// deterministic and unique per buyer and start, like signal ids.
 func SessionID(shopID, buyerID string, startedAt int64) string {
 	var buf [256]byte
 	in := append(buf[:0], shopID...)
@@ -163,7 +168,6 @@ func (b *Buyer) flushSession(out *Output) {
 	k := b.sb.Key()
 	r := s.Row
 	r.ShopID, r.BuyerID = k.ShopID, k.BuyerID
-	r.SessionID = SessionID(k.ShopID, k.BuyerID, r.StartedAt)
 	out.Sessions = append(out.Sessions, r)
 	*s = sessionState{}
 }

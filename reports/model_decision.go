@@ -40,6 +40,7 @@ type gatesView struct {
 type gateView struct {
 	Name   string
 	Passed bool
+	NotRun bool
 	Detail string
 }
 
@@ -208,7 +209,7 @@ func buildGates(res *results.Results) gatesView {
 				detail = fmt.Sprintf("relative change %s, limit %s", SignedPercent(float64(c.Value)), SignedPercent(float64(c.Threshold)))
 			}
 		}
-		g.Checks = append(g.Checks, gateView{Name: name, Passed: c.Passed, Detail: detail})
+		g.Checks = append(g.Checks, gateView{Name: name, Passed: c.Passed, NotRun: c.NotRun, Detail: detail})
 	}
 	return g
 }

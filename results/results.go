@@ -316,6 +316,10 @@ type Gate struct {
 	Metric  string `json:"metric,omitempty"`
 	Variant string `json:"variant,omitempty"`
 	Passed  bool   `json:"passed"`
+	// NotRun is true when the check could not be computed (Reason says
+	// why: no units, a single weighted arm, an undefined lift); it then
+	// neither passes nor fails the run, and reports show "not run".
+	NotRun bool `json:"not_run,omitempty"`
 	// Value is the statistic compared with Threshold: the SRM p-value, or the
 	// guardrail's relative lift.
 	Value     Num    `json:"value"`

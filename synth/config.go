@@ -284,9 +284,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// validUnit reports whether u is a randomization unit of experiment specs
-// (assign.Units), so the generator and the spec loader accept the same set.
-func validUnit(u string) bool { return slices.Contains(assign.Units, u) }
+// validUnit reports whether u is a randomization unit of conversations in
+// experiment specs (assign.UnitsFor), so the generator, whose truth is per
+// conversation, and the spec loader accept the same set.
+func validUnit(u string) bool { return slices.Contains(assign.UnitsFor("conversation"), u) }
 
 // periodStart returns the first instant of the log (window start − pre-days).
 func (c *Config) periodStart() time.Time { return c.WindowStart.AddDate(0, 0, -c.PreDays) }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay"
@@ -39,6 +40,7 @@ type manifest struct {
 	Signals       []string `json:"signals,omitempty"`
 	Conversations []string `json:"conversations,omitempty"`
 	Orders        []string `json:"orders,omitempty"`
+	Sessions      []string `json:"sessions,omitempty"`
 }
 
 // readSplitFn reads one split with package event's reader (validation and
@@ -283,6 +285,7 @@ type replayBuyersFn struct {
 	Order     int    `json:"order"`
 	WorkDir   string `json:"work_dir"`
 	SpillRows int    `json:"spill_rows"`
+	Sessions  int64  `json:"sessions"` // session gap (time.Duration), 0: none
 
 	buyer  *replay.Buyer
 	dec    wire.Decoder
@@ -299,6 +302,7 @@ func (fn *replayBuyersFn) Setup() error {
 		return fmt.Errorf("decode params: %w", err)
 	}
 	fn.buyer = replay.NewBuyer(event.BuyerKey{}, params, replay.Order(fn.Order))
+	fn.buyer.TrackSessions(time.Duration(fn.Sessions))
 	fn.dec = wire.Decoder{Copy: true}
 	return nil
 }
@@ -352,6 +356,13 @@ func (fn *replayBuyersFn) spill() error {
 			return err
 		}
 		fn.m.Orders = append(fn.m.Orders, p)
+	}
+	if len(fn.out.Sessions) > 0 {
+		p := base + "-sessions.parquet"
+		if err := writeShard(p, fn.out.Sessions, output.CompareSessions); err != nil {
+			return err
+		}
+		fn.m.Sessions = append(fn.m.Sessions, p)
 	}
 	counts := fn.out.Counts
 	fn.out.Reset()

@@ -28,6 +28,7 @@ type merged struct {
 	inputs                         []output.InputFile
 	quarantine                     []string
 	signals, conversations, orders []string
+	sessions                       []string
 }
 
 func (fn *mergeFn) ProcessElement(_ int, manifests func(*string) bool) error {
@@ -53,11 +54,12 @@ func (fn *mergeFn) ProcessElement(_ int, manifests func(*string) bool) error {
 		all.signals = append(all.signals, m.Signals...)
 		all.conversations = append(all.conversations, m.Conversations...)
 		all.orders = append(all.orders, m.Orders...)
+		all.sessions = append(all.sessions, m.Sessions...)
 	}
 	// Shard order only breaks ties between identical rows; sort anyway so
 	// the merge does not depend on the order manifests arrive in.
 	var remote []string
-	for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders} {
+	for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders, all.sessions} {
 		slices.Sort(l)
 		for _, p := range l {
 			if IsURL(p) {
@@ -72,7 +74,7 @@ func (fn *mergeFn) ProcessElement(_ int, manifests func(*string) bool) error {
 			return fmt.Errorf("merge: %w", err)
 		}
 		defer os.RemoveAll(local)
-		for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders} {
+		for _, l := range [][]string{all.quarantine, all.signals, all.conversations, all.orders, all.sessions} {
 			for i, p := range l {
 				if !IsURL(p) {
 					continue

@@ -74,6 +74,15 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 	if rows.Orders, err = writeMergedTable(filepath.Join(stage, output.OrdersFile), all.orders, output.CompareOrders); err != nil {
 		return err
 	}
+	names := []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile}
+	if info.Sessions {
+		n, err := writeMergedTable(filepath.Join(stage, output.SessionsFile), all.sessions, output.CompareSessions)
+		if err != nil {
+			return err
+		}
+		rows.Sessions = &n
+		names = append(names, output.SessionsFile)
+	}
 	var quar []output.QuarantineRow
 	for _, p := range all.quarantine {
 		qs, err := readQuarantineShard(p)
@@ -121,7 +130,7 @@ func writeOutputs(out string, all *merged, info *runInfo) error {
 	if err := atomicfile.WriteBytes(filepath.Join(stage, output.SummaryFile), append(b, '\n')); err != nil {
 		return err
 	}
-	for _, n := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile, output.SummaryFile} {
+	for _, n := range names {
 		if IsURL(out) {
 			if err := upload(filepath.Join(stage, n), joinPath(out, n)); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized"
@@ -75,7 +76,14 @@ func runBeam(t testing.TB, opts Options) {
 // runEmbedded runs the embedded engine.
 func runEmbedded(t testing.TB, events []string, out string, params signal.Params, order replay.Order) {
 	t.Helper()
-	if _, err := embedded.Run(embedded.Config{Events: events, Out: out, Params: params, Order: order}); err != nil {
+	runEmbeddedSessions(t, events, out, params, order, 0)
+}
+
+// runEmbeddedSessions runs the embedded engine with sessions of gap (0:
+// none).
+func runEmbeddedSessions(t testing.TB, events []string, out string, params signal.Params, order replay.Order, gap time.Duration) {
+	t.Helper()
+	if _, err := embedded.Run(embedded.Config{Events: events, Out: out, Params: params, Order: order, Sessions: gap}); err != nil {
 		t.Fatalf("embedded replay: %v", err)
 	}
 }
@@ -106,7 +114,11 @@ func compareOutputs(t *testing.T, embedded, beamOut string) output.Summary {
 func diffOutputs(t *testing.T, embedded, beamOut string) []string {
 	t.Helper()
 	var diffs []string
-	for _, name := range []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile} {
+	names := []string{output.SignalsFile, output.ConversationsFile, output.OrdersFile, output.QuarantineFile}
+	if _, err := os.Stat(filepath.Join(embedded, output.SessionsFile)); err == nil {
+		names = append(names, output.SessionsFile) // the replay tracked sessions: Beam must write the same
+	}
+	for _, name := range names {
 		a, err := os.ReadFile(filepath.Join(embedded, name))
 		if err != nil {
 			t.Fatal(err)
@@ -160,8 +172,16 @@ func TestParityCommittedLog(t *testing.T) {
 			dir := t.TempDir()
 			emb, bo := filepath.Join(dir, "embedded"), filepath.Join(dir, "beam")
 			params := signal.DefaultParams()
-			runEmbedded(t, []string{log}, emb, params, order)
-			runBeam(t, Options{Events: []string{log}, Out: bo, Params: params, Order: order})
+			// Sessions on in arrival order: sessions.parquet is compared too.
+			gap := time.Duration(0)
+			if order == replay.OrderArrival {
+				gap = replay.DefaultSessionGap
+			}
+			runEmbeddedSessions(t, []string{log}, emb, params, order, gap)
+			runBeam(t, Options{Events: []string{log}, Out: bo, Params: params, Order: order, Sessions: gap})
+			if _, err := os.Stat(filepath.Join(bo, output.SessionsFile)); (err == nil) != (gap > 0) {
+				t.Errorf("sessions.parquet present %v with gap %s", err == nil, gap)
+			}
 			sum := compareOutputs(t, emb, bo)
 			if sum.Counts.Read != 4589 || sum.Outputs.Signals == 0 || sum.Counts.Logic.Dropped[signal.DropDuplicate] == 0 {
 				t.Errorf("unexpected embedded counts (is this the documented committed log?): read %d, signals %d, duplicates %d",
@@ -269,10 +289,11 @@ func TestParityGenerated(t *testing.T) {
 	paths := writeEventFiles(t, dir, events, []string{"parquet", "parquet", "jsonl", "parquet", "jsonl", "parquet"})
 	emb, bo := filepath.Join(dir, "embedded"), filepath.Join(dir, "beam")
 	params := signal.DefaultParams()
-	runEmbedded(t, []string{dir + "/*"}, emb, params, replay.OrderArrival)
-	// Row groups of 5,000 rows, splits of about 12,000: two row groups per split.
+	runEmbeddedSessions(t, []string{dir + "/*"}, emb, params, replay.OrderArrival, replay.DefaultSessionGap)
+	// Row groups of 5,000 rows, splits of about 12,000: two row groups per
+	// split. Sessions on: sessions.parquet is compared too.
 	runBeam(t, Options{Events: []string{dir + "/*"}, Out: bo, Params: params, Order: replay.OrderArrival,
-		SpillRows: 5000, SplitRows: 12000})
+		SpillRows: 5000, SplitRows: 12000, Sessions: replay.DefaultSessionGap})
 	sum := compareOutputs(t, emb, bo)
 	if _, splits, err := PlanSplits([]string{dir + "/*"}, 12000, true); err != nil || len(splits) <= len(paths) {
 		t.Errorf("%d splits for %d files (%v): the test no longer exercises row-group splits", len(splits), len(paths), err)

@@ -30,6 +30,9 @@ type Options struct {
 	// order, as for the embedded engine.
 	Params signal.Params
 	Order  replay.Order
+	// Sessions, when positive, is the session gap: the replay also writes
+	// sessions.parquet, as the embedded engine's Config.Sessions.
+	Sessions time.Duration
 	// Strict makes the first row that breaks the schema fail the pipeline.
 	Strict bool
 	// SplitRows is the target number of rows per Parquet split (row groups
@@ -118,11 +121,11 @@ func Build(s beam.Scope, opts Options) (Plan, error) {
 	events, readManifests := beam.ParDo2(s, &readSplitFn{Strict: opts.Strict, WorkDir: work}, in)
 	grouped := beam.GroupByKey(s, events)
 	bundleManifests := beam.ParDo(s, &replayBuyersFn{Params: string(params), Order: int(opts.Order),
-		WorkDir: work, SpillRows: opts.SpillRows}, grouped)
+		WorkDir: work, SpillRows: opts.SpillRows, Sessions: int64(opts.Sessions)}, grouped)
 	all := beam.Flatten(s, readManifests, bundleManifests)
 	one := beam.GroupByKey(s, beam.AddFixedKey(s, all))
 	meta, err := json.Marshal(runInfo{Meta: opts.Meta, Files: files, Params: opts.Params, Order: opts.Order.String(),
-		Splits: len(splits)})
+		Splits: len(splits), Sessions: opts.Sessions > 0})
 	if err != nil {
 		return Plan{}, fmt.Errorf("encode run info: %w", err)
 	}
@@ -137,6 +140,8 @@ type runInfo struct {
 	Params signal.Params    `json:"params"`
 	Order  string           `json:"order"`
 	Splits int              `json:"splits"`
+	// Sessions: the run writes sessions.parquet.
+	Sessions bool `json:"sessions,omitempty"`
 }
 
 func newRunID() string {

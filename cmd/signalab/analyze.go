@@ -298,9 +298,24 @@ func printResults(w io.Writer, r *results.Results) {
 		if row.Segment != results.SegmentAll {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%+.2f%%\t[%+.2f%%, %+.2f%%]\t%.3g\t%v\n", row.Metric, row.Variant, row.Population,
-			float64(row.Control.Mean), float64(row.Treatment.Mean), 100*float64(row.Relative.Estimate),
-			100*float64(row.Relative.CILower), 100*float64(row.Relative.CIUpper), float64(row.PValueAdjusted), row.Significant)
+		lift, ci, p, sig := "n/a", "n/a", "n/a", "no"
+		if row.Reason == "" && row.Relative.Estimate.Valid() {
+			lift = fmt.Sprintf("%+.2f%%", 100*float64(row.Relative.Estimate))
+		}
+		if row.Reason == "" && row.Relative.CILower.Valid() && row.Relative.CIUpper.Valid() {
+			ci = fmt.Sprintf("[%+.2f%%, %+.2f%%]", 100*float64(row.Relative.CILower), 100*float64(row.Relative.CIUpper))
+		}
+		if row.PValueAdjusted.Valid() {
+			p = fmt.Sprintf("%.3g", float64(row.PValueAdjusted))
+		}
+		if row.Significant {
+			sig = "yes"
+		}
+		if row.Reason != "" {
+			sig = "undefined: " + row.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Metric, row.Variant, row.Population,
+			tableNum(row.Control.Mean), tableNum(row.Treatment.Mean), lift, ci, p, sig)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "independence: %s\n", r.Experiment.Independence)
@@ -309,11 +324,23 @@ func printResults(w io.Writer, r *results.Results) {
 	}
 	for _, g := range r.Gates.Checks {
 		status := "pass"
-		if !g.Passed {
+		switch {
+		case g.NotRun:
+			status = "not run"
+		case !g.Passed:
 			status = "FAIL"
 		}
 		fmt.Fprintf(w, "gate %s: %s (%s)\n", g.Name, status, g.Reason)
 	}
+}
+
+// tableNum formats an arm's value for the results table: 4 significant
+// digits, or "n/a" when it is undefined (never NaN).
+func tableNum(x results.Num) string {
+	if !x.Valid() {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.4g", float64(x))
 }
 
 // namesOf joins the names of vs with ", ".

@@ -337,7 +337,8 @@ func refusedSpecs(t *testing.T, root string) map[string]string {
 // TestRefusedSpecsLikeSignalab checks the same files and messages).
 func TestRefusedSpecs(t *testing.T) {
 	for path, want := range refusedSpecs(t, filepath.Join("..", "..")) {
-		code, _, stderr := runCLI(t, "replay", "--events", "events.parquet", "--out", t.TempDir(), "--experiment", path)
+		events := filepath.Join("..", "..", "testdata", "events", "events.parquet")
+		code, _, stderr := runCLI(t, "replay", "--events", events, "--out", t.TempDir(), "--experiment", path)
 		if got := "signalab: " + path + ": " + want + "\n"; code != 2 || stderr != got {
 			t.Errorf("%s: exit %d, stderr\n%q\nwant exit 2 and\n%q", filepath.Base(path), code, stderr, got)
 		}

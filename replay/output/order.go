@@ -75,8 +75,8 @@ func CompareOrders(a, b signal.Order) int {
 	return cmp.Compare(a.OrderValueCents, b.OrderValueCents)
 }
 
-// SortSessions sorts session rows by (shop_id, buyer_id, started_at,
-// session_id), the order of sessions.parquet: a buyer's sessions are
+// SortSessions sorts session rows by (shop_id, buyer_id, started_at), the
+// key of a session, the order of sessions.parquet: a buyer's sessions are
 // contiguous and in time order, as the metrics stage reads them.
 func SortSessions(s []replay.Session) { slices.SortFunc(s, CompareSessions) }
 
@@ -89,9 +89,6 @@ func CompareSessions(a, b replay.Session) int {
 		return c
 	}
 	if c := cmp.Compare(a.StartedAt, b.StartedAt); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.SessionID, b.SessionID); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.EndedAt, b.EndedAt)

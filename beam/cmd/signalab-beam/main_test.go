@@ -222,7 +222,8 @@ func TestRefusedSpecsLikeSignalab(t *testing.T) {
 			t.Fatalf("%s: first line is not # want: ...", path)
 		}
 		out := filepath.Join(t.TempDir(), "out")
-		code, _, stderr := runCLI("replay", "--events", "events.parquet", "--out", out, "--experiment", path)
+		events := filepath.Join("..", "..", "..", "testdata", "events", "events.parquet")
+		code, _, stderr := runCLI("replay", "--events", events, "--out", out, "--experiment", path)
 		if got := "signalab-beam: " + path + ": " + want + "\n"; code != 2 || stderr != got {
 			t.Errorf("%s: exit %d, stderr\n%q\nwant exit 2 and\n%q", filepath.Base(path), code, stderr, got)
 		}

@@ -46,6 +46,7 @@ type replayOptions struct {
 	events     []string
 	out        string
 	experiment string
+	sessions   bool
 	order      string
 	strict     bool
 	runner     string
@@ -82,6 +83,7 @@ conversations.parquet, orders.parquet, quarantine.parquet and replay.json to
 	cliflag.PathsVar(f, &opts.events, "events", "event files, folders or globs (Parquet, JSONL, CSV), or gs:// URLs; repeat or comma-separate").AllowURLs = true
 	f.StringVar(&opts.out, "out", "", "output folder (created if missing) or gs:// URL")
 	f.StringVar(&opts.experiment, "experiment", "", "experiment.yaml whose signals: block sets the logic's parameters")
+	f.BoolVar(&opts.sessions, "sessions", false, "also write sessions.parquet (split by --experiment's analysis.session_gap, default 30m); on by itself when analysis.unit is buyer or session")
 	f.StringVar(&opts.order, "order", "arrival", "per-buyer processing order: arrival or event-time")
 	f.BoolVar(&opts.strict, "strict", false, "fail on the first row that breaks the schema instead of quarantining it")
 	f.StringVar(&opts.runner, "runner", "prism", "Beam runner: "+strings.Join(runners, ", "))
@@ -133,7 +135,7 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	if !contains(runners, opts.runner) {
 		return exitcode.Usagef("--runner prism (or "+strings.Join(runners[1:], ", ")+")", "--runner: unknown runner %q", opts.runner)
 	}
-	params, err := experiment.Signals(opts.experiment)
+	params, gap, err := experiment.Replay(opts.experiment, opts.sessions)
 	if err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()
 	plan, err := beamreplay.Build(s, beamreplay.Options{
-		Events: events, Out: out, Params: params, Order: order, Strict: opts.strict,
+		Events: events, Out: out, Params: params, Sessions: gap, Order: order, Strict: opts.strict,
 		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
 		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), StartedAt: start.UnixMicro()},
 	})

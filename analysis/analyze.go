@@ -29,11 +29,24 @@ type Context struct {
 
 // Analyze reads t once and computes every comparison of cfg.
 func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
+	s, err := newState(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.pass(t); err != nil {
+		return nil, err
+	}
+	return s.finish(t.Path(), ctx)
+}
+
+// newState fills cfg's defaults, validates it and returns the empty state
+// of its analysis.
+func newState(cfg *Config) (*state, error) {
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &state{cfg: &cfg, vidx: map[string]int{}, clusters: map[string]int32{},
+	s := &state{cfg: cfg, vidx: map[string]int{}, clusters: map[string]int32{},
 		armClusters: map[int64]struct{}{}, ser: map[[2]int]*series{}, primary: -1}
 	for i, m := range cfg.Metrics {
 		if m.Name == cfg.Primary {
@@ -53,25 +66,29 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 		s.segs[k] = map[string]int{}
 	}
 	s.segNames = [][2]string{{results.SegmentAll, ""}}
-	if err := s.pass(t); err != nil {
-		return nil, err
-	}
+	return s, nil
+}
+
+// finish computes the results from the accumulated atoms of the table at
+// path.
+func (s *state) finish(path string, ctx Context) (*results.Results, error) {
+	cfg := s.cfg
 	s.buildCells()
 	if len(s.variants) == 0 {
-		return nil, fmt.Errorf("%s: no rows", t.Path())
+		return nil, fmt.Errorf("%s: no rows", path)
 	}
 	ctrl := 0
 	if cfg.Control != "" {
 		c, ok := s.vidx[cfg.Control]
 		if !ok {
-			return nil, fmt.Errorf("%s: control %q never appears in column %s (have %v)", t.Path(), cfg.Control, cfg.VariantCol, s.variants)
+			return nil, fmt.Errorf("%s: control %q never appears in column %s (have %v)", path, cfg.Control, cfg.VariantCol, s.variants)
 		}
 		ctrl = c
 	}
 	if len(s.variants) < 2 {
-		return nil, fmt.Errorf("%s: only variant %q appears in column %s; need a control and at least one treatment", t.Path(), s.variants[0], cfg.VariantCol)
+		return nil, fmt.Errorf("%s: only variant %q appears in column %s; need a control and at least one treatment", path, s.variants[0], cfg.VariantCol)
 	}
-	if err := s.checkDefined(t.Path()); err != nil {
+	if err := s.checkDefined(path); err != nil {
 		return nil, err
 	}
 	s.cell(0, len(s.variants)-1) // make every variant's "all" cell exist

@@ -15,6 +15,7 @@ import (
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/stats"
@@ -25,6 +26,12 @@ func init() { register(newAnalyzeCmd) }
 type analyzeOptions struct {
 	Experiment string
 	Units      string
+	// Summary is a table of sufficient statistics per group instead of
+	// per-unit rows; Arms, Where and Latest shape it.
+	Summary    string
+	Arms       []string
+	Where      []string
+	Latest     string
 	In         []string
 	Out        string
 	JSON       bool
@@ -52,8 +59,8 @@ type analyzeOptions struct {
 func newAnalyzeCmd() *cobra.Command {
 	opts := analyzeOptions{Test: stats.Welch, Correction: analysis.DefaultCorrection}
 	c := &cobra.Command{
-		Use:   "analyze (--experiment F | --variant COL --metric COL:TYPE ...) --units FILE --out DIR",
-		Short: "Compute lift with significance from a per-unit table",
+		Use:   "analyze (--experiment F | --variant COL --metric COL:TYPE ...) (--units FILE | --summary FILE) --out DIR",
+		Short: "Compute lift with significance from a per-unit or summary table",
 		Long: `analyze reads a per-unit table once, accumulates sufficient statistics per
 variant × segment × population, runs the statistics engine, corrects for
 multiple testing, and writes results.json and results.parquet to --out.
@@ -76,10 +83,24 @@ else CR2 with Imbens-Kolesar degrees of freedom; docs/statistics.md). Without
 (results.json says so in experiment.independence).
 
 --inference, --draws and --tuning-n also override the spec's analysis:
-inference, randomization_draws and sequential_tuning_n with --experiment.`,
+inference, randomization_draws and sequential_tuning_n with --experiment.
+
+--summary FILE reads sufficient statistics per group instead of units, as a
+warehouse query produces them: one row per variant (× segment × triggered ×
+day, or per cluster), with the group's n and, per metric STEM:TYPE, the
+columns STEM_sum and STEM_sum_sq (or STEM_mean and STEM_variance); a ratio
+STEM_sum_m, _sum_m2, _sum_d, _sum_d2, _sum_md. NAME=:TYPE reads bare names
+(sum, mean, variance). --arm SUFFIX=NAME reads a wide table with both arms in
+one row (count_c, mean_c, variance_c, count_t, ...); --where COL=VALUE keeps
+matching rows and --latest COL the rows with its greatest value (the last
+checkpoint of cumulative snapshots). The results are the same as from the
+per-unit table the groups summarise. See docs/metrics.md, Summary tables.`,
 		Example: `  signalab analyze --experiment experiment.yaml --units out/units.parquet --out out
   signalab analyze --units users.csv --variant group --control A --metric orders:mean --metric converted:proportion --out res
-  signalab analyze --units convs.parquet --variant arm --metric conv=converted:proportion --cluster shop_id --out res`,
+  signalab analyze --units convs.parquet --variant arm --metric conv=converted:proportion --cluster shop_id --out res
+  signalab analyze --summary arms.csv --variant arm --metric revenue:mean --metric converted:proportion --out res
+  signalab analyze --summary asos.csv --arm _c=control --arm _t=treatment --metric value=:mean \
+      --where experiment_id=036afc --where variant_id=2 --where metric_id=1 --latest time_since_start --out res`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.set = func(name string) bool { return c.Flags().Changed(name) }
@@ -89,6 +110,10 @@ inference, randomization_draws and sequential_tuning_n with --experiment.`,
 	f := c.Flags()
 	f.StringVar(&opts.Experiment, "experiment", "", "experiment spec (experiment.yaml) of a units.parquet from signalab metrics")
 	f.StringVar(&opts.Units, "units", "", "per-unit table (.parquet or .csv)")
+	f.StringVar(&opts.Summary, "summary", "", "summary table of sufficient statistics per group (.parquet or .csv), instead of --units")
+	f.StringArrayVar(&opts.Arms, "arm", nil, "--summary, wide table: SUFFIX=NAME, the columns of variant NAME end with SUFFIX (repeatable; the first is the control)")
+	f.StringArrayVar(&opts.Where, "where", nil, "--summary: keep rows whose column COL holds VALUE, as COL=VALUE (repeatable)")
+	f.StringVar(&opts.Latest, "latest", "", "--summary: keep the rows with the greatest value of this column (after --where)")
 	cliflag.PathsVar(f, &opts.In, "in", "with --experiment: folders with metrics.json, assign.json, replay.json (default: the table's folder; repeat the flag or separate with commas)").Folders = true
 	f.StringVar(&opts.Out, "out", "", "folder to write results.json and results.parquet to")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
@@ -116,9 +141,14 @@ inference, randomization_draws and sequential_tuning_n with --experiment.`,
 const analyzeHint = "signalab analyze --units units.csv --variant group --control control --metric converted:proportion --out results"
 
 func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
+	if opts.Summary != "" {
+		return analyzeSummary(opts, stdout)
+	}
 	switch {
 	case opts.Units == "":
-		return exitcode.Usagef(analyzeHint, "analyze: --units is required")
+		return exitcode.Usagef(analyzeHint, "analyze: --units (a per-unit table) or --summary (a table of sufficient statistics) is required")
+	case len(opts.Arms) > 0 || len(opts.Where) > 0 || opts.Latest != "":
+		return exitcode.Usagef(analyzeHint, "analyze: --arm, --where and --latest shape a --summary table")
 	case opts.Out == "":
 		return exitcode.Usagef(analyzeHint, "analyze: --out is required")
 	case opts.Experiment == "" && opts.Variant == "":
@@ -157,10 +187,26 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if header, err := analysis.Header(opts.Units); err == nil {
+		var cols []string
+		for _, m := range cfg.Metrics {
+			cols = append(cols, m.Columns...)
+		}
+		if hint := analysis.SummaryHint(header, cols); hint != "" {
+			return exitcode.Usagef("signalab analyze --summary "+opts.Units+" ... (see signalab analyze --help)", "analyze: %s: %s", opts.Units, hint)
+		}
+	}
 	res, err := analysis.Analyze(cfg, tbl, ctx)
 	if err != nil {
 		return err
 	}
+	return writeResults(tx, opts, res, stdout)
+}
+
+// writeResults writes results.json and results.parquet into the output
+// transaction of --out, commits it, and prints the table (or results.json
+// with --json).
+func writeResults(tx *outdir.Tx, opts analyzeOptions, res *results.Results, stdout io.Writer) error {
 	if err := analysis.Write(tx.Dir, res); err != nil {
 		return err
 	}

@@ -388,3 +388,24 @@ func (c *Column) DictCodes() []int32 {
 	}
 	return nil
 }
+
+// Names returns the column names of the Parquet file at path, in schema
+// order.
+func Names(path string) (names []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			names, err = nil, fmt.Errorf("read %s: corrupt Parquet file (%v); write it again", path, p)
+		}
+	}()
+	f, err := safeio.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: not a Parquet file: %w", path, err)
+	}
+	defer pf.Close()
+	return columnNames(pf), nil
+}

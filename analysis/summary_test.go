@@ -135,7 +135,7 @@ func TestSummaryEqualsUnits(t *testing.T) {
 		// The variants are declared, as a spec does (otherwise each path
 		// lists them in the order its table first shows them).
 		cfg := Config{Name: "summary-vs-units", VariantCol: "variant", Control: "control", Segments: []string{"channel"},
-			Variants: []results.Variant{{Name: "control", Weight: 1.0 / 3}, {Name: "treatment", Weight: 1.0 / 3}, {Name: "treatment2", Weight: 1.0 / 3}},
+			Variants:     []results.Variant{{Name: "control", Weight: 1.0 / 3}, {Name: "treatment", Weight: 1.0 / 3}, {Name: "treatment2", Weight: 1.0 / 3}},
 			TriggeredCol: "triggered", TimeCol: "started_at", Options: Options{CUPED: true, Sequential: true},
 			Metrics: []Metric{
 				{Name: "conv", Type: metrics.Proportion, Columns: []string{"conv"}, Covariates: []string{"conv_pre"}},

@@ -28,13 +28,13 @@ type analyzeOptions struct {
 	Units      string
 	// Summary is a table of sufficient statistics per group instead of
 	// per-unit rows; Arms, Where and Latest shape it.
-	Summary    string
-	Arms       []string
-	Where      []string
-	Latest     string
-	In         []string
-	Out        string
-	JSON       bool
+	Summary string
+	Arms    []string
+	Where   []string
+	Latest  string
+	In      []string
+	Out     string
+	JSON    bool
 	// Generic table.
 	Variant    string
 	Control    string

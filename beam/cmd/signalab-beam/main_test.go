@@ -70,6 +70,11 @@ func TestHelpListsOurFlagsThenBeams(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	flag.Set("endpoint", "") // an earlier Prism run leaves its job server's address
 	t.Chdir(t.TempDir())     // relative --out folders must not appear anyway
+	// --events must name files that exist (the list rule of every command);
+	// the other checks are reached with one.
+	if err := os.WriteFile("x.parquet", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -81,6 +86,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"replay", "--no-such-flag"}, "unknown flag"},
 		{[]string{"bogus"}, "unknown command"},
 		{[]string{"replay", "--events", "x.parquet", "--out", "o", "--runner", "flink"}, "needs --endpoint"},
+		{[]string{"replay", "--events", "missing.parquet", "--out", "o"}, "missing.parquet: no such file, folder or glob"},
+		{[]string{"replay", "--events", "x.parquet,missing.parquet", "--out", "o"}, "missing.parquet: no such file, folder or glob"},
+		{[]string{"reply", "--events", "x.parquet"}, "unknown command \"reply\", did you mean replay?"},
 	} {
 		code, _, stderr := runCLI(tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "Try:") {

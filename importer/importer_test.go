@@ -165,6 +165,7 @@ func TestImportQuarantine(t *testing.T) {
 		{"rees46 bad price value", FormatREES46, hdr + "2019-10-01 00:00:00 UTC,cart,1,9,,b,1.2.3,u1,s1\n" + good, 1, 2, event.ReasonBadValue, "price", "1.2.3", "price"},
 		{"rees46 missing user", FormatREES46, hdr + "2019-10-01 00:00:00 UTC,view,1,9,,b,1.00,,s1\n" + good, 1, 2, event.ReasonMissingField, "user_id", ",,s1", "user_id is empty"},
 		{"rees46 cart without session", FormatREES46, hdr + "2019-10-01 00:00:00 UTC,cart,1,9,,b,1.00,u1,\n" + good, 1, 2, event.ReasonMissingField, "user_session", "cart,1", "user_session is empty"},
+		{"rees46 invalid utf-8", FormatREES46, hdr + "2019-10-01 00:00:00 UTC,view,1,9,,b,1.00,u\xff1,s1\n" + good, 1, 2, event.ReasonInvalidUTF8, "user_id", `u\xff1`, "user_id holds bytes that are not UTF-8"},
 		{"rees46 broken quote", FormatREES46, hdr + "2019-10-01 00:00:00 UTC,view,1,9,\"x\"y,b,1.00,u1,s1\n" + good, 1, 2, event.ReasonMalformedRow, "", "", "invalid CSV"},
 	} {
 		var qs []event.Quarantined

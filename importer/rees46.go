@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/signalab/signalab/event"
 
@@ -118,6 +119,14 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 			}
 			continue
 		}
+		if c := invalidUTF8(rec, col); c != "" {
+			// The ids become event strings, which readers quarantine
+			// as invalid_utf8: refuse them here, at their source line.
+			if err := bad(c, event.ReasonInvalidUTF8, "%s holds bytes that are not UTF-8", c); err != nil {
+				return err
+			}
+			continue
+		}
 		t, err := time.Parse("2006-01-02 15:04:05 MST", get("event_time"))
 		if err != nil {
 			if err := bad("event_time", event.ReasonBadTimestamp, "event_time %q is not like 2019-10-01 00:00:00 UTC", get("event_time")); err != nil {
@@ -203,6 +212,17 @@ func importREES46(r io.Reader, name string, opts Options, out *emitter) error {
 			return err
 		}
 	}
+}
+
+// invalidUTF8 returns the first of the columns the import keeps whose
+// value in rec is not valid UTF-8, or "".
+func invalidUTF8(rec []string, col map[string]int) string {
+	for _, c := range rees46Columns {
+		if !utf8.ValidString(rec[col[c]]) {
+			return c
+		}
+	}
+	return ""
 }
 
 // csvLine renders a parsed record back as one CSV line (the raw text of a

@@ -60,6 +60,11 @@ func TestEventListsOneRule(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", args[:3], code, stderr)
 		}
 	}
+	// A newline-separated list (as "$(ls …)" gives) is an error, not one
+	// odd path or a silent split (issue 16, class 7).
+	if code, _, stderr := runCLI(t, "replay", "--events", a+"\n"+b, "--out", t.TempDir()); code != 2 || !strings.Contains(stderr, "line break") {
+		t.Errorf("newline list: exit %d, stderr %q", code, stderr)
+	}
 	// Both commands read both files of "a,b".
 	out := t.TempDir()
 	if code, _, stderr := runCLI(t, "replay", "--events", a+","+b, "--out", out, "--json"); code != 0 {

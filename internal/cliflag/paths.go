@@ -106,6 +106,9 @@ func Check(s string, allowURLs, folders bool) error {
 		}
 		return nil
 	}
+	if strings.ContainsAny(s, "\n\r") {
+		return fmt.Errorf("%q: a path with a line break (a list from $(...) or a file?); separate paths with commas or repeat the flag", s)
+	}
 	what := "file, folder or glob"
 	if folders {
 		what = "folder"

@@ -33,6 +33,7 @@ func TestPaths(t *testing.T) {
 		{"missing", []string{"--events", a + "," + filepath.Join(dir, "nope.parquet")}, nil, "nope.parquet: no such file, folder or glob"},
 		{"glob without match", []string{"--events", filepath.Join(dir, "*.csv.gz")}, nil, "no file matches this glob"},
 		{"url refused", []string{"--events", "gs://bucket/x.parquet"}, nil, "no such file"},
+		{"newline-separated list", []string{"--events", a + "\n" + b}, nil, "a path with a line break"},
 	}
 	for _, c := range cases {
 		var got []string

@@ -108,7 +108,7 @@ func TestAnalyzeErrors(t *testing.T) {
 		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "Z", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{`control "Z"`}},
 		{[]string{"analyze", "--units", "/nonexistent.csv", "--variant", "group", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{"nonexistent"}},
 		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:proportion", "--out", t.TempDir()}, 2, []string{"column orders", "is not 0 or 1"}},
-		{[]string{"metrics", "--in", "x", "--out", "y"}, 2, []string{"--experiment is required", "Try:"}},
+		{[]string{"metrics", "--in", t.TempDir(), "--out", "y"}, 2, []string{"--experiment is required", "Try:"}},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/signalab/signalab/assign"
@@ -623,6 +624,16 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 	}
 	sort.Slice(order, func(a, b int) bool { return order[a] < order[b] })
 	clustered := s.cfg.ClusterCol != ""
+	if clustered {
+		// Clusters in the order of their names, as the rows take them
+		// (clusterList): the daily CR2 sums then do not depend on the
+		// order of the table's rows (a per-unit table and its summary
+		// give the same bits).
+		names := s.clusterNames()
+		for _, sr := range []*series{cs, ts} {
+			slices.SortFunc(sr.order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+		}
+	}
 	cc, tc := newCumulative(cs, clustered), newCumulative(ts, clustered)
 	for _, d := range order {
 		ca, ta := cc.upTo(d), tc.upTo(d)
@@ -680,8 +691,9 @@ func newCumulative(sr *series, clustered bool) *cumulative {
 }
 
 // upTo adds day d (days must come in increasing order) and returns the
-// cumulative moments. Clustered: per-cluster running sums in order of first
-// appearance, so the floating-point sums are reproducible.
+// cumulative moments. Clustered: per-cluster running sums in sr.order (by
+// cluster name, see timeSeries), so the floating-point sums are
+// reproducible.
 func (c *cumulative) upTo(d int64) cumSnapshot {
 	if !c.clustered {
 		if m := c.sr.mom[d]; m != nil {

@@ -13,7 +13,7 @@ import (
 // SchemaVersion is the version of results.json written by this build. It
 // changes (major) when a field is removed or changes meaning, (minor) when a
 // field is added. Readers should accept any 1.x.
-const SchemaVersion = "1.1"
+const SchemaVersion = "1.2"
 
 // Populations of a result row.
 const (

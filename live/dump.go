@@ -48,6 +48,10 @@ type DumpInfo struct {
 	// end-of-log flush writes them).
 	FinalConversations int `json:"final_conversations"`
 	OpenConversations  int `json:"open_conversations"`
+	// FinalSessions and OpenSessions split the session rows (with
+	// sessions tracked) in the same way.
+	FinalSessions int `json:"final_sessions,omitempty"`
+	OpenSessions  int `json:"open_sessions,omitempty"`
 }
 
 // Dump reads the output topics of signals topic out (see OutputTopics)
@@ -121,18 +125,29 @@ func Dump(ctx context.Context, opts []kgo.Opt, out string, wait time.Duration) (
 			return nil, err
 		}
 	}
+	// The sessions topic exists when the processor tracked sessions
+	// (Config.Sessions): the dump then writes sessions.parquet.
+	if _, err := PartitionCount(ctx, admin, topics.Sessions); err == nil {
+		b.o.WithSessions = true
+		if err := readTopic(ctx, admin, opts, topics.Sessions, b.add); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
 	return b.result(parts, info)
 }
 
 // dumpBuilder assembles replay outputs from output records.
 type dumpBuilder struct {
-	topics Topics
-	o      output.Tables
-	convs  map[string]ConversationRecord
+	topics   Topics
+	o        output.Tables
+	convs    map[string]ConversationRecord
+	sessions map[string]SessionRecord
 }
 
 func newDumpBuilder(t Topics) *dumpBuilder {
-	return &dumpBuilder{topics: t, convs: map[string]ConversationRecord{}}
+	return &dumpBuilder{topics: t, convs: map[string]ConversationRecord{}, sessions: map[string]SessionRecord{}}
 }
 
 // add takes one record of an output topic (in offset order within a
@@ -167,6 +182,16 @@ func (b *dumpBuilder) add(r *kgo.Record) error {
 			return err
 		}
 		b.convs[string(r.Key)] = c
+	case b.topics.Sessions:
+		if r.Value == nil {
+			delete(b.sessions, string(r.Key))
+			return nil
+		}
+		var s SessionRecord
+		if err := json.Unmarshal(r.Value, &s); err != nil {
+			return err
+		}
+		b.sessions[string(r.Key)] = s
 	}
 	return nil
 }
@@ -180,6 +205,14 @@ func (b *dumpBuilder) result(parts []PartitionCounts, info DumpInfo) (*DumpResul
 			info.FinalConversations++
 		} else {
 			info.OpenConversations++
+		}
+	}
+	for _, s := range b.sessions {
+		o.Sessions = append(o.Sessions, s.Session)
+		if s.Final {
+			info.FinalSessions++
+		} else {
+			info.OpenSessions++
 		}
 	}
 	if len(parts) == 0 {

@@ -213,8 +213,14 @@ func (h *harness) dump() *DumpResult {
 // replayOf runs `signalab replay --order arrival` on paths.
 func replayOf(t *testing.T, p signal.Params, paths ...string) *output.Tables {
 	t.Helper()
+	return replayOfSessions(t, p, 0, paths...)
+}
+
+// replayOfSessions is replayOf with sessions of the given gap (0: none).
+func replayOfSessions(t *testing.T, p signal.Params, gap time.Duration, paths ...string) *output.Tables {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "replay")
-	if _, err := embedded.Run(embedded.Config{Events: paths, Out: dir, Params: p, Order: replay.OrderArrival, Workers: 2}); err != nil {
+	if _, err := embedded.Run(embedded.Config{Events: paths, Out: dir, Params: p, Order: replay.OrderArrival, Workers: 2, Sessions: gap}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := output.Read(dir)

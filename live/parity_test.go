@@ -1,28 +1,49 @@
 package live
 
 import (
+	"reflect"
 	"testing"
 
+	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 )
 
 const committedLog = "../testdata/events/events.parquet"
 
 // TestParityCommittedLog: the committed log through one live consumer on 4
-// partitions equals the arrival-order replay, counts included.
+// partitions, with sessions tracked, equals the arrival-order replay with
+// sessions: every table, sessions.parquet's rows and the counts.
 func TestParityCommittedLog(t *testing.T) {
 	h := newHarness(t, "committed")
 	st := h.produce(committedLog)
 	if st.Events != 4589 {
 		t.Fatalf("produced %d events, want the log's 4589", st.Events)
 	}
-	m := h.start(h.config("a"))
+	cfg := h.config("a")
+	cfg.Sessions = replay.DefaultSessionGap
+	m := h.start(cfg)
 	d := h.dump()
 	m.stop(t)
-	assertParity(t, d, replayOf(t, signal.DefaultParams(), committedLog))
-	t.Logf("dump: %d signals, %d conversations (%d final, %d open), %d orders; live %+v",
+	want := replayOfSessions(t, signal.DefaultParams(), replay.DefaultSessionGap, committedLog)
+	assertParity(t, d, want)
+	got := d.Outputs
+	output.SortSessions(got.Sessions)
+	if !got.WithSessions || len(want.Sessions) < 400 || !reflect.DeepEqual(got.Sessions, want.Sessions) {
+		t.Errorf("sessions: live %d rows (%d final, %d open), replay %d", len(got.Sessions), d.Info.FinalSessions, d.Info.OpenSessions, len(want.Sessions))
+		for i := range min(len(got.Sessions), len(want.Sessions)) {
+			if !reflect.DeepEqual(got.Sessions[i], want.Sessions[i]) {
+				t.Errorf("first difference at %d:\n live   %+v\n replay %+v", i, got.Sessions[i], want.Sessions[i])
+				break
+			}
+		}
+	}
+	if d.Summary.Outputs.Sessions == nil || *d.Summary.Outputs.Sessions != len(want.Sessions) {
+		t.Errorf("replay.json outputs.sessions %v, want %d", d.Summary.Outputs.Sessions, len(want.Sessions))
+	}
+	t.Logf("dump: %d signals, %d conversations (%d final, %d open), %d orders, %d sessions (%d final, %d open); live %+v",
 		len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations,
-		len(d.Outputs.Orders), d.Info.Live)
+		len(d.Outputs.Orders), len(d.Outputs.Sessions), d.Info.FinalSessions, d.Info.OpenSessions, d.Info.Live)
 }
 
 // TestParityEdgeLogs: the hand-written edge-case logs in JSON Lines

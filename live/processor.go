@@ -34,6 +34,11 @@ type Config struct {
 	Topics Topics
 	// Params are the signal logic's parameters.
 	Params signal.Params
+	// Sessions, when positive, is the session gap: every buyer's sessions
+	// are tracked (replay.Buyer.TrackSessions) and written to the
+	// sessions topic, as signalab replay writes sessions.parquet. Keep it
+	// the same across restarts of a group.
+	Sessions time.Duration
 	// ForgetAfter drops a settled buyer's state (tombstoning it) once the
 	// partition's watermark is this far past the moment it settled; 0 keeps
 	// it. Forgetting bounds memory, at the price of the count differences
@@ -139,7 +144,7 @@ func New(cfg Config) (*Processor, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Processor{cfg: cfg, s: settings{params: cfg.Params, topics: cfg.Topics, forgetAfter: cfg.ForgetAfter,
-		ingestFromRecord: cfg.IngestTimeFromRecord},
+		ingestFromRecord: cfg.IngestTimeFromRecord, sessions: cfg.Sessions},
 		log: log, tasks: map[int32]*task{}, views: newViews(), ready: make(chan struct{})}, nil
 }
 
@@ -234,7 +239,11 @@ func (p *Processor) prepareTopics(ctx context.Context) error {
 		if rf == 0 {
 			rf = -1
 		}
-		if err := EnsureTopics(ctx, p.admin, rf, p.cfg.Topics.Specs(n)...); err != nil {
+		specs := p.cfg.Topics.Specs(n)
+		if p.cfg.Sessions > 0 {
+			specs = append(specs, p.cfg.Topics.SessionsSpec(n))
+		}
+		if err := EnsureTopics(ctx, p.admin, rf, specs...); err != nil {
 			return fmt.Errorf("live: %w", err)
 		}
 	}

@@ -53,6 +53,22 @@ func ConversationKey(k event.BuyerKey, conversationID string, birth int64) []byt
 	return b
 }
 
+// SessionRecord is the value of a session record: a sessions.parquet row
+// (replay.Session) and whether it is final. The last record of a key is
+// the row; a session still open is upserted as its buyer's events come.
+type SessionRecord struct {
+	replay.Session
+	Final bool `json:"final"`
+}
+
+// SessionKey is the key of a session's records: the JSON array [shop_id,
+// buyer_id, started_at] (µs since the epoch), the session's key in
+// sessions.parquet (started_at is fixed when the session opens).
+func SessionKey(k event.BuyerKey, startedAt int64) []byte {
+	b, _ := json.Marshal([]any{k.ShopID, k.BuyerID, startedAt})
+	return b
+}
+
 // QuarantineRecord is the value of a quarantine record: an input record that
 // broke the schema, where it was and why (the reason codes of
 // quarantine.parquet; see event.Reason).

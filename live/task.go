@@ -25,6 +25,8 @@ type settings struct {
 	// ingestFromRecord gives an event without ingest_time its record's
 	// timestamp as ingest_time (Config.IngestTimeFromRecord).
 	ingestFromRecord bool
+	// sessions is the session gap (Config.Sessions); 0: no sessions.
+	sessions time.Duration
 }
 
 // emitter takes the output records of a transaction.
@@ -90,6 +92,10 @@ type buyer struct {
 	hasSettledAt bool
 	forgetSet    bool
 	stateBytes   int // size of the last changelog value
+	// openSess is the open session as last written to the sessions
+	// topic (hasOpenSess: one was written and is still open).
+	openSess    replay.Session
+	hasOpenSess bool
 }
 
 func newTask(s *settings, part int32) *task {
@@ -172,6 +178,7 @@ func (t *task) record(r *kgo.Record, em emitter) error {
 	if b == nil {
 		key = event.BuyerKey{ShopID: strings.Clone(key.ShopID), BuyerID: strings.Clone(key.BuyerID)}
 		b = &buyer{key: key, rb: replay.NewBuyer(key, t.s.params, replay.OrderArrival)}
+		b.rb.TrackSessions(t.s.sessions)
 		t.buyers[key] = b
 	}
 	return t.feed(b, r, &e, em)
@@ -235,8 +242,55 @@ func (t *task) feed(b *buyer, r *kgo.Record, e *event.Event, em emitter) error {
 		}
 		em.emit(&kgo.Record{Topic: t.s.topics.Orders, Key: BuyerRecordKey(b.key), Value: v, Timestamp: t.ts})
 	}
+	if err := t.emitSessions(b, em); err != nil {
+		return err
+	}
 	t.markDirty(b)
 	return nil
+}
+
+// emitSessions writes the sessions the buyer core finished (final rows,
+// in t.out.Sessions) to the sessions topic.
+func (t *task) emitSessions(b *buyer, em emitter) error {
+	for _, row := range t.out.Sessions {
+		if err := t.emitSession(b, row, true, em); err != nil {
+			return err
+		}
+		if b.hasOpenSess && b.openSess.StartedAt == row.StartedAt {
+			b.hasOpenSess = false
+		}
+	}
+	return nil
+}
+
+func (t *task) emitSession(b *buyer, row replay.Session, final bool, em emitter) error {
+	v, err := json.Marshal(SessionRecord{Session: row, Final: final})
+	if err != nil {
+		return err
+	}
+	em.emit(&kgo.Record{Topic: t.s.topics.Sessions, Key: SessionKey(b.key, row.StartedAt), Value: v, Timestamp: t.ts})
+	return nil
+}
+
+// updateOpenSession writes b's open session when it differs from what was
+// last written (a row not final yet, upserted under its key).
+func (t *task) updateOpenSession(b *buyer, em emitter) error {
+	row, ok := b.rb.OpenSession()
+	if !ok || (b.hasOpenSess && sessionsEqual(row, b.openSess)) {
+		return nil
+	}
+	if err := t.emitSession(b, row, false, em); err != nil {
+		return err
+	}
+	b.openSess, b.hasOpenSess = row, true
+	return nil
+}
+
+func sessionsEqual(a, b replay.Session) bool {
+	ft := a.FirstTriggerAt == nil && b.FirstTriggerAt == nil ||
+		a.FirstTriggerAt != nil && b.FirstTriggerAt != nil && *a.FirstTriggerAt == *b.FirstTriggerAt
+	a.FirstTriggerAt, b.FirstTriggerAt = nil, nil
+	return ft && a == b
 }
 
 // takeRows empties the rows of t.out (they have been written), keeping its
@@ -246,7 +300,8 @@ func (t *task) takeRows() {
 	clear(o.Signals)
 	clear(o.Conversations)
 	clear(o.Orders)
-	o.Signals, o.Conversations, o.Orders = o.Signals[:0], o.Conversations[:0], o.Orders[:0]
+	clear(o.Sessions)
+	o.Signals, o.Conversations, o.Orders, o.Sessions = o.Signals[:0], o.Conversations[:0], o.Orders[:0], o.Sessions[:0]
 }
 
 // fold adds the counts the buyer core produced since the last fold to
@@ -322,8 +377,17 @@ func (t *task) fireTimers(em emitter) error {
 			b.dueSet = false
 			o := &t.out
 			t.takeRows()
-			if b.rb.Advance(w, o) == replay.Active {
-				t.schedule(b) // not settled after all (cannot happen at its due watermark)
+			st := b.rb.Advance(w, o)
+			// With sessions, the buyer may be due for its open session
+			// alone: Advance writes it and the buyer stays active.
+			if err := t.emitSessions(b, em); err != nil {
+				return err
+			}
+			if st == replay.Active {
+				if len(o.Sessions) > 0 {
+					t.markDirty(b) // the snapshot no longer holds the session
+				}
+				t.schedule(b) // not settled (yet)
 				continue
 			}
 			for _, row := range o.Conversations {
@@ -401,6 +465,9 @@ func (t *task) flushDirty(em emitter) error {
 		}
 		t.rows = b.rb.Conversations(t.rows[:0])
 		if err := t.updateOpen(b, t.rows, em); err != nil {
+			return err
+		}
+		if err := t.updateOpenSession(b, em); err != nil {
 			return err
 		}
 		v := encodeBuyerRecord(b, state)
@@ -564,6 +631,7 @@ func (t *task) load(key, value []byte) error {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
 	}
 	rb := replay.NewBuyer(k, t.s.params, replay.OrderArrival)
+	rb.TrackSessions(t.s.sessions)
 	if err := rb.UnmarshalBinary(r.State); err != nil {
 		return fmt.Errorf("buyer %s/%s: %w", k.ShopID, k.BuyerID, err)
 	}
@@ -579,6 +647,7 @@ func (t *task) load(key, value []byte) error {
 		}
 	}
 	b.convs = rb.Conversations(nil)
+	b.openSess, b.hasOpenSess = rb.OpenSession() // written before the snapshot was
 	t.buyers[k] = b
 	return nil
 }

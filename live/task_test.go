@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/synth"
@@ -98,6 +100,7 @@ func (r *taskRun) restore() {
 func (r *taskRun) dump() *DumpResult {
 	r.t.Helper()
 	b := newDumpBuilder(r.s.topics)
+	b.o.WithSessions = r.s.sessions > 0
 	var last []byte
 	for _, rec := range r.out {
 		if rec.Topic == r.s.topics.Counts {
@@ -163,6 +166,35 @@ func TestTaskParityAnyBatching(t *testing.T) {
 	}
 	if len(finals) != 1 {
 		t.Errorf("final conversation rows depend on the batching: %v", finals)
+	}
+}
+
+// TestTaskParitySessions: with sessions tracked, one partition holding a
+// generated log gives the replay's sessions.parquet rows (and every other
+// table) whatever the transaction size, also restored from the changelog
+// after every transaction (the open session travels in the snapshot).
+func TestTaskParitySessions(t *testing.T) {
+	path, evs := smallLog(t, 5)
+	gap := replay.DefaultSessionGap
+	want := replayOfSessions(t, signal.DefaultParams(), gap, path)
+	if len(want.Sessions) < 1000 {
+		t.Fatalf("only %d sessions", len(want.Sessions))
+	}
+	for _, c := range []struct {
+		n       int
+		restore bool
+	}{{len(evs), false}, {1, false}, {500, true}} {
+		r := newTaskRun(t, signal.DefaultParams(), 0)
+		r.s.sessions = gap
+		r.feed(evs, c.n, c.restore)
+		d := r.dump()
+		assertParity(t, d, want)
+		got := d.Outputs.Sessions
+		output.SortSessions(got)
+		if !reflect.DeepEqual(got, want.Sessions) {
+			t.Errorf("batches of %d (restore %v): %d sessions (%d final, %d open), replay %d", c.n, c.restore,
+				len(got), d.Info.FinalSessions, d.Info.OpenSessions, len(want.Sessions))
+		}
 	}
 }
 

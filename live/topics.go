@@ -32,6 +32,10 @@ type Topics struct {
 	// Counts receives, per input partition, the cumulative counts of
 	// replay.json (compacted, keyed input/partition).
 	Counts string
+	// Sessions receives upserts of session rows (compacted), keyed by
+	// SessionKey; the last record of a key is the row. Used only when
+	// the processor tracks sessions (Config.Sessions).
+	Sessions string
 	// Changelog holds each buyer's state (compacted, keyed by buyer,
 	// co-partitioned with Input), from which state is restored on
 	// assignment.
@@ -52,7 +56,7 @@ func TopicsFor(input, output, group string) Topics {
 // OutputTopics names the output topics of signals topic output.
 func OutputTopics(output string) Topics {
 	return Topics{Signals: output, Conversations: output + ".conversations", Orders: output + ".orders",
-		Quarantine: output + ".quarantine", Counts: output + ".counts"}
+		Quarantine: output + ".quarantine", Counts: output + ".counts", Sessions: output + ".sessions"}
 }
 
 // compacted are the topic configurations of a compacted (table-like) topic.
@@ -64,6 +68,12 @@ type TopicSpec struct {
 	Partitions int32
 	// Configs are topic configurations such as cleanup.policy=compact.
 	Configs map[string]string
+}
+
+// SessionsSpec is how live mode creates the sessions topic (compacted, with
+// the input's partition count) when it tracks sessions.
+func (t Topics) SessionsSpec(partitions int32) TopicSpec {
+	return TopicSpec{Name: t.Sessions, Partitions: partitions, Configs: compacted}
 }
 
 // Specs returns how live mode creates its topics when they are missing:

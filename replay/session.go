@@ -25,9 +25,11 @@ const DefaultSessionGap = 30 * time.Minute
 // session gap after the session's latest event (EndedAt); otherwise it
 // closes that session and opens the next. Events are taken in the
 // processing order, so an event that arrives out of order joins the
-// session open when it arrives (and may move StartedAt earlier), as a
-// pipeline counting sessions live would. Under --order event-time this is
-// the usual gap sessionization.
+// session open when it arrives, as a pipeline counting sessions live would.
+// StartedAt is the event_time of the session's first event in that order
+// (fixed when the session opens, so that a live consumer can key the open
+// session by it); EndedAt is the latest event_time. Under --order
+// event-time this is the usual gap sessionization.
 //
 // (shop_id, buyer_id, started_at) is a session's key; its id, where a
 // unit id is needed (analysis.unit: session), is SessionID of the key. The
@@ -125,7 +127,6 @@ func (b *Buyer) sessionAfter(e *event.Event, eff signal.Effect, opens, hadCart b
 		s.Row = Session{StartedAt: e.EventTime, EndedAt: e.EventTime, HadCartAtStart: hadCart}
 	}
 	r := &s.Row
-	r.StartedAt = min(r.StartedAt, e.EventTime)
 	r.EndedAt = max(r.EndedAt, e.EventTime)
 	r.Events++
 	switch e.Kind {
@@ -157,6 +158,20 @@ func (b *Buyer) sessionAfter(e *event.Event, eff signal.Effect, opens, hadCart b
 			r.FirstTriggerAt = &t
 		}
 	}
+}
+
+// OpenSession returns the buyer's open session as its row would be written
+// now (TrackSessions), and false when none is open: a row that is not
+// final yet, for a consumer that shows or upserts the current state (as
+// Conversations does for conversations). b is unchanged.
+func (b *Buyer) OpenSession() (Session, bool) {
+	if !b.sess.Open {
+		return Session{}, false
+	}
+	r := b.sess.Row
+	k := b.sb.Key()
+	r.ShopID, r.BuyerID = k.ShopID, k.BuyerID
+	return r, true
 }
 
 // flushSession appends the open session to out and closes it.

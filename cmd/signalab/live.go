@@ -68,6 +68,7 @@ type liveOptions struct {
 	Input             string
 	Output            string
 	Experiment        string
+	Sessions          bool
 	HTTP              string
 	ForgetAfter       time.Duration
 	IngestFromRecord  bool
@@ -126,7 +127,8 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 	f.StringVar(&opts.Instance, "instance", host, "this process's name in the group, unique and stable across restarts (with --group, its transactional id)")
 	f.StringVar(&opts.Input, "input", "events", "input topic of v1 events")
 	f.StringVar(&opts.Output, "output", "signals", "signals topic; the other outputs are OUTPUT.conversations, .orders, .quarantine, .counts")
-	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
+	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters (analysis.unit buyer or session also turns --sessions on)")
+	f.BoolVar(&opts.Sessions, "sessions", false, "also track every buyer's sessions into OUTPUT.sessions (as replay --sessions writes sessions.parquet)")
 	f.StringVar(&opts.HTTP, "http", ":8080", `address of the HTTP endpoint (signals, health, metrics); "" for none`)
 	f.DurationVar(&opts.ForgetAfter, "forget-after", defaultForgetAfter, "drop a settled buyer's state this long (event time) after its rows became final, so memory stays bounded; 0 keeps every settled state (counts exactly equal to replay's, memory grows with buyers seen; see docs/live.md)")
 	f.BoolVar(&opts.IngestFromRecord, "ingest-time-from-record", false, "give events without ingest_time their record's timestamp as ingest_time")
@@ -139,9 +141,10 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 }
 
 // liveParams returns the signal parameters of --experiment (defaults
-// otherwise), validated as every engine validates them.
-func liveParams(path string) (sig.Params, error) {
-	return experiment.Signals(path)
+// otherwise), validated as every engine validates them, and the session
+// gap (0: no sessions; see experiment.Replay).
+func liveParams(path string, sessions bool) (sig.Params, time.Duration, error) {
+	return experiment.Replay(path, sessions)
 }
 
 func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
@@ -156,7 +159,7 @@ func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
 	case opts.ForgetAfter < 0:
 		return exitcode.Usagef(hint+" --forget-after 720h", "live: --forget-after %s: want a duration ≥ 0", opts.ForgetAfter)
 	}
-	params, err := liveParams(opts.Experiment)
+	params, gap, err := liveParams(opts.Experiment, opts.Sessions)
 	if err != nil {
 		return fmt.Errorf("live: %w", err)
 	}
@@ -169,7 +172,7 @@ func liveRun(ctx context.Context, opts liveOptions, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	p, err := live.New(live.Config{Brokers: conn.Brokers, Group: opts.Group, Instance: opts.Instance,
-		Topics: live.TopicsFor(opts.Input, opts.Output, opts.Group), Params: params, ForgetAfter: opts.ForgetAfter,
+		Topics: live.TopicsFor(opts.Input, opts.Output, opts.Group), Params: params, Sessions: gap, ForgetAfter: opts.ForgetAfter,
 		IngestTimeFromRecord: opts.IngestFromRecord,
 		MaxPollRecords:       opts.MaxPollRecords, CreateTopics: opts.CreateTopics, ReplicationFactor: opts.ReplicationFactor,
 		ClientOptions: copts, Metrics: live.NewMetrics(reg), Logger: log})

@@ -79,7 +79,7 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	case opts.Partitions <= 0 || opts.Consumers <= 0:
 		return exitcode.Usagef(hint+" --partitions 4 --consumers 2", "live demo: --partitions %d, --consumers %d: want positive numbers", opts.Partitions, opts.Consumers)
 	}
-	params, err := liveParams(opts.Experiment)
+	params, gap, err := liveParams(opts.Experiment, false)
 	if err != nil {
 		return fmt.Errorf("live demo: %w", err)
 	}
@@ -134,7 +134,7 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	errs := make([]error, opts.Consumers)
 	for i := range opts.Consumers {
 		p, err := live.New(live.Config{Brokers: brokers, Group: "signalab-demo", Instance: "live-" + strconv.Itoa(i+1),
-			Topics: topics, Params: params, CreateTopics: true, CommitInterval: live.DefaultCommitInterval})
+			Topics: topics, Params: params, Sessions: gap, CreateTopics: true, CommitInterval: live.DefaultCommitInterval})
 		if err != nil {
 			cancel()
 			return err

@@ -16,6 +16,7 @@ import (
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/signal"
 	"github.com/signalab/signalab/stats"
@@ -78,11 +79,11 @@ func AA(cfg AAConfig) (*results.AA, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	units, err := allUnits(spec, filepath.Join(cfg.Dir, metrics.ConversationsFile), tmp)
+	units, err := allUnits(spec, cfg.Dir, tmp)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{tmp, cfg.Dir}, Out: tmp}); err != nil {
+	if _, err := metrics.Build(metrics.Options{Spec: spec.MetricsSpec(), In: []string{tmp, cfg.Dir}, Out: tmp, OneArm: true}); err != nil {
 		return nil, fmt.Errorf("aa: metrics of every eligible conversation: %w", err)
 	}
 	acfg, err := spec.AnalysisConfig()
@@ -97,8 +98,8 @@ func AA(cfg AAConfig) (*results.AA, error) {
 	}
 	unclustered := acfg.ClusterCol == ""
 	if unclustered {
-		// Conversations are the randomization units: each is its own
-		// cluster of one row.
+		// The analysis units (conversations, buyers or sessions) are the
+		// randomization units: each is its own cluster of one row.
 		acfg.ClusterCol = metrics.ColUnitID
 	}
 	if err := acfg.Options.Validate(); err != nil {
@@ -129,7 +130,7 @@ func AA(cfg AAConfig) (*results.AA, error) {
 		Salts: spec.Salt + "/aa/<SplitMix64(k) in hex>, k = 0 … " + fmt.Sprint(k-1),
 		Spec:  &results.AASpec{Path: cfg.SpecPath, Salt: spec.Salt, Hash: string(spec.Hash)}, Notes: []string{}}
 	if unclustered {
-		res.Notes = append(res.Notes, "conversations are the randomization units: rows are tested one by one (Welch/z on per-unit moments)")
+		res.Notes = append(res.Notes, spec.Analysis.Unit.String()+"s are the randomization units: rows are tested one by one (Welch/z on per-unit moments)")
 	}
 	// Checks: metric × treatment × population.
 	pops := []string{results.PopulationAll, results.PopulationTriggered}
@@ -296,14 +297,27 @@ func cachedRedraw(redraw analysis.UnitRedraw) analysis.UnitDraws {
 // conversations.parquet in the experiment (in the first variant), so that
 // the metrics stage computes every eligible conversation (window and
 // filters still apply), and returns the units, sorted.
-func allUnits(spec *Spec, conversations, dir string) ([]string, error) {
+func allUnits(spec *Spec, run, dir string) ([]string, error) {
 	seen := map[string]bool{}
-	err := assign.ReadConversations(conversations, func(c *signal.Conversation) error {
-		if u := assign.UnitID(spec.Unit, c); u != "" {
-			seen[u] = true
-		}
-		return nil
-	})
+	var err error
+	if spec.Analysis.Unit.FromSessions() {
+		// Buyer and session units: the randomization units of the
+		// replay's sessions.
+		err = assign.ReadActivity(filepath.Join(run, metrics.SessionsFile), spec.Analysis.Unit == metrics.UnitBuyer, false, 0, 0,
+			func(a *replay.Activity, _ bool) error {
+				if u := assign.ActivityUnitID(spec.Unit, a); u != "" {
+					seen[u] = true
+				}
+				return nil
+			})
+	} else {
+		err = assign.ReadConversations(filepath.Join(run, metrics.ConversationsFile), func(c *signal.Conversation) error {
+			if u := assign.UnitID(spec.Unit, c); u != "" {
+				seen[u] = true
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("aa: %w (give a run folder: signalab run or replay output with experiment.yaml)", err)
 	}

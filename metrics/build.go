@@ -68,6 +68,10 @@ type Options struct {
 	Out string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// OneArm accepts an assignment that puts every unit in one arm (the
+	// A/A study's table of every eligible unit, whose arms it redraws);
+	// otherwise an arm without units is an error (NoUnitsError).
+	OneArm bool
 }
 
 // Build writes units.parquet and metrics.json from a replay's outputs and the
@@ -94,7 +98,7 @@ func Build(opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{spec: spec, defs: defs, arms: arms, assignments: amap, dirs: opts.In}
+	b := &builder{spec: spec, defs: defs, arms: arms, assignments: amap, dirs: opts.In, oneArm: opts.OneArm}
 	if err := b.setup(); err != nil {
 		return nil, err
 	}
@@ -219,6 +223,7 @@ type builder struct {
 	pre              int64
 	filters          []filter
 	unitCol          string
+	oneArm           bool // Options.OneArm
 }
 
 type filter struct {

@@ -52,7 +52,7 @@ func (b *builder) checkUnits(st *summaryState) error {
 			have = append(have, fmt.Sprintf("%s %d", a.Variant, a.Units))
 		}
 	}
-	if len(empty) > 0 {
+	if len(empty) > 0 && !b.oneArm {
 		var ru int
 		for _, c := range st.clusters {
 			ru += len(c)

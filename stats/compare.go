@@ -23,6 +23,10 @@ type effect struct {
 	proportion      bool
 	pooledBernoulli float64
 	baseForRel      float64 // denominator of the relative effect (|μ_A| unadjusted)
+	// baseVar is Var(μ̂_A) of the unadjusted control mean and covBase
+	// Cov(Δ̂, μ̂_A), for Fieller's interval of L = Δ/|μ_A| (−baseVar for two
+	// independent arms without adjustment).
+	baseVar, covBase float64
 	// logVar is Var(log μ_B − log μ_A) = sB/μ_B² + sA/μ_A², for LogCI,
 	// around logRatio = log(μ_B/μ_A) (adjusted means under CUPED).
 	logVar      float64
@@ -136,6 +140,7 @@ func checkArms(nA, nB float64, proportion bool) string {
 // variances vA, vB.
 func meanEffect(nA, muA, vA, nB, muB, vB float64) effect {
 	e := effect{nA: nA, nB: nB, muA: muA, muB: muB, sA: vA / nA, sB: vB / nB}
+	e.baseVar, e.covBase = e.sA, -e.sA
 	e.abs = muB - muA
 	e.absVar = e.sA + e.sB
 	e.baseForRel = math.Abs(muA)
@@ -367,7 +372,7 @@ func finishRaw(res Result, e effect, opts Options) Result {
 		res.RelEffect = e.rel
 		res.RelSE = math.Sqrt(e.relVar)
 		res.RelPValue = ref.pValue((e.rel-rel0)/res.RelSE, opts.Alternative)
-		res.RelCI = relativeInterval(e, &ref, alpha, opts)
+		res.RelCI = relativeInterval(e, absVar, &ref, alpha, opts)
 		if cc > 0 {
 			res.RelCI = widen(res.RelCI, cc/e.baseForRel)
 		}
@@ -389,15 +394,19 @@ const reasonZeroControl = "control mean is zero: relative effect undefined"
 
 func widen(iv Interval, w float64) Interval { return Interval{iv[0] - w, iv[1] + w} }
 
-// relativeInterval forms the interval of L = μ_B/μ_A − 1 by the method opts
-// selects (delta, Fieller, log). When Fieller's interval is unbounded (the
-// control mean is not significantly different from zero), it falls back to
-// the delta-method interval.
-func relativeInterval(e effect, ref *reference, alpha float64, opts Options) Interval {
+// relativeInterval forms the interval of L = Δ/|μ_A| by the method opts
+// selects (delta, Fieller, log); absVar is the variance of Δ̂ the absolute
+// test uses. Fieller's set may be unbounded (see fiellerInterval); it falls
+// back to the delta-method interval only when its quadratic is degenerate.
+func relativeInterval(e effect, absVar float64, ref *reference, alpha float64, opts Options) Interval {
 	se := math.Sqrt(e.relVar)
 	switch opts.RelativeCI {
 	case FiellerCI:
-		if iv, ok := fiellerInterval(e, ref, alpha, opts.Alternative); ok {
+		q := ref.quantile(1 - alpha/2)
+		if opts.Alternative != TwoSided {
+			q = ref.quantile(1 - alpha)
+		}
+		if iv, ok := fiellerInterval(e, absVar, q, opts.Alternative); ok {
 			return iv
 		}
 	case LogCI:
@@ -449,37 +458,89 @@ func relativeInterval(e effect, ref *reference, alpha float64, opts Options) Int
 	return ref.interval(e.rel, se, alpha, opts.Alternative)
 }
 
-// fiellerInterval is Fieller's (1954) interval for ρ = μ_B/μ_A with
-// independent arm means a = μ̂_A, b = μ̂_B and variances s_A, s_B: the set of
-// ρ with (b − ρa)² ≤ q²(s_B + ρ² s_A), that is
+// fiellerInterval is Fieller's (1954) interval for the relative effect
+// L = Δ/b, b = |μ_A|, obtained by inverting the test of the absolute
+// effect: the set of L for which Δ̂ − L·b̂ is not significantly different
+// from zero,
 //
-//	ρ = (ab ± q·sqrt(a² s_B + b² s_A − q² s_A s_B)) / (a² − q² s_A),
+//	f(L) = (Δ̂ − L·b̂)² − q²·(V − 2L·c + L²·s) ≤ 0,
 //
-// bounded only when a² > q² s_A. The relative interval is ρ − 1 (sign
-// flipped when μ_A < 0, since L = Δ/|μ_A|).
-func fiellerInterval(e effect, ref *reference, alpha float64, alt Alternative) (Interval, bool) {
-	q := ref.quantile(1 - alpha/2)
-	if alt != TwoSided {
-		q = ref.quantile(1 - alpha)
+// with V = Var(Δ̂) (the variance the absolute test uses), s = Var(μ̂_A),
+// c = sign(μ_A)·Cov(Δ̂, μ̂_A) and q the critical value of the test. At
+// L = 0 the inequality is the absolute test itself, so the interval
+// excludes 0 exactly when the absolute test rejects, whatever V is (CUPED,
+// clustered or pooled). For two independent unadjusted arms c = −s and the
+// set is the classical {ρ = 1 + L : (μ̂_B − ρμ̂_A)² ≤ q²(s_B + ρ²s_A)}:
+//
+//	ρ = (ab ± q·sqrt(a²s_B + b²s_A − q²s_As_B)) / (a² − q²s_A).
+//
+// The set is bounded when b̂² > q²s (the control mean itself is
+// significantly different from zero). Otherwise it is the whole line or
+// two rays, and the interval returned is the whole line, or the ray that
+// holds the estimate when that ray does not also hold 0 while the other
+// does (so it still contains 0 exactly when the test does not reject);
+// its open end is infinite. ok is false only for a degenerate quadratic
+// (inconsistent variances), where the caller falls back to the delta
+// method.
+//
+// References: Fieller (1954), JRSS B 16; Hirschberg & Lye (2010), "A
+// geometric comparison of the delta and Fieller confidence intervals", The
+// American Statistician 64(3); Franz (2007), "Ratios: a short guide to
+// confidence limits and proper use", arXiv:0710.2024.
+func fiellerInterval(e effect, absVar, q float64, alt Alternative) (Interval, bool) {
+	b := e.baseForRel
+	s := e.baseVar
+	c := e.covBase
+	if e.muA < 0 {
+		c = -c
 	}
-	a, b := e.muA, e.muB
-	den := a*a - q*q*e.sA
-	disc := a*a*e.sB + b*b*e.sA - q*q*e.sA*e.sB
-	if den <= 0 || disc < 0 {
+	d := e.abs
+	q2 := q * q
+	a2 := b*b - q2*s
+	h := d*b - q2*c // f(L) = a2·L² − 2h·L + a0
+	a0 := d*d - q2*absVar
+	disc := h*h - a2*a0
+	all := Interval{math.Inf(-1), math.Inf(1)}
+	var iv Interval
+	switch {
+	case a2 > 0:
+		if disc < 0 {
+			return Interval{}, false
+		}
+		r := math.Sqrt(disc)
+		iv = Interval{(h - r) / a2, (h + r) / a2}
+	case a2 < 0 && disc > 0:
+		// f ≤ 0 outside the roots: two rays.
+		r := math.Sqrt(disc)
+		lo, hi := (h+r)/a2, (h-r)/a2
+		est := e.rel
+		zeroIn := a0 <= 0
+		left := est <= lo
+		zeroLeft := 0 <= lo
+		switch {
+		case !zeroIn && left:
+			iv = Interval{math.Inf(-1), lo}
+		case !zeroIn:
+			iv = Interval{hi, math.Inf(1)}
+		case left && zeroLeft:
+			iv = Interval{math.Inf(-1), lo}
+		case !left && !zeroLeft:
+			iv = Interval{hi, math.Inf(1)}
+		default:
+			iv = all
+		}
+	case a2 < 0:
+		iv = all
+	default:
 		return Interval{}, false
-	}
-	lo := (a*b-q*math.Sqrt(disc))/den - 1
-	hi := (a*b+q*math.Sqrt(disc))/den - 1
-	if a < 0 {
-		lo, hi = -hi, -lo
 	}
 	switch alt {
 	case Greater:
-		return Interval{lo, math.Inf(1)}, true
+		return Interval{iv[0], math.Inf(1)}, true
 	case Less:
-		return Interval{math.Inf(-1), hi}, true
+		return Interval{math.Inf(-1), iv[1]}, true
 	}
-	return Interval{lo, hi}, true
+	return iv, true
 }
 
 func (m Moments) finite() bool { return finite(m.N) && finite(m.Sum) && finite(m.SumSq) }

@@ -62,6 +62,8 @@ func CompareMeansCUPED(control, treatment CovariateMoments, kind MetricKind, opt
 
 	e := meanEffect(nA, muA, vA, nB, muB, vB)
 	e.abs = (muB - muA) - theta*(xB-xA)
+	// Fieller's interval needs Var(ȳ_A) and Cov(Δ̂, ȳ_A) = −Cov(ȳ_A − θx̄_A, ȳ_A).
+	e.baseVar, e.covBase = vyA/nA, -(vyA-theta*sxyA)/nA
 	unadjusted := vyA/nA + vyB/nB
 	if muA != 0 {
 		e.rel = e.abs / e.baseForRel
@@ -198,6 +200,8 @@ func CompareRatiosCUPED(control, treatment RatioCovariateMoments, opts Options) 
 	cA, cB := a.beta[2]/a.beta[3], b.beta[2]/b.beta[3]
 	e := meanEffect(a.n, rA, vA, b.n, rB, vB)
 	e.abs = (rB - theta*cB) - (rA - theta*cA)
+	// Fieller's interval needs Var(r̂_A) and Cov(Δ̂, r̂_A) = −∇g_Aᵀ Λ_A ∇r_A / n_A.
+	e.baseVar, e.covBase = vrA/nA, -bilinear(gA, a.lam, a.gradR())/a.n
 	res := Result{ControlN: control.N, TreatmentN: treatment.N, ControlMean: rA, TreatmentMean: rB, Theta: theta}
 	if rA != 0 {
 		base := math.Abs(rA)

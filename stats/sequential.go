@@ -111,6 +111,14 @@ func applySequential(res *Result, e effect, opts Options) {
 	res.Significant = res.PValue < alpha
 	if res.RelSE > 0 {
 		res.RelCI = seqCI(res.RelEffect, res.RelSE)
+		if opts.RelativeCI == FiellerCI {
+			// Fieller's set with the sequence's multiplier, so the relative
+			// interval excludes 0 exactly when the sequential test rejects.
+			q := sequentialHalfwidthRho(1, n, rho, alpha, two)
+			if iv, ok := fiellerInterval(e, res.AbsSE*res.AbsSE, q, opts.Alternative); ok {
+				res.RelCI = iv
+			}
+		}
 		res.RelPValue = sequentialPValue(res.RelEffect-rel0, res.RelSE, n, rho, opts.Alternative)
 	}
 }

@@ -188,23 +188,31 @@ func (a *accum) ratioMoments() stats.RatioCovariateMoments {
 // value × population.
 type cell []accum
 
+// daySum is one randomization unit's (or, unclustered, one day's) sums of
+// the primary metric on one day: M, D of the metric, X, XD of its CUPED
+// covariate, and the rows.
+type daySum struct {
+	m, d, x, xd float64
+	rows        int64
+}
+
 // daySums are one randomization unit's sums per day, days base, base+1, ….
 type daySums struct {
 	base int64
-	sums []clusterSum
+	sums []daySum
 }
 
-func (d *daySums) at(day int64) *clusterSum {
+func (d *daySums) at(day int64) *daySum {
 	if d.sums == nil {
 		d.base = day
 	}
 	if day < d.base {
 		grow := int(d.base - day)
-		d.sums = append(make([]clusterSum, grow, grow+len(d.sums)), d.sums...)
+		d.sums = append(make([]daySum, grow, grow+len(d.sums)), d.sums...)
 		d.base = day
 	}
 	for int(day-d.base) >= len(d.sums) {
-		d.sums = append(d.sums, clusterSum{})
+		d.sums = append(d.sums, daySum{})
 	}
 	return &d.sums[day-d.base]
 }
@@ -212,24 +220,24 @@ func (d *daySums) at(day int64) *clusterSum {
 // series accumulates the primary metric per day for one variant and
 // population.
 type series struct {
-	mom map[int64]*stats.RatioMoments // unclustered: per-row moments per day
-	cl  map[int32]*daySums            // clustered: per unit, per day
+	mom map[int64]*stats.RatioCovariateMoments // unclustered: per-row moments per day
+	cl  map[int32]*daySums                     // clustered: per unit, per day
 	// order lists clusters in order of first appearance (deterministic
 	// sums); last* cache the previous row's cluster and day.
 	order   []int32
 	last    int32
 	lastDay *daySums
-	lastMom *stats.RatioMoments
+	lastMom *stats.RatioCovariateMoments
 	lastD   int64
 }
 
 func newSeries() *series {
-	return &series{mom: map[int64]*stats.RatioMoments{}, cl: map[int32]*daySums{}}
+	return &series{mom: map[int64]*stats.RatioCovariateMoments{}, cl: map[int32]*daySums{}}
 }
 
-// observe adds one row on day: per-row moments of (y, den) when unclustered,
-// else the cluster's daily sums.
-func (s *series) observe(clustered bool, cluster int32, day int64, y, den float64) {
+// observe adds one row on day: per-row moments of (y, den, x, xd) when
+// unclustered, else the cluster's daily sums.
+func (s *series) observe(clustered bool, cluster int32, day int64, y, den, x, xd float64) {
 	if clustered {
 		ds := s.lastDay
 		if ds == nil || cluster != s.last {
@@ -244,19 +252,21 @@ func (s *series) observe(clustered bool, cluster int32, day int64, y, den float6
 		c := ds.at(day)
 		c.m += y
 		c.d += den
-		c.v++ // rows, for the point's unit counts
+		c.x += x
+		c.xd += xd
+		c.rows++
 		return
 	}
 	m := s.lastMom
 	if m == nil || day != s.lastD {
 		m = s.mom[day]
 		if m == nil {
-			m = &stats.RatioMoments{}
+			m = &stats.RatioCovariateMoments{}
 			s.mom[day] = m
 		}
 		s.lastMom, s.lastD = m, day
 	}
-	m.Observe(y, den)
+	m.Observe(y, den, x, xd)
 }
 
 // rowError names a bad cell of the input table.

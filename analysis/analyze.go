@@ -20,6 +20,12 @@ import (
 // nor a plan sets one (GrowthBook's default).
 const DefaultTuningN = 5000
 
+// DefaultControl is the control variant of a table analysed without a spec
+// or --control: the value named "control" (there is no safe guess
+// otherwise: the first value seen depends on the table's row order, and a
+// wrong control flips every sign).
+const DefaultControl = "control"
+
 // Context is what the earlier stages know and the analysis reports in its
 // health section; every field is optional.
 type Context struct {
@@ -30,7 +36,7 @@ type Context struct {
 
 // Analyze reads t once and computes every comparison of cfg.
 func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
-	s, err := newState(&cfg)
+	s, err := newState(&cfg, ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +47,9 @@ func Analyze(cfg Config, t Table, ctx Context) (*results.Results, error) {
 }
 
 // newState fills cfg's defaults, validates it and returns the empty state
-// of its analysis.
-func newState(cfg *Config) (*state, error) {
+// of its analysis; ctx.Replay's currency counts decide the unit of money
+// (resolveCurrency).
+func newState(cfg *Config, ctx Context) (*state, error) {
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -67,6 +74,27 @@ func newState(cfg *Config) (*state, error) {
 		s.segs[k] = map[string]int{}
 	}
 	s.segNames = [][2]string{{results.SegmentAll, ""}}
+	var money []string
+	for _, m := range cfg.Metrics {
+		if m.money() {
+			money = append(money, m.Name)
+		}
+	}
+	var counts map[string]int64
+	if ctx.Replay != nil {
+		counts = ctx.Replay.Currencies
+	}
+	cur, err := resolveCurrency(counts, cfg.Currency, money)
+	if err != nil {
+		return nil, err
+	}
+	s.money = cur
+	for _, m := range cfg.Metrics {
+		if g := m.Guardrail; g != nil && g.Absolute && m.money() && cur.code == CurrencyMixed {
+			return nil, fmt.Errorf("metric %s: an absolute guardrail margin needs one currency, but the amounts mix currencies (%s); "+
+				"Try: a relative margin (scale: relative)", m.Name, cur.warning)
+		}
+	}
 	return s, nil
 }
 
@@ -79,10 +107,21 @@ func (s *state) finish(path string, ctx Context) (*results.Results, error) {
 		return nil, fmt.Errorf("%s: no rows", path)
 	}
 	ctrl := 0
-	if cfg.Control != "" {
+	switch {
+	case cfg.Control != "":
 		c, ok := s.vidx[cfg.Control]
 		if !ok {
-			return nil, fmt.Errorf("%s: control %q never appears in column %s (have %v)", path, cfg.Control, cfg.VariantCol, s.variants)
+			return nil, fmt.Errorf("%s: control %q never appears in column %s (values found: %s)", path, cfg.Control,
+				cfg.VariantCol, strings.Join(s.variants, ", "))
+		}
+		ctrl = c
+	case len(cfg.Variants) > 0:
+		// The spec's order: the first variant is the control.
+	default:
+		c, ok := s.vidx[DefaultControl]
+		if !ok {
+			return nil, fmt.Errorf("%s: no control given and no value of column %s is named %q (values found: %s); "+
+				"Try: --control %s", path, cfg.VariantCol, DefaultControl, strings.Join(s.variants, ", "), s.variants[0])
 		}
 		ctrl = c
 	}
@@ -98,7 +137,12 @@ func (s *state) finish(path string, ctx Context) (*results.Results, error) {
 }
 
 func (s *state) options(sequential bool) stats.Options {
-	o := stats.Options{Alpha: s.cfg.Alpha, Test: s.cfg.Test, RelativeCI: s.cfg.RelativeCI}
+	return s.optionsAt(s.cfg.Alpha, sequential)
+}
+
+// optionsAt are the comparison options at level alpha.
+func (s *state) optionsAt(alpha float64, sequential bool) stats.Options {
+	o := stats.Options{Alpha: alpha, Test: s.cfg.Test, RelativeCI: s.cfg.RelativeCI}
 	if sequential {
 		n, _ := s.tuningN()
 		o.Sequential = stats.Sequential{Enabled: true, TuningN: n}
@@ -171,7 +215,7 @@ func quantileSeed(parts ...string) uint64 {
 func (s *state) arm(i int, name string, a *accum) results.Arm {
 	m := s.cfg.Metrics[i]
 	out := results.Arm{Name: name, Units: a.units, Clusters: a.clusters(),
-		Mean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
+		Mean: results.NaN(), AdjustedMean: results.NaN(), SE: results.NaN(), Numerator: results.NaN(), Denominator: results.NaN()}
 	switch {
 	case m.Type == metrics.Quantile && a.cq != nil:
 		if a.cq.N > 0 {
@@ -217,23 +261,57 @@ func effect(est, se float64, ci stats.Interval) results.Effect {
 	return results.Effect{Estimate: num(est), SE: num(se), CILower: num(ci[0]), CIUpper: num(ci[1])}
 }
 
+// rowRef locates the cells of one output row: metric i, the control and
+// treatment variants, segment id sg and population pop.
+type rowRef struct{ i, ctrl, vi, sg, pop int }
+
+// cells returns the control and treatment accumulators of a row (empty ones
+// for a cell that never appeared).
+func (s *state) cellsOf(ref rowRef) (c, t *accum) {
+	empty := &accum{}
+	c, t = empty, empty
+	if ref.sg < len(s.cells) {
+		if ref.ctrl < len(s.cells[ref.sg]) {
+			c = &s.cells[ref.sg][ref.ctrl][ref.pop][ref.i]
+		}
+		if ref.vi < len(s.cells[ref.sg]) {
+			t = &s.cells[ref.sg][ref.vi][ref.pop][ref.i]
+		}
+	}
+	return c, t
+}
+
+// compareRef runs a row's test (the one the row got: per-row, or the
+// cluster inference with the row's redraw seed) at level alpha,
+// fixed-horizon or sequential, without the Bayesian layer.
+func (s *state) compareRef(ref rowRef, alpha float64, sequential bool) stats.Result {
+	return s.compareRefOpts(ref, s.optionsAt(alpha, sequential))
+}
+
+func (s *state) compareRefOpts(ref rowRef, o stats.Options) stats.Result {
+	c, t := s.cellsOf(ref)
+	o.Bayesian = stats.Bayesian{}
+	res, _ := s.test(ref.i, c, t, o, s.cuped(ref.i), ref.ctrl, ref.vi, s.rowSeed(ref))
+	return res
+}
+
+// rowSeed is the seed of a row's permutation redraws (tables without an
+// assignment mechanism), fixed per row like the bootstrap's.
+func (s *state) rowSeed(ref rowRef) uint64 {
+	seg := s.segNames[ref.sg]
+	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
+	return quantileSeed(s.cfg.Salt, s.cfg.Name, s.cfg.Metrics[ref.i].Name, seg[0], seg[1], pops[ref.pop], s.variants[ref.vi])
+}
+
 // row builds one comparison row.
-func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
+func (s *state) row(ref rowRef) results.Row {
+	i, ctrl, vi, sg, pop := ref.i, ref.ctrl, ref.vi, ref.sg, ref.pop
 	m := s.cfg.Metrics[i]
 	seg := s.segNames[sg]
 	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
 	r := results.Row{Metric: m.Name, MetricType: m.Type.String(), Variant: s.variants[vi],
 		Segment: seg[0], SegmentValue: seg[1], Population: pops[pop]}
-	empty := &accum{}
-	c, t := empty, empty
-	if sg < len(s.cells) {
-		if ctrl < len(s.cells[sg]) {
-			c = &s.cells[sg][ctrl][pop][i]
-		}
-		if vi < len(s.cells[sg]) {
-			t = &s.cells[sg][vi][pop][i]
-		}
-	}
+	c, t := s.cellsOf(ref)
 	if m.Type == metrics.Quantile && s.cfg.ClusterCol != "" {
 		s.groupedValues(c) // before arm and compare sort the values
 		s.groupedValues(t)
@@ -243,9 +321,7 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 	r.Control = s.arm(i, s.variants[ctrl], c)
 	r.Treatment = s.arm(i, s.variants[vi], t)
 	cuped := s.cuped(i)
-	// The seed of permutation redraws (tables without an assignment
-	// mechanism), fixed per row like the bootstrap's.
-	seed := quantileSeed(s.cfg.Salt, s.cfg.Name, m.Name, r.Segment, r.SegmentValue, r.Population, s.variants[vi])
+	seed := s.rowSeed(ref)
 	res, inf := s.test(i, c, t, s.options(false), cuped, ctrl, vi, seed)
 	r.Inference = inf
 	r.Absolute = effect(res.AbsEffect, res.AbsSE, res.AbsCI)
@@ -258,6 +334,13 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 	r.Significant = res.Reason == "" && res.PValue < s.cfg.Alpha
 	if cuped {
 		r.CUPED = &results.CUPED{Theta: num(res.Theta), VarianceReduction: num(res.VarianceReduction)}
+		if res.Reason == "" && r.Control.Mean.Valid() {
+			// The treatment mean at the control's pre-period level: the
+			// control mean plus the adjusted change, so that adjusted
+			// means, absolute and relative change agree.
+			r.Control.AdjustedMean = r.Control.Mean
+			r.Treatment.AdjustedMean = num(float64(r.Control.Mean) + res.AbsEffect)
+		}
 	}
 	if b := res.Bayesian; b != nil && res.Reason == "" {
 		r.Bayesian = &results.Bayesian{ChanceToWin: num(b.ChanceToWin), RiskControl: num(b.Risk[0]),
@@ -282,6 +365,8 @@ func (s *state) row(i, ctrl, vi, sg, pop int) results.Row {
 		r.PValue, r.PValueAdjusted = nan, nan
 		r.DF = nan
 		r.CUPED = nil
+		r.Sequential = nil
+		r.Control.AdjustedMean, r.Treatment.AdjustedMean = nan, nan
 	case res.RelReason != "":
 		// The absolute effect and its p-value stand (e.g. no conversions
 		// in the control arm); only the relative effect is undefined.
@@ -308,7 +393,8 @@ func (s *state) test(i int, c, t *accum, opts stats.Options, cuped bool, ctrl, v
 func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 	cfg := s.cfg
 	out := &results.Results{SchemaVersion: results.SchemaVersion, ToolVersion: buildinfo.Version(),
-		Rows: []results.Row{}, Dilution: []results.Dilution{}, TimeSeries: []results.Series{}, Warnings: []string{}}
+		Rows: []results.Row{}, Dilution: []results.Dilution{}, TimeSeries: []results.Series{}, Warnings: []string{},
+		Guardrails: []results.GuardrailResult{}, Heterogeneity: []results.Heterogeneity{}}
 	out.Experiment = s.experiment(ctrl)
 	out.Metrics = s.metricInfo(ctx)
 	treatments := []int{}
@@ -321,26 +407,26 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 	if cfg.TriggeredCol != "" {
 		pops = 2
 	}
-	family := []int{}
 	for i := range cfg.Metrics {
 		for _, vi := range treatments {
 			for _, sg := range s.segmentOrder() {
 				for pop := 0; pop < pops; pop++ {
-					r := s.row(i, ctrl, vi, sg, pop)
-					if sg == 0 {
-						family = append(family, len(out.Rows))
-					}
-					out.Rows = append(out.Rows, r)
+					ref := rowRef{i: i, ctrl: ctrl, vi: vi, sg: sg, pop: pop}
+					s.refs = append(s.refs, ref)
+					out.Rows = append(out.Rows, s.row(ref))
 				}
 			}
 		}
 	}
-	s.correct(out.Rows, family)
+	s.decide(out.Rows)
 	if pops == 2 {
 		out.Dilution = s.dilution(out.Rows, ctrl)
 	}
 	out.Health = s.health(ctrl, ctx)
+	out.Heterogeneity = s.heterogeneity(out.Rows)
+	out.Guardrails = s.guardrails(out.Rows)
 	out.Gates = s.gates(out)
+	out.Verdict = s.verdict(out)
 	out.Warnings = append(out.Warnings, s.seriesWarnings()...)
 	if s.primary >= 0 && cfg.Metrics[s.primary].Type != metrics.Quantile && !s.serOff {
 		for _, vi := range treatments {
@@ -350,6 +436,9 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 				}
 			}
 		}
+	}
+	if s.money.warning != "" {
+		out.Warnings = append(out.Warnings, s.money.warning)
 	}
 	if ctx.Metrics != nil {
 		sig := ctx.Metrics.Signals
@@ -368,30 +457,13 @@ func (s *state) assemble(ctrl int, ctx Context) *results.Results {
 	return out
 }
 
-// correct applies the configured correction across the confirmatory family
-// (segment "all", both populations, every metric × variant) and marks
-// significance by the adjusted p-value; segment rows keep their raw p.
-func (s *state) correct(rows []results.Row, family []int) {
-	var ps []float64
-	var idx []int
-	for _, k := range family {
-		if rows[k].PValue.Valid() {
-			ps = append(ps, float64(rows[k].PValue))
-			idx = append(idx, k)
-		}
-	}
-	adj := stats.AdjustPValues(ps, s.cfg.Correction)
-	for j, k := range idx {
-		rows[k].PValueAdjusted = num(adj[j])
-		rows[k].Significant = adj[j] < s.cfg.Alpha
-	}
-}
-
 func (s *state) experiment(ctrl int) results.Experiment {
 	cfg := s.cfg
 	e := results.Experiment{Name: cfg.Name, Unit: cfg.Unit, AnalysisUnit: cfg.AnalysisUnit,
 		Control: s.variants[ctrl], Primary: cfg.Primary, Alpha: cfg.Alpha, Test: cfg.Test,
-		RelativeCI: cfg.RelativeCI, Correction: cfg.Correction, CUPED: cfg.CUPED, Sequential: cfg.Sequential,
+		RelativeCI: cfg.RelativeCI, Correction: cfg.Correction, CorrectionScope: string(cfg.CorrectionScope),
+		SegmentCorrection: cfg.SegmentCorrection, DecisionPopulation: s.decisionPopulation(),
+		Currency: s.money.code, CUPED: cfg.CUPED, Sequential: cfg.Sequential,
 		Bayesian: cfg.Bayesian, SRMAlpha: cfg.SRMAlpha, Segments: append([]string{}, cfg.Segments...),
 		Window: cfg.Window, PrePeriod: cfg.PrePeriod}
 	if e.Unit == "" {
@@ -432,7 +504,17 @@ func (s *state) metricInfo(ctx Context) []results.Metric {
 		if info.Name == "" {
 			info = results.Metric{Name: m.Name, Type: m.Type.String(), Quantile: m.Q}
 		}
-		info.Primary = m.Name == s.cfg.Primary
+		info.Role = string(s.cfg.role(i))
+		info.Primary = info.Role == string(RolePrimary)
+		info.Direction = m.good()
+		info.Money = m.money()
+		info.Guardrail = nil
+		if g := m.Guardrail; g != nil {
+			info.Guardrail = &results.Guardrail{Margin: g.Margin, Scale: metrics.Relative, Alpha: s.guardrailAlpha(g)}
+			if g.Absolute {
+				info.Guardrail.Scale = metrics.Absolute
+			}
+		}
 		info.Columns = append([]string{}, m.Columns...)
 		info.Covariates = []string{}
 		if s.cuped(i) {
@@ -441,7 +523,14 @@ func (s *state) metricInfo(ctx Context) []results.Metric {
 		if ctx.Metrics != nil {
 			for _, mm := range ctx.Metrics.Metrics {
 				if mm.Name == m.Name && mm.Cap != nil {
-					info.Cap = mm.Cap
+					cp := *mm.Cap
+					if len(m.Money) > 0 && m.Money[0] {
+						// The cap is applied in minor units by the metrics
+						// stage; report it in the unit of the metric.
+						cp.Value *= s.money.scale
+						cp.Threshold = num(float64(cp.Threshold) * s.money.scale)
+					}
+					info.Cap = &cp
 				}
 			}
 		}
@@ -554,9 +643,12 @@ func (s *state) health(ctrl int, ctx Context) results.Health {
 func (s *state) gates(out *results.Results) results.Gates {
 	g := results.Gates{Passed: true, Checks: []results.Gate{}}
 	if srm := out.Health.SRM; srm != nil {
-		gate := results.Gate{Name: "srm", Kind: "srm", Passed: !srm.Flagged, Value: srm.PValue, Threshold: num(srm.Alpha)}
+		gate := results.Gate{Name: "srm", Kind: "srm", Passed: !srm.Flagged, Outcome: GuardrailPass, Value: srm.PValue, Threshold: num(srm.Alpha)}
+		if srm.Flagged {
+			gate.Outcome = GuardrailFail
+		}
 		if srm.Reason != "" {
-			gate.NotRun, gate.Value = true, results.NaN()
+			gate.NotRun, gate.Value, gate.Outcome = true, results.NaN(), GateNotRun
 			gate.Reason = "not run: " + srm.Reason
 		} else if srm.Flagged {
 			gate.Reason = fmt.Sprintf("sample ratio mismatch: p = %.3g < srm_alpha %g on %s counts %v", float64(srm.PValue), srm.Alpha, srm.Unit, srm.Observed)
@@ -565,29 +657,14 @@ func (s *state) gates(out *results.Results) results.Gates {
 		}
 		g.Checks = append(g.Checks, gate)
 	}
-	for _, m := range s.cfg.Metrics {
-		if m.MaxDrop == nil {
-			continue
-		}
-		for _, r := range out.Rows {
-			if r.Metric != m.Name || r.Segment != results.SegmentAll || r.Population != results.PopulationAll {
-				continue
-			}
-			gate := results.Gate{Name: "guardrail:" + m.Name + ":" + r.Variant, Kind: "guardrail", Metric: m.Name,
-				Variant: r.Variant, Value: r.Relative.Estimate, Threshold: num(*m.MaxDrop), Passed: true}
-			lift, upper := float64(r.Relative.Estimate), float64(r.Relative.CIUpper)
-			switch {
-			case r.Reason != "":
-				gate.NotRun = true
-				gate.Reason = "not run: " + r.Reason
-			case lift < *m.MaxDrop && upper < 0:
-				gate.Passed = false
-				gate.Reason = fmt.Sprintf("%s dropped %.2f%% (CI upper %.2f%%), worse than max_drop %.2f%%", m.Name, 100*lift, 100*upper, 100**m.MaxDrop)
-			default:
-				gate.Reason = fmt.Sprintf("%s lift %.2f%% is not significantly worse than max_drop %.2f%%", m.Name, 100*lift, 100**m.MaxDrop)
-			}
-			g.Checks = append(g.Checks, gate)
-		}
+	for _, gr := range out.Guardrails {
+		gate := results.Gate{Name: "guardrail:" + gr.Metric + ":" + gr.Variant, Kind: "guardrail", Metric: gr.Metric,
+			Variant: gr.Variant, Passed: gr.Outcome != GuardrailFail, Outcome: gr.Outcome, Threshold: num(gr.Margin),
+			Reason: gr.Reason, Value: harmfulBound(gr)}
+		// A guardrail without an estimate (an empty arm, an undefined
+		// change) was not run; it stays inconclusive for the verdict.
+		gate.NotRun = !gr.Estimate.Valid()
+		g.Checks = append(g.Checks, gate)
 	}
 	for _, c := range g.Checks {
 		if !c.Passed {
@@ -598,15 +675,19 @@ func (s *state) gates(out *results.Results) results.Gates {
 }
 
 // timeSeries computes the cumulative daily estimate of the primary metric
-// (without CUPED) for variant vi against the control.
+// for variant vi against the control, with the rows' test, relative
+// interval and CUPED adjustment (so the last day equals the row of segment
+// all, up to the order of floating-point sums).
 func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 	cs, ts := s.ser[[2]int{ctrl, pop}], s.ser[[2]int{vi, pop}]
 	if cs == nil || ts == nil {
 		return nil
 	}
-	m := s.cfg.Metrics[s.primary]
+	i := s.primary
+	m := s.cfg.Metrics[i]
 	pops := [2]string{results.PopulationAll, results.PopulationTriggered}
-	out := &results.Series{Metric: m.Name, Variant: s.variants[vi], Population: pops[pop], Points: []results.Point{}}
+	out := &results.Series{Metric: m.Name, Variant: s.variants[vi], Population: pops[pop], CUPED: s.cuped(i),
+		Points: []results.Point{}}
 	days := map[int64]bool{}
 	for _, sr := range []*series{cs, ts} {
 		for d := range sr.mom {
@@ -635,16 +716,18 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 		}
 	}
 	cc, tc := newCumulative(cs, clustered), newCumulative(ts, clustered)
+	fixed, seq := s.options(false), s.options(true)
+	fixed.Bayesian, seq.Bayesian = stats.Bayesian{}, stats.Bayesian{}
 	for _, d := range order {
 		ca, ta := cc.upTo(d), tc.upTo(d)
 		p := results.Point{Date: time.UnixMicro(d * int64(microsPerDay)).UTC().Format(time.DateOnly),
 			ControlUnits: ca.units, TreatmentUnits: ta.units, SeqCILower: results.NaN(), SeqCIUpper: results.NaN()}
-		fix := s.compareSeries(m, ca, ta, false, clustered)
+		fix := s.compareSeries(i, &ca.acc, &ta.acc, fixed, out.CUPED)
 		p.Relative, p.CILower, p.CIUpper, p.PValue = num(fix.RelEffect), num(fix.RelCI[0]), num(fix.RelCI[1]), num(fix.PValue)
 		if fix.Reason != "" {
 			p.Relative, p.CILower, p.CIUpper, p.PValue = results.NaN(), results.NaN(), results.NaN(), results.NaN()
 		} else if s.cfg.Sequential {
-			sq := s.compareSeries(m, ca, ta, true, clustered)
+			sq := s.compareSeries(i, &ca.acc, &ta.acc, seq, out.CUPED)
 			p.SeqCILower, p.SeqCIUpper = num(sq.RelCI[0]), num(sq.RelCI[1])
 		}
 		out.Points = append(out.Points, p)
@@ -652,42 +735,39 @@ func (s *state) timeSeries(ctrl, vi, pop int) *results.Series {
 	return out
 }
 
-func (s *state) compareSeries(m Metric, c, t cumSnapshot, sequential, clustered bool) stats.Result {
-	opts := s.options(sequential)
-	opts.Bayesian = stats.Bayesian{}
-	if clustered && s.cfg.Inference != stats.InferenceDelta {
-		// The daily points use CR2 (a randomization test per day would
-		// cost B redraws per point); the final row has the row's inference.
-		return stats.CompareClustersCR2(c.cl, t.cl, false, opts)
+// compareSeries compares one day's cumulative snapshots as the rows are
+// compared (the same test, relative interval and CUPED adjustment), except
+// that a clustered comparison the rows test by randomization uses CR2 here:
+// a randomization test per day would cost B redraws per point. The point
+// estimate is the rows' either way, so the last day equals the row of
+// segment all.
+func (s *state) compareSeries(i int, c, t *accum, opts stats.Options, cuped bool) stats.Result {
+	if s.cfg.ClusterCol != "" && s.cfg.Inference != stats.InferenceDelta {
+		cc, tc := s.clusterList(c), s.clusterList(t)
+		return stats.CompareClustersCR2(sums(cc), sums(tc), cuped, opts)
 	}
-	if clustered || m.Type == metrics.Ratio {
-		return stats.CompareRatios(c.rm, t.rm, opts)
-	}
-	kind := stats.Mean
-	if m.Type == metrics.Proportion {
-		kind = stats.Proportion
-	}
-	return stats.CompareMeans(stats.Moments{N: c.rm.N, Sum: c.rm.SumM, SumSq: c.rm.SumM2},
-		stats.Moments{N: t.rm.N, Sum: t.rm.SumM, SumSq: t.rm.SumM2}, kind, opts)
+	return s.compare(i, c, t, opts, cuped)
 }
 
+// cumSnapshot is one arm's data up to a day, as an accumulator of the
+// primary metric that compare reads like a table cell.
 type cumSnapshot struct {
 	units int64
-	rm    stats.RatioMoments
-	cl    []stats.Cluster // clustered: each cluster's cumulative sums
+	acc   accum
 }
 
 // cumulative walks one series day by day, keeping running totals.
 type cumulative struct {
 	sr        *series
 	clustered bool
-	running   []clusterSum // per cluster in sr.order
-	mom       stats.RatioMoments
+	running   []clusterSum // per cluster in sr.order: m, d, u = x, v = xd
+	seen      []bool
+	mom       stats.RatioCovariateMoments
 	units     int64
 }
 
 func newCumulative(sr *series, clustered bool) *cumulative {
-	return &cumulative{sr: sr, clustered: clustered, running: make([]clusterSum, len(sr.order))}
+	return &cumulative{sr: sr, clustered: clustered, running: make([]clusterSum, len(sr.order)), seen: make([]bool, len(sr.order))}
 }
 
 // upTo adds day d (days must come in increasing order) and returns the
@@ -699,10 +779,11 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 		if m := c.sr.mom[d]; m != nil {
 			c.mom = c.mom.Add(*m)
 		}
-		return cumSnapshot{units: int64(c.mom.N), rm: c.mom}
+		mo := c.mom
+		return cumSnapshot{units: int64(mo.N), acc: accum{units: int64(mo.N), rm: mo,
+			cm: stats.CovariateMoments{N: mo.N, SumY: mo.SumM, SumY2: mo.SumM2, SumX: mo.SumU, SumX2: mo.SumU2, SumXY: mo.SumMU}}}
 	}
-	var rm stats.RatioMoments
-	var cl []stats.Cluster
+	var cs []clusterSum
 	for i, k := range c.sr.order {
 		ds := c.sr.cl[k]
 		r := &c.running[i]
@@ -710,13 +791,15 @@ func (c *cumulative) upTo(d int64) cumSnapshot {
 			add := ds.sums[j]
 			r.m += add.m
 			r.d += add.d
-			r.u++
-			c.units += int64(add.v)
+			r.u += add.x
+			r.v += add.xd
+			r.id = k
+			c.seen[i] = true
+			c.units += add.rows
 		}
-		if r.u > 0 {
-			rm.Observe(r.m, r.d)
-			cl = append(cl, stats.Cluster{M: r.m, D: r.d})
+		if c.seen[i] {
+			cs = append(cs, *r)
 		}
 	}
-	return cumSnapshot{units: c.units, rm: rm, cl: cl}
+	return cumSnapshot{units: c.units, acc: accum{units: c.units, cs: cs}}
 }

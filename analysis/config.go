@@ -22,13 +22,22 @@ type Metric struct {
 	// Info is copied into results.json's metrics list (Columns and
 	// Covariates are filled in when empty).
 	Info results.Metric
-	// MaxDrop, when non-nil, makes the metric a guardrail (relative lift).
-	MaxDrop *float64
+	// Role is the metric's part in the decision (RolePrimary, RoleSecondary,
+	// RoleGuardrail; empty: primary when named by Config.Primary, else
+	// secondary) and Direction the change hoped for ("increase" when
+	// empty). Guardrail, when not nil, is its non-inferiority margin.
+	Role      Role
+	Direction string
+	Guardrail *Guardrail
+	// Money marks each of Columns that holds money in minor units (cents);
+	// the analysis reports such values in major currency units.
+	Money []bool
 }
 
-// Defaults of the analysis options: a zero Alpha, SRMAlpha or Correction in
-// a Config means these. (Test and RelativeCI default by their zero values,
-// stats.Welch and stats.DeltaCI.)
+// Defaults of the analysis options: a zero Alpha, SRMAlpha, Correction,
+// SegmentCorrection, CorrectionScope or Population in a Config means these.
+// (Test defaults by its zero value, stats.Welch; RelativeCI's zero value is
+// stats.DeltaCI, so a Config built in Go states it, as DefaultOptions does.)
 const (
 	DefaultAlpha      = 0.05
 	DefaultSRMAlpha   = 0.001
@@ -37,6 +46,11 @@ const (
 	// accepts: with B draws the smallest p-value is 1/(B + 1), so B ≥ 99
 	// lets a test reject at 0.01.
 	MinRandomizationDraws = 99
+	// DefaultSegmentCorrection is the correction within a segment column.
+	DefaultSegmentCorrection = stats.BHCorrection
+	// DefaultRelativeCI is Fieller's interval, which excludes 0 exactly
+	// when the test of the absolute change rejects (docs/decisions.md).
+	DefaultRelativeCI = stats.FiellerCI
 )
 
 // Tests and RelativeCIs are the tests and relative-interval methods the
@@ -67,12 +81,28 @@ type Options struct {
 	// SequentialTuningN is N* of the confidence sequences, in randomization
 	// units of a pairwise comparison (0: the plan's, else DefaultTuningN).
 	SequentialTuningN float64 `yaml:"sequential_tuning_n"`
+	// CorrectionScope groups the rows of segment "all" into correction
+	// families (ScopeFamily by default: primary metrics, secondary metrics
+	// and guardrail metrics apart, each population apart).
+	CorrectionScope Scope `yaml:"correction_scope"`
+	// SegmentCorrection is the correction within each segment column
+	// (Benjamini–Hochberg by default).
+	SegmentCorrection stats.Correction `yaml:"segment_correction"`
+	// Population is the population the verdict is stated for: "triggered"
+	// (default; all when the table has no triggered column) or "all".
+	Population string `yaml:"population"`
+	// Currency is the ISO 4217 code money metrics are expected in: the
+	// analysis fails when the data hold another one. "" accepts the data's
+	// single currency (several are added without conversion, with a
+	// warning); "mixed" accepts several without the warning's doubt.
+	Currency string `yaml:"currency"`
 }
 
 // DefaultOptions returns the options of a spec that sets none.
 func DefaultOptions() Options {
-	return Options{Alpha: DefaultAlpha, Test: stats.Welch, RelativeCI: stats.DeltaCI, Correction: DefaultCorrection,
-		Inference: stats.InferenceAuto}
+	return Options{Alpha: DefaultAlpha, Test: stats.Welch, RelativeCI: DefaultRelativeCI, Correction: DefaultCorrection,
+		Inference: stats.InferenceAuto, CorrectionScope: ScopeFamily, SegmentCorrection: DefaultSegmentCorrection,
+		Population: results.PopulationTriggered}
 }
 
 // Validate reports every invalid option as a keyerr.List keyed as in the
@@ -101,6 +131,18 @@ func (o *Options) Validate() error {
 	if o.SequentialTuningN < 0 {
 		errs.Add("sequential_tuning_n", "%v is negative (want the planned number of randomization units of a comparison)", o.SequentialTuningN)
 	}
+	if !contains(Scopes, o.CorrectionScope) {
+		errs.Add("correction_scope", "%q is not one of %s", o.CorrectionScope, names(Scopes))
+	}
+	if !contains(stats.Corrections, o.SegmentCorrection) {
+		errs.Add("segment_correction", "%q is not one of %s", o.SegmentCorrection, names(stats.Corrections))
+	}
+	if o.Population != results.PopulationTriggered && o.Population != results.PopulationAll {
+		errs.Add("population", "%q is not triggered or all", o.Population)
+	}
+	if err := validCurrency(o.Currency); err != "" {
+		errs.Add("currency", "%s", err)
+	}
 	return errs.Err()
 }
 
@@ -116,11 +158,15 @@ type Config struct {
 	VariantCol   string
 	// Variants lists the arms in order with their planned weights; empty
 	// means "discover them", with equal weights. Control names the control
-	// arm (default: the first variant).
+	// arm (default: the first of Variants; without Variants the value named
+	// DefaultControl, else an error listing the values found).
 	Variants []results.Variant
 	Control  string
 	Metrics  []Metric
-	Primary  string
+	// Primary names the first primary metric (the headline and daily
+	// series); a metric's Role makes further ones primary. Default: the
+	// first metric.
+	Primary string
 	// Segments are categorical columns to break results down by.
 	Segments []string
 	// TriggeredCol is the boolean column of the triggered population ("" for
@@ -162,8 +208,22 @@ func (c *Config) applyDefaults() {
 	if c.Correction == "" {
 		c.Correction = DefaultCorrection
 	}
-	if c.Primary == "" && len(c.Metrics) > 0 {
-		c.Primary = c.Metrics[0].Name
+	if c.SegmentCorrection == "" {
+		c.SegmentCorrection = DefaultSegmentCorrection
+	}
+	if c.CorrectionScope == "" {
+		c.CorrectionScope = ScopeFamily
+	}
+	if c.Population == "" {
+		c.Population = results.PopulationTriggered
+	}
+	if c.Primary == "" {
+		for _, m := range c.Metrics {
+			if m.Role == RolePrimary || (m.Role == "" && m.Guardrail == nil) {
+				c.Primary = m.Name
+				break
+			}
+		}
 	}
 }
 
@@ -199,6 +259,7 @@ func (c *Config) Validate() error {
 		if m.Type == metrics.Quantile && !(m.Q > 0 && m.Q < 1) { // NaN too
 			errs.Add("", "metric %s: quantile level %v is not in (0, 1)", m.Name, m.Q)
 		}
+		m.validateDecision(&errs)
 	}
 	return errs.Err()
 }

@@ -14,10 +14,15 @@ func TestConfigValidate(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	bad := Options{Alpha: 0, Test: stats.StudentPooled, RelativeCI: stats.LogCI, Correction: "sidak"}
+	bad := Options{Alpha: 0, Test: stats.StudentPooled, RelativeCI: stats.LogCI, Correction: "sidak",
+		CorrectionScope: "everything", SegmentCorrection: "sidak", Population: "some", Currency: "usd"}
 	want := "alpha: 0 is outside (0, 1); test: pooled is not offered by the analysis (want welch, z); " +
 		"relative_ci: log is not offered by the analysis (want delta, fieller); " +
-		`correction: "sidak" is not one of none, holm, bh, bonferroni, by, hochberg`
+		`correction: "sidak" is not one of none, holm, bh, bonferroni, by, hochberg; ` +
+		`correction_scope: "everything" is not one of none, metric, family, all; ` +
+		`segment_correction: "sidak" is not one of none, holm, bh, bonferroni, by, hochberg; ` +
+		`population: "some" is not triggered or all; ` +
+		`currency: "usd" is not an ISO 4217 code such as USD (three capital letters) or "mixed"`
 	if err := bad.Validate(); err == nil || err.Error() != want {
 		t.Errorf("Options.Validate:\n%v\nwant\n%s", err, want)
 	}
@@ -34,7 +39,8 @@ func TestConfigValidate(t *testing.T) {
 	// Analyze fills the zero values that have defaults before judging.
 	var z Config
 	z.applyDefaults()
-	if z.Alpha != DefaultAlpha || z.SRMAlpha != DefaultSRMAlpha || z.Correction != DefaultCorrection || z.Test != stats.Welch {
+	if z.Alpha != DefaultAlpha || z.SRMAlpha != DefaultSRMAlpha || z.Correction != DefaultCorrection || z.Test != stats.Welch ||
+		z.CorrectionScope != ScopeFamily || z.SegmentCorrection != DefaultSegmentCorrection || z.Population != "triggered" {
 		t.Errorf("defaults %+v", z)
 	}
 }

@@ -27,6 +27,7 @@ func ReadReplayQuality(path string) (*results.Replay, error) {
 			Read                int64            `json:"read"`
 			Quarantined         int64            `json:"quarantined"`
 			QuarantinedByReason map[string]int64 `json:"quarantined_by_reason"`
+			Currencies          map[string]int64 `json:"currencies"`
 			Logic               struct {
 				Accepted int64            `json:"accepted"`
 				Dropped  map[string]int64 `json:"dropped"`
@@ -40,9 +41,12 @@ func ReadReplayQuality(path string) (*results.Replay, error) {
 	r := &results.Replay{EventsRead: c.Read, Accepted: c.Logic.Accepted, Quarantined: c.Quarantined,
 		Duplicates: c.Logic.Dropped["duplicate"] + c.Logic.Dropped["duplicate_order"],
 		Stale:      c.Logic.Dropped["stale"], Late: c.Logic.Dropped["late"],
-		QuarantinedByReason: c.QuarantinedByReason}
+		QuarantinedByReason: c.QuarantinedByReason, Currencies: c.Currencies}
 	if r.QuarantinedByReason == nil {
 		r.QuarantinedByReason = map[string]int64{}
+	}
+	if r.Currencies == nil {
+		r.Currencies = map[string]int64{}
 	}
 	return r, nil
 }

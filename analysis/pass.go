@@ -46,11 +46,20 @@ type state struct {
 	// variants.
 	clusterName []string
 	pairs       map[[2]int]*pairDraws
+	// money is how money columns are reported (resolveCurrency).
+	money currency
+	// refs locate each output row's cells, for recomputing it at another
+	// level (adjusted intervals, guardrails); parallel to the rows.
+	refs []rowRef
 }
 
 // metricCols are the positions of one metric's columns among the scanned
-// names (−1 when absent).
-type metricCols struct{ v, d, x, xd int }
+// names (−1 when absent), and the factors that turn each value into the
+// reported unit (minor to major currency units for money; 1 otherwise).
+type metricCols struct {
+	v, d, x, xd int
+	sv, sd      float64
+}
 
 // rowKeys are the per-row keys of one batch, computed once and shared by
 // the metrics: variant, cluster, trigger flag, segment ids and day.
@@ -94,7 +103,13 @@ func (s *state) layout() layout {
 		l.segs = append(l.segs, at(sg))
 	}
 	for i, m := range cfg.Metrics {
-		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1}
+		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1, sv: 1, sd: 1}
+		if len(m.Money) > 0 && m.Money[0] {
+			c.sv = s.money.scale
+		}
+		if len(m.Money) > 1 && m.Money[1] {
+			c.sd = s.money.scale
+		}
 		if m.Type == metrics.Ratio {
 			c.d = at(m.Columns[1])
 		}
@@ -380,12 +395,18 @@ func (s *state) accumulate(i int, c metricCols, k *rowKeys, cols []Col, rows int
 				return err
 			}
 		}
+		if c.sv != 1 {
+			y, x = y*c.sv, x*c.sv
+		}
+		if c.sd != 1 {
+			den, xd = den*c.sd, xd*c.sd
+		}
 		vi, cl, trig := int(k.vi[r]), k.cl[r], k.trig[r]
 		s.atoms[k.atom[r]].accs[i].observe(kind, clustered, cl, y, den, x, xd)
 		if primary && k.hasDay[r] && s.seriesDay(k.day[r]) {
-			s.series(vi, 0).observe(clustered, cl, k.day[r], y, den)
+			s.series(vi, 0).observe(clustered, cl, k.day[r], y, den, x, xd)
 			if trig {
-				s.series(vi, 1).observe(clustered, cl, k.day[r], y, den)
+				s.series(vi, 1).observe(clustered, cl, k.day[r], y, den, x, xd)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,7 +88,14 @@ func AnalyzeSummary(cfg Config, t Table, lay Summary, ctx Context) (*results.Res
 			return nil, fmt.Errorf("%s: metric %s: a quantile has no sufficient statistics; analyse the per-unit table (--units) instead", t.Path(), m.Name)
 		}
 	}
-	s, err := newState(&cfg)
+	// A summary's sums are reported in the units they are given in: no
+	// minor-to-major conversion of money (a column's _cents suffix names the
+	// stem of its statistics, not their unit).
+	cfg.Metrics = slices.Clone(cfg.Metrics)
+	for i := range cfg.Metrics {
+		cfg.Metrics[i].Money = nil
+	}
+	s, err := newState(&cfg, ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -703,20 +711,26 @@ func (g *groupStats) addSeries(sr *series, cl int32, day int64) {
 		c := ds.at(day)
 		c.m += g.m
 		c.d += g.d
-		c.v += g.n
+		c.x += g.u
+		c.xd += g.v
+		c.rows += int64(g.n)
 		sr.lastDay = nil // the per-row cache is not used here
 		return
 	}
 	m := sr.mom[day]
 	if m == nil {
-		m = &stats.RatioMoments{}
+		m = &stats.RatioCovariateMoments{}
 		sr.mom[day] = m
 	}
 	sr.lastMom = nil
 	if g.kind == kRatio {
-		*m = m.Add(g.rm.Ratio())
+		*m = m.Add(g.rm)
 		return
 	}
-	// A mean's units each add (y, 1): ΣD = ΣD² = n, ΣMD = Σy.
-	*m = m.Add(stats.RatioMoments{N: g.cm.N, SumM: g.cm.SumY, SumM2: g.cm.SumY2, SumD: g.cm.N, SumD2: g.cm.N, SumMD: g.cm.SumY})
+	// A mean's units each add (y, 1, x, 1) (accum.observe): ΣD = ΣD² = ΣV =
+	// ΣV² = ΣDV = n, ΣMD = ΣMV = Σy, ΣDU = ΣUV = Σx.
+	c := g.cm
+	*m = m.Add(stats.RatioCovariateMoments{N: c.N, SumM: c.SumY, SumM2: c.SumY2, SumD: c.N, SumD2: c.N,
+		SumU: c.SumX, SumU2: c.SumX2, SumV: c.N, SumV2: c.N, SumMD: c.SumY, SumMU: c.SumXY, SumMV: c.SumY,
+		SumDU: c.SumX, SumDV: c.N, SumUV: c.SumX})
 }

@@ -83,9 +83,12 @@ type Reader struct {
 	last  *batch
 	pool  *batchPool
 
-	read        int64 // rows read, including quarantined
-	accepted    int64
-	counts      map[Reason]int64
+	read     int64 // rows read, including quarantined
+	accepted int64
+	counts   map[Reason]int64
+	// currencies counts accepted events by their currency (when the
+	// column is read).
+	currencies  map[string]int64
 	quarantined []Quarantined
 	err         error
 }
@@ -269,6 +272,38 @@ func (r *Reader) RowsRead() int64 { return r.read }
 // Accepted returns the number of events returned so far.
 func (r *Reader) Accepted() int64 { return r.accepted }
 
+// CurrencyCounts returns the valid events read so far by currency code
+// (events without one are not counted; nothing is counted when the currency
+// column is not among ReadOptions.Columns).
+func (r *Reader) CurrencyCounts() map[string]int64 { return r.currencies }
+
+// countCurrencies adds a batch's currencies, counting runs of one code with
+// one map update (a log's events mostly come shop by shop).
+func (r *Reader) countCurrencies(events []Event) {
+	cur, n := "", int64(0)
+	for i := range events {
+		c := events[i].Currency
+		if c == cur {
+			n++
+			continue
+		}
+		if cur != "" {
+			r.addCurrency(cur, n)
+		}
+		cur, n = c, 1
+	}
+	if cur != "" {
+		r.addCurrency(cur, n)
+	}
+}
+
+func (r *Reader) addCurrency(code string, n int64) {
+	if r.currencies == nil {
+		r.currencies = map[string]int64{}
+	}
+	r.currencies[code] += n
+}
+
 // QuarantineCounts returns the number of quarantined rows by reason so far.
 func (r *Reader) QuarantineCounts() map[Reason]int64 { return r.counts }
 
@@ -356,6 +391,7 @@ func (r *Reader) Next() ([]Event, error) {
 			continue
 		}
 		r.accepted += int64(len(b.events))
+		r.countCurrencies(b.events)
 		r.last = b
 		return b.events, nil
 	}

@@ -33,6 +33,7 @@ var (
 	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 	timeType            = reflect.TypeOf(time.Time{})
 	durationType        = reflect.TypeOf(time.Duration(0))
+	singleOrListType    = reflect.TypeOf((*interface{ SingleOrList() })(nil)).Elem()
 )
 
 func (d *specDecoder) fail(path string, line int, format string, args ...any) {
@@ -118,6 +119,13 @@ func (d *specDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Map:
 		d.decodeMap(n, v, path)
 	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && t.Implements(singleOrListType) {
+			// A list that may be written as its only element (primary: x).
+			sl := reflect.MakeSlice(t, 1, 1)
+			d.decode(n, sl.Index(0), path)
+			v.Set(sl)
+			return
+		}
 		if n.Kind != yaml.SequenceNode {
 			d.fail(path, n.Line, "want a list, got %s", describe(n))
 			return

@@ -34,7 +34,8 @@ type Spec struct {
 	Filters    assign.Filters      `yaml:"filters"`
 	Signals    signal.Params       `yaml:"signals"`
 	Metrics    []metrics.Metric    `yaml:"metrics"`
-	Primary    string              `yaml:"primary"`
+	Primary    metrics.Names       `yaml:"primary"`
+	Secondary  metrics.Names       `yaml:"secondary"`
 	Analysis   Analysis            `yaml:"analysis"`
 	Guardrails []metrics.Guardrail `yaml:"guardrails"`
 	// Plan is what the experiment was sized for (signalab power); nil when
@@ -111,7 +112,7 @@ func (s *Spec) AssignConfig() *assign.Config {
 func (s *Spec) MetricsSpec() *metrics.Spec {
 	ms := &metrics.Spec{Experiment: s.Name, Unit: s.Unit, AnalysisUnit: s.Analysis.Unit, SessionGap: s.Analysis.SessionGap,
 		Filters: s.Filters, PrePeriod: s.PrePeriod,
-		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Guardrails: s.Guardrails}
+		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Secondary: s.Secondary, Guardrails: s.Guardrails}
 	for _, v := range s.Variants {
 		ms.Variants = append(ms.Variants, v.Name)
 	}
@@ -152,16 +153,26 @@ func (s *Spec) AnalysisConfig() (analysis.Config, error) {
 	cfg.Window = ms.Window
 	for _, d := range defs {
 		m := analysis.Metric{Name: d.Name, Type: d.Type, Columns: d.Columns, Covariates: d.Covariates, Q: d.Q,
+			Role: analysis.Role(ms.Role(d.Name)),
 			Info: results.Metric{Name: d.Name, Type: d.Type.String(), Outcome: d.Outcome, Numerator: d.Numerator,
 				Denominator: d.Denominator, Quantile: d.Q, Primary: d.Name == primary}}
 		if d.Type != metrics.Quantile {
 			m.Info.Window = d.Window.String()
 		}
+		for _, sm := range s.Metrics {
+			if sm.Name == d.Name {
+				m.Direction = sm.Good()
+			}
+		}
+		// Money columns: outcomes in minor units (the design's *_cents).
+		if d.Type == metrics.Ratio {
+			m.Money = []bool{metrics.IsMoney(d.Numerator), metrics.IsMoney(d.Denominator)}
+		} else {
+			m.Money = []bool{metrics.IsMoney(d.Outcome)}
+		}
 		for _, g := range s.Guardrails {
 			if g.Metric == d.Name {
-				drop := g.MaxDrop
-				m.MaxDrop = &drop
-				m.Info.Guardrail = &results.Guardrail{MaxDrop: drop}
+				m.Guardrail = &analysis.Guardrail{Margin: g.MarginValue(), Absolute: g.ScaleName() == metrics.Absolute, Alpha: g.Alpha}
 			}
 		}
 		cfg.Metrics = append(cfg.Metrics, m)
@@ -193,19 +204,24 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 			Percentile float64 `json:"percentile,omitempty"`
 			Value      float64 `json:"value,omitempty"`
 		} `json:"cap,omitempty"`
-		Q float64 `json:"q,omitempty"`
+		Q         float64 `json:"q,omitempty"`
+		Direction string  `json:"direction"`
 	}
 	type analysisJSON struct {
-		Alpha      float64  `json:"alpha"`
-		Test       string   `json:"test"`
-		RelativeCI string   `json:"relative_ci"`
-		CUPED      bool     `json:"cuped"`
-		Correction string   `json:"correction"`
-		SRMAlpha   float64  `json:"srm_alpha"`
-		Sequential bool     `json:"sequential"`
-		Bayesian   bool     `json:"bayesian"`
-		Segments   []string `json:"segments,omitempty"`
-		Inference  string   `json:"inference"`
+		Alpha             float64  `json:"alpha"`
+		Test              string   `json:"test"`
+		RelativeCI        string   `json:"relative_ci"`
+		CUPED             bool     `json:"cuped"`
+		Correction        string   `json:"correction"`
+		CorrectionScope   string   `json:"correction_scope"`
+		SegmentCorrection string   `json:"segment_correction"`
+		Population        string   `json:"population"`
+		Currency          string   `json:"currency,omitempty"`
+		SRMAlpha          float64  `json:"srm_alpha"`
+		Sequential        bool     `json:"sequential"`
+		Bayesian          bool     `json:"bayesian"`
+		Segments          []string `json:"segments,omitempty"`
+		Inference         string   `json:"inference"`
 		// RandomizationDraws and SequentialTuningN are 0 when absent (the
 		// analysis' defaults apply).
 		RandomizationDraws int     `json:"randomization_draws"`
@@ -214,10 +230,13 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		SessionGap         string  `json:"session_gap"`
 	}
 	type guardrailJSON struct {
-		Metric  string  `json:"metric"`
-		MaxDrop float64 `json:"max_drop"`
+		Metric string  `json:"metric"`
+		Margin float64 `json:"margin"`
+		Scale  string  `json:"scale"`
+		Alpha  float64 `json:"alpha"`
 	}
 	a := s.Analysis
+	ms := s.MetricsSpec()
 	out := struct {
 		Name       string             `json:"name"`
 		Unit       string             `json:"unit"`
@@ -231,23 +250,30 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		Filters    assign.Filters     `json:"filters,omitempty"`
 		Signals    output.ParamsJSON  `json:"signals"`
 		Metrics    []metricJSON       `json:"metrics"`
-		Primary    string             `json:"primary"`
+		Primary    []string           `json:"primary"`
+		Secondary  []string           `json:"secondary"`
 		Analysis   analysisJSON       `json:"analysis"`
 		Guardrails []guardrailJSON    `json:"guardrails,omitempty"`
 		Plan       *Plan              `json:"plan,omitempty"`
 	}{
 		Name: s.Name, Unit: s.Unit, Salt: s.Salt, Hash: s.Hash, Variants: s.Variants, Coverage: s.Coverage,
 		Namespace: s.Namespace, Window: s.Window, PrePeriod: s.PrePeriod.String(), Filters: s.Filters,
-		Signals: output.ParamsToJSON(s.Signals), Metrics: []metricJSON{}, Primary: s.PrimaryName(),
+		Signals: output.ParamsToJSON(s.Signals), Metrics: []metricJSON{}, Primary: ms.Primaries(),
+		Secondary: []string{},
 		Analysis: analysisJSON{Alpha: a.Alpha, Test: a.Test.String(), RelativeCI: a.RelativeCI.String(), CUPED: a.CUPED,
-			Correction: a.Correction.String(), SRMAlpha: a.SRMAlpha, Sequential: a.Sequential, Bayesian: a.Bayesian,
-			Segments: a.Segments, Inference: a.Inference.String(), RandomizationDraws: a.RandomizationDraws,
+			Correction: a.Correction.String(), CorrectionScope: a.CorrectionScope.String(),
+			SegmentCorrection: a.SegmentCorrection.String(), Population: a.Population, Currency: a.Currency,
+			SRMAlpha: a.SRMAlpha, Sequential: a.Sequential, Bayesian: a.Bayesian, Segments: a.Segments,
+			Inference: a.Inference.String(), RandomizationDraws: a.RandomizationDraws,
 			SequentialTuningN: a.SequentialTuningN, Unit: a.Unit.String(), SessionGap: a.SessionGap.String()},
 		Plan: s.Plan,
 	}
 	for _, m := range s.Metrics {
 		mj := metricJSON{Name: m.Name, Type: m.Type, Outcome: m.Outcome, Numerator: m.Numerator,
-			Denominator: m.Denominator, Q: m.Q}
+			Denominator: m.Denominator, Q: m.Q, Direction: m.Good()}
+		if ms.Role(m.Name) == "secondary" {
+			out.Secondary = append(out.Secondary, m.Name)
+		}
 		w := m.Window
 		if w <= 0 {
 			w = metrics.DefaultWindow
@@ -262,7 +288,11 @@ func (s *Spec) MarshalJSON() ([]byte, error) {
 		out.Metrics = append(out.Metrics, mj)
 	}
 	for _, g := range s.Guardrails {
-		out.Guardrails = append(out.Guardrails, guardrailJSON(g))
+		alpha := g.Alpha
+		if alpha == 0 {
+			alpha = a.Alpha
+		}
+		out.Guardrails = append(out.Guardrails, guardrailJSON{Metric: g.Metric, Margin: g.MarginValue(), Scale: g.ScaleName(), Alpha: alpha})
 	}
 	return json.Marshal(out)
 }

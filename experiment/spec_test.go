@@ -51,9 +51,27 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("metrics windows %v, %v", s.Metrics[0].Window, s.Metrics[3].Window)
 	}
 	a := s.Analysis
-	if a.Alpha != 0.05 || a.Test != stats.Welch || a.RelativeCI != stats.DeltaCI || !a.CUPED || a.Correction != stats.HolmCorrection ||
-		a.SRMAlpha != 0.001 || len(a.Segments) != 1 || s.Primary != "conversion" {
+	if a.Alpha != 0.05 || a.Test != stats.Welch || a.RelativeCI != stats.FiellerCI || !a.CUPED || a.Correction != stats.HolmCorrection ||
+		a.SRMAlpha != 0.001 || len(a.Segments) != 1 || len(s.Primary) != 1 || s.Primary[0] != "conversion" {
 		t.Errorf("analysis: %+v primary %q", a, s.Primary)
+	}
+	if len(s.Guardrails) != 1 || s.Guardrails[0].Metric != "aov" || s.Guardrails[0].MarginValue() != -0.02 ||
+		s.Guardrails[0].ScaleName() != metrics.Relative || s.Metrics[3].Good() != metrics.Decrease || s.Metrics[0].Good() != metrics.Increase {
+		t.Errorf("guardrails %+v, directions %q %q", s.Guardrails, s.Metrics[0].Direction, s.Metrics[3].Direction)
+	}
+	// The analysis sees the roles, directions and money columns.
+	cfg, err := s.AnalysisConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]analysis.Role{}
+	for _, m := range cfg.Metrics {
+		roles[m.Name] = m.Role
+	}
+	if roles["conversion"] != analysis.RolePrimary || roles["revenue"] != analysis.RoleSecondary || roles["aov"] != analysis.RoleGuardrail ||
+		cfg.Metrics[2].Guardrail == nil || cfg.Metrics[2].Guardrail.Margin != -0.02 || !cfg.Metrics[1].Money[0] ||
+		!cfg.Metrics[2].Money[0] || cfg.Metrics[2].Money[1] || cfg.Metrics[0].Money[0] {
+		t.Errorf("analysis config roles %v, metrics %+v", roles, cfg.Metrics)
 	}
 }
 
@@ -250,6 +268,58 @@ func TestCorrectionsOfTheAnalysis(t *testing.T) {
 		s, err := Parse([]byte(minimalSpec + "analysis: {correction: " + c.String() + "}\n"))
 		if err != nil || s.Analysis.Correction != c {
 			t.Errorf("correction %s: %v", c, err)
+		}
+	}
+}
+
+// TestRolesInSpec: primary takes one name or a list, secondary a list,
+// guardrails a margin (or the older max_drop, read as a relative margin);
+// a metric has one role; the analysis options of the decision parse.
+func TestRolesInSpec(t *testing.T) {
+	const base = `
+unit: shop_id
+salt: s1
+variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
+metrics:
+  - {name: conv, type: proportion, outcome: converted}
+  - {name: rev, type: mean, outcome: revenue_cents}
+  - {name: aov, type: ratio, numerator: revenue_cents, denominator: orders}
+  - {name: reply, type: mean, outcome: first_merchant_reply_minutes, direction: decrease}
+`
+	s, err := Parse([]byte(base + `primary: [conv, rev]
+secondary: reply
+guardrails: [{metric: aov, max_drop: -0.05, alpha: 0.025}]
+analysis: {correction_scope: metric, segment_correction: by, population: all, currency: EUR}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := s.MetricsSpec()
+	if got := ms.Primaries(); len(got) != 2 || got[1] != "rev" || ms.Role("reply") != "secondary" || ms.Role("aov") != "guardrail" {
+		t.Errorf("roles: primaries %v reply %s aov %s", got, ms.Role("reply"), ms.Role("aov"))
+	}
+	a := s.Analysis
+	if a.CorrectionScope != analysis.ScopeMetric || a.SegmentCorrection != stats.BYCorrection || a.Population != "all" || a.Currency != "EUR" {
+		t.Errorf("analysis: %+v", a.Options)
+	}
+	cfg, err := s.AnalysisConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := cfg.Metrics[2].Guardrail; g == nil || g.Margin != -0.05 || g.Absolute || g.Alpha != 0.025 || cfg.Metrics[3].Direction != "decrease" {
+		t.Errorf("guardrail %+v, reply direction %q", g, cfg.Metrics[3].Direction)
+	}
+	for spec, want := range map[string]string{
+		base + "primary: conv\nsecondary: [conv]\n":                          `secondary[0]: "conv" is also primary`,
+		base + "guardrails: [{metric: reply, margin: -0.1}]\n":               "want a positive margin",
+		base + "analysis: {correction_scope: everything}\n":                  `unknown correction scope "everything"`,
+		base + "analysis: {currency: dollars}\n":                             `"dollars" is not an ISO 4217 code`,
+		base + "analysis: {population: triggered_only}\n":                    `"triggered_only" is not triggered or all`,
+		base + "guardrails: [{metric: aov, margin: -0.02, max_drop: -0.02}]": "give margin or max_drop",
+	} {
+		_, err := Parse([]byte(spec))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("spec ending %q: error %v, want it to contain %q", spec[len(base):], err, want)
 		}
 	}
 }

@@ -135,7 +135,7 @@ func Build(opts Options) (*Summary, error) {
 	for i, d := range defs {
 		m := results.Metric{Name: d.Name, Type: d.Type.String(), Outcome: d.Outcome, Numerator: d.Numerator,
 			Denominator: d.Denominator, Quantile: d.Q, Columns: d.Columns, Covariates: d.Covariates,
-			Primary: d.Name == spec.PrimaryName()}
+		}
 		if m.Covariates == nil {
 			m.Covariates = []string{}
 		}
@@ -146,9 +146,17 @@ func Build(opts Options) (*Summary, error) {
 			m.Cap = &results.Cap{Percentile: d.Cap.Percentile, Value: d.Cap.Value,
 				Threshold: results.Num(caps[i].threshold), Capped: caps[i].capped}
 		}
+		m.Role = spec.Role(d.Name)
+		m.Primary = m.Role == "primary"
+		m.Direction = Increase
+		for _, sm := range spec.Metrics {
+			if sm.Name == d.Name {
+				m.Direction = sm.Good()
+			}
+		}
 		for _, g := range spec.Guardrails {
 			if g.Metric == d.Name {
-				m.Guardrail = &results.Guardrail{MaxDrop: g.MaxDrop}
+				m.Guardrail = &results.Guardrail{Margin: g.MarginValue(), Scale: g.ScaleName(), Alpha: g.Alpha}
 			}
 		}
 		sum.Metrics = append(sum.Metrics, m)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -151,6 +152,10 @@ func outcome(name string, c *conv, bo *buyerOrders, from, to int64) (v float64, 
 	}
 	return 0, false
 }
+
+// IsMoney reports whether a unit-table column (or outcome) holds money in
+// minor units: by the design's convention, its name ends in "_cents".
+func IsMoney(column string) bool { return strings.HasSuffix(column, "_cents") }
 
 // Def is one metric of the spec resolved to unit-table columns.
 type Def struct {

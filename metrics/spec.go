@@ -40,11 +40,36 @@ type Spec struct {
 	CUPED bool
 	// Metrics are the metrics in spec order.
 	Metrics []Metric
-	// Primary names the primary metric ("" means the first).
-	Primary string
-	// Guardrails are the metrics the run fails on when they drop too much.
+	// Primary names the primary (goal) metrics; empty means the first
+	// metric. Secondary names the secondary metrics; empty means every
+	// metric that is neither primary nor a guardrail.
+	Primary   Names
+	Secondary Names
+	// Guardrails are the metrics that must not get worse by more than a
+	// margin (non-inferiority checks).
 	Guardrails []Guardrail
 }
+
+// Names is a list of metric names; in experiment.yaml a single name may be
+// written without brackets (primary: conversion).
+type Names []string
+
+// SingleOrList marks Names as a list that the spec loader also reads from
+// a single value.
+func (Names) SingleOrList() {}
+
+// Directions a metric is hoped to move in (metrics[i].direction).
+const (
+	Increase = "increase"
+	Decrease = "decrease"
+)
+
+// Guardrail scales: a margin relative to the control mean or in the
+// metric's own unit.
+const (
+	Relative = "relative"
+	Absolute = "absolute"
+)
 
 // Metric declares one metric (an entry of experiment.yaml's metrics: list).
 type Metric struct {
@@ -60,6 +85,18 @@ type Metric struct {
 	Cap    *Cap          `yaml:"cap"`
 	// Q is the level of a quantile metric, in (0, 1).
 	Q float64 `yaml:"q"`
+	// Direction is the change the experiment hopes for: "increase"
+	// (default) or "decrease" (e.g. reply minutes). It decides what
+	// "better" means in the verdict and which side a guardrail protects.
+	Direction string `yaml:"direction"`
+}
+
+// Good returns the metric's direction, Increase when unset.
+func (m *Metric) Good() string {
+	if m.Direction == "" {
+		return Increase
+	}
+	return m.Direction
 }
 
 // Cap winsorizes a metric: at a percentile of the pooled positive values, or
@@ -69,12 +106,22 @@ type Cap struct {
 	Value      float64 `yaml:"value"`
 }
 
-// Guardrail fails the run (exit 1) when Metric's relative lift is
-// significantly worse than MaxDrop (e.g. −0.02: "fail if it drops more
-// than 2 %").
+// Guardrail is a non-inferiority check of Metric: the change in the harmful
+// direction that is tolerated (Margin: −0.02 = "may drop by at most 2 %"
+// for a metric that should increase, +0.10 = "may rise by at most 10 %" for
+// one that should decrease), relative to the control mean unless Scale is
+// absolute (then in the metric's unit; currency units for money). It passes
+// when the one-sided (1 − Alpha) bound clears the margin, fails when the
+// whole interval lies beyond it, and is otherwise inconclusive (see
+// docs/statistics.md). MaxDrop is the key of earlier versions, read as a
+// relative margin (docs/decisions.md).
 type Guardrail struct {
-	Metric  string  `yaml:"metric"`
-	MaxDrop float64 `yaml:"max_drop"`
+	Metric  string   `yaml:"metric"`
+	Margin  *float64 `yaml:"margin"`
+	MaxDrop *float64 `yaml:"max_drop"`
+	Scale   string   `yaml:"scale"`
+	// Alpha is the one-sided level; 0 means the analysis' alpha.
+	Alpha float64 `yaml:"alpha"`
 }
 
 // Analysis returns the analysis unit: AnalysisUnit, or UnitConversation
@@ -86,13 +133,56 @@ func (s *Spec) Analysis() Unit {
 	return s.AnalysisUnit
 }
 
-// PrimaryName returns the primary metric's name: Primary, or the first
-// metric's when Primary is empty.
+// MarginValue returns the margin (Margin, else MaxDrop, else 0).
+func (g *Guardrail) MarginValue() float64 {
+	switch {
+	case g.Margin != nil:
+		return *g.Margin
+	case g.MaxDrop != nil:
+		return *g.MaxDrop
+	}
+	return 0
+}
+
+// ScaleName returns the guardrail's scale, Relative when unset.
+func (g *Guardrail) ScaleName() string {
+	if g.Scale == "" {
+		return Relative
+	}
+	return g.Scale
+}
+
+// PrimaryName returns the first primary metric's name (the metric of the
+// headline and the daily series): Primary[0], or the first metric's when
+// Primary is empty.
 func (s *Spec) PrimaryName() string {
-	if s.Primary == "" && len(s.Metrics) > 0 {
-		return s.Metrics[0].Name
+	if p := s.Primaries(); len(p) > 0 {
+		return p[0]
+	}
+	return ""
+}
+
+// Primaries returns the primary metrics: Primary, or the first metric.
+func (s *Spec) Primaries() []string {
+	if len(s.Primary) == 0 && len(s.Metrics) > 0 {
+		return []string{s.Metrics[0].Name}
 	}
 	return s.Primary
+}
+
+// Role returns the role of metric name: "primary", "guardrail" or
+// "secondary" (every metric that is neither, unless Secondary lists some;
+// then the unlisted ones are secondary too, since every metric is shown).
+func (s *Spec) Role(name string) string {
+	if slices.Contains(s.Primaries(), name) {
+		return "primary"
+	}
+	for _, g := range s.Guardrails {
+		if g.Metric == name {
+			return "guardrail"
+		}
+	}
+	return "secondary"
 }
 
 // Validate reports every invalid metrics, primary, guardrails and
@@ -123,21 +213,97 @@ func (s *Spec) Validate() error {
 		}
 		m.validate(p, u, &errs)
 	}
-	if s.Primary != "" {
-		if _, ok := names[s.Primary]; !ok {
-			errs.Add("primary", "%q names no metric (metrics: %s)", s.Primary, metricNames(s.Metrics))
+	list := func(key string, ns Names) {
+		seen := map[string]bool{}
+		for i, n := range ns {
+			k := key
+			if len(ns) > 1 {
+				k = fmt.Sprintf("%s[%d]", key, i)
+			}
+			if _, ok := names[n]; !ok {
+				errs.Add(k, "%q names no metric (metrics: %s)", n, metricNames(s.Metrics))
+			} else if seen[n] {
+				errs.Add(k, "%q is listed twice", n)
+			}
+			seen[n] = true
 		}
 	}
+	list("primary", s.Primary)
+	list("secondary", s.Secondary)
+	for i, n := range s.Secondary {
+		if slices.Contains(s.Primary, n) {
+			errs.Add(fmt.Sprintf("secondary[%d]", i), "%q is also primary (a metric has one role)", n)
+		}
+	}
+	guarded := map[string]int{}
 	for i, g := range s.Guardrails {
 		p := fmt.Sprintf("guardrails[%d]", i)
-		if _, ok := names[g.Metric]; !ok {
+		j, ok := names[g.Metric]
+		if !ok {
+			j = -1
+		}
+		switch {
+		case !ok:
 			errs.Add(p+".metric", "%q names no metric (metrics: %s)", g.Metric, metricNames(s.Metrics))
+		case slices.Contains(s.Primaries(), g.Metric):
+			errs.Add(p+".metric", "%q is the primary metric; a guardrail protects another metric (a metric has one role)", g.Metric)
+		case slices.Contains(s.Secondary, g.Metric):
+			errs.Add(p+".metric", "%q is also listed as secondary (a metric has one role)", g.Metric)
 		}
-		if !(g.MaxDrop < 0 && g.MaxDrop >= -1) {
-			errs.Add(p+".max_drop", "%v: want a relative drop in [-1, 0), e.g. -0.02 for 2 %%", g.MaxDrop)
+		if k, dup := guarded[g.Metric]; dup && ok {
+			errs.Add(p+".metric", "%q already has guardrails[%d]", g.Metric, k)
 		}
+		guarded[g.Metric] = i
+		g.validate(p, s.metricAt(j), &errs)
 	}
 	return errs.Err()
+}
+
+func (s *Spec) metricAt(i int) *Metric {
+	if i < 0 || i >= len(s.Metrics) {
+		return nil
+	}
+	return &s.Metrics[i]
+}
+
+// validate checks one guardrail; m is its metric (nil when unknown).
+func (g *Guardrail) validate(p string, m *Metric, errs *keyerr.List) {
+	key := p + ".margin"
+	switch {
+	case g.Margin != nil && g.MaxDrop != nil:
+		errs.Add(p, "give margin or max_drop (its older name), not both")
+		return
+	case g.Margin == nil && g.MaxDrop == nil:
+		errs.Add(key, "missing (e.g. margin: -0.02: the metric may drop by at most 2 %%)")
+		return
+	case g.MaxDrop != nil:
+		key = p + ".max_drop"
+	}
+	switch g.Scale {
+	case "", Relative, Absolute:
+	default:
+		errs.Add(p+".scale", "%q is not relative or absolute", g.Scale)
+	}
+	if g.Alpha != 0 && !(g.Alpha > 0 && g.Alpha < 0.5) {
+		errs.Add(p+".alpha", "%v is outside (0, 0.5) (a one-sided level, e.g. 0.05)", g.Alpha)
+	}
+	v := g.MarginValue()
+	good := Increase
+	if m != nil {
+		good = m.Good()
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		errs.Add(key, "%v is not a number", v)
+	case g.MaxDrop != nil && !(v < 0 && v >= -1):
+		errs.Add(key, "%v: want a relative drop in [-1, 0), e.g. -0.02 for 2 %%", v)
+	case good == Increase && v >= 0:
+		errs.Add(key, "%v: want a negative margin, the largest tolerated drop (e.g. -0.02), for a metric that should increase", v)
+	case good == Decrease && v <= 0:
+		errs.Add(key, "%v: want a positive margin, the largest tolerated rise (e.g. 0.10), for a metric with direction decrease", v)
+	case g.ScaleName() == Relative && v < -1:
+		errs.Add(key, "%v: a relative drop cannot exceed 100 %% (want a value in [-1, 0))", v)
+	}
 }
 
 // validate checks one metric of units u; p is its key path.
@@ -179,6 +345,11 @@ func (m *Metric) validate(p string, u Unit, errs *keyerr.List) {
 	}
 	if m.Window < 0 {
 		errs.Add(p+".window", "%s is negative", m.Window)
+	}
+	switch m.Direction {
+	case "", Increase, Decrease:
+	default:
+		errs.Add(p+".direction", "%q is not increase or decrease", m.Direction)
 	}
 	if c := m.Cap; c != nil {
 		switch {

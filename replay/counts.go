@@ -24,6 +24,9 @@ type Counts struct {
 	Lag LagHistogram
 	// EventTime and IngestTime are the ranges of those timestamps.
 	EventTime, IngestTime TimeRange
+	// Currencies counts the valid events by currency code (events without
+	// one are not counted), so that the analysis knows the unit of money.
+	Currencies map[string]int64
 }
 
 // Add adds o to c.
@@ -34,6 +37,12 @@ func (c *Counts) Add(o Counts) {
 			c.Quarantined = map[string]int64{}
 		}
 		c.Quarantined[k] += v
+	}
+	for k, v := range o.Currencies {
+		if c.Currencies == nil {
+			c.Currencies = map[string]int64{}
+		}
+		c.Currencies[k] += v
 	}
 	c.Signal.Add(o.Signal)
 	c.Lag.Add(&o.Lag)

@@ -16,6 +16,8 @@ type ParquetRow struct {
 	TreatmentClusters int64   `parquet:"treatment_clusters"`
 	ControlMean       float64 `parquet:"control_mean"`
 	TreatmentMean     float64 `parquet:"treatment_mean"`
+	ControlAdjMean    float64 `parquet:"control_adjusted_mean"`
+	TreatmentAdjMean  float64 `parquet:"treatment_adjusted_mean"`
 	AbsoluteEffect    float64 `parquet:"absolute_effect"`
 	AbsoluteSE        float64 `parquet:"absolute_se"`
 	AbsoluteCILower   float64 `parquet:"absolute_ci_lower"`
@@ -27,6 +29,13 @@ type ParquetRow struct {
 	PValue            float64 `parquet:"p_value"`
 	PValueAdjusted    float64 `parquet:"p_value_adjusted"`
 	Significant       bool    `parquet:"significant"`
+	Family            string  `parquet:"family"`
+	Correction        string  `parquet:"correction"`
+	AdjConfidence     float64 `parquet:"adjusted_confidence"`
+	AdjAbsLower       float64 `parquet:"adjusted_absolute_ci_lower"`
+	AdjAbsUpper       float64 `parquet:"adjusted_absolute_ci_upper"`
+	AdjRelLower       float64 `parquet:"adjusted_relative_ci_lower"`
+	AdjRelUpper       float64 `parquet:"adjusted_relative_ci_upper"`
 	CUPEDTheta        float64 `parquet:"cuped_theta"`
 	CUPEDVarReduction float64 `parquet:"cuped_variance_reduction"`
 	ChanceToWin       float64 `parquet:"chance_to_win"`
@@ -47,6 +56,9 @@ func (r *Row) Flatten() ParquetRow {
 		ControlUnits: r.Control.Units, TreatmentUnits: r.Treatment.Units,
 		ControlClusters: r.Control.Clusters, TreatmentClusters: r.Treatment.Clusters,
 		ControlMean: float64(r.Control.Mean), TreatmentMean: float64(r.Treatment.Mean),
+		ControlAdjMean: float64(r.Control.AdjustedMean), TreatmentAdjMean: float64(r.Treatment.AdjustedMean),
+		Family: r.Family, Correction: string(r.Correction), AdjConfidence: nan,
+		AdjAbsLower: nan, AdjAbsUpper: nan, AdjRelLower: nan, AdjRelUpper: nan,
 		AbsoluteEffect: float64(r.Absolute.Estimate), AbsoluteSE: float64(r.Absolute.SE),
 		AbsoluteCILower: float64(r.Absolute.CILower), AbsoluteCIUpper: float64(r.Absolute.CIUpper),
 		RelativeEffect: float64(r.Relative.Estimate), RelativeSE: float64(r.Relative.SE),
@@ -55,6 +67,11 @@ func (r *Row) Flatten() ParquetRow {
 		CUPEDTheta: nan, CUPEDVarReduction: nan, ChanceToWin: nan,
 		SequentialCILower: nan, SequentialCIUpper: nan, SequentialPValue: nan,
 		Inference: r.Inference, Reason: r.Reason, RelativeReason: r.RelativeReason,
+	}
+	if a := r.Adjusted; a != nil {
+		p.AdjConfidence = a.Confidence
+		p.AdjAbsLower, p.AdjAbsUpper = float64(a.Absolute.CILower), float64(a.Absolute.CIUpper)
+		p.AdjRelLower, p.AdjRelUpper = float64(a.Relative.CILower), float64(a.Relative.CIUpper)
 	}
 	if r.CUPED != nil {
 		p.CUPEDTheta, p.CUPEDVarReduction = float64(r.CUPED.Theta), float64(r.CUPED.VarianceReduction)

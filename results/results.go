@@ -12,8 +12,14 @@ import (
 
 // SchemaVersion is the version of results.json written by this build. It
 // changes (major) when a field is removed or changes meaning, (minor) when a
-// field is added. Readers should accept any 1.x.
-const SchemaVersion = "1.2"
+// field is added. Readers should accept any 2.x.
+//
+// 1.1: cluster inference (experiment.inference …, rows[].inference/df/draws).
+// 1.2: gates[].not_run (a check that could not be computed).
+// 2.0: metric roles, correction families with adjusted intervals, Fieller
+// relative intervals by default, guardrails with non-inferiority margins, the
+// verdict, heterogeneity tests, CUPED-adjusted means, money in currency units.
+const SchemaVersion = "2.0"
 
 // Populations of a result row.
 const (
@@ -38,6 +44,15 @@ type Results struct {
 	Dilution []Dilution `json:"dilution"`
 	Health   Health     `json:"health"`
 	Gates    Gates      `json:"gates"`
+	// Verdict is the decision the results support: ship, don't ship or
+	// inconclusive, with its reasons.
+	Verdict Verdict `json:"verdict"`
+	// Guardrails are the non-inferiority checks of the guardrail metrics,
+	// one per guardrail × treatment variant.
+	Guardrails []GuardrailResult `json:"guardrails"`
+	// Heterogeneity tests, per segment column × metric × variant ×
+	// population, whether the effect differs between the column's values.
+	Heterogeneity []Heterogeneity `json:"heterogeneity"`
 	// TimeSeries holds, for the primary metric, one series per variant ×
 	// population: the cumulative estimate at the end of each day.
 	TimeSeries []Series `json:"time_series"`
@@ -62,13 +77,25 @@ type Experiment struct {
 	Test         stats.Test       `json:"test"`
 	RelativeCI   stats.RelativeCI `json:"relative_ci"`
 	Correction   stats.Correction `json:"correction"`
-	CUPED        bool             `json:"cuped"`
-	Sequential   bool             `json:"sequential"`
-	Bayesian     bool             `json:"bayesian"`
-	SRMAlpha     float64          `json:"srm_alpha"`
-	Segments     []string         `json:"segments"`
-	Window       *Window          `json:"window"`     // nil when the spec has none
-	PrePeriod    string           `json:"pre_period"` // Go duration, "0s" when none
+	// CorrectionScope is how rows of segment "all" are grouped into
+	// correction families: none, metric, family (by role) or all.
+	CorrectionScope string `json:"correction_scope"`
+	// SegmentCorrection is the correction within each segment column.
+	SegmentCorrection stats.Correction `json:"segment_correction"`
+	// DecisionPopulation is the population the verdict is stated for
+	// (triggered when the table has a triggered column, else all).
+	DecisionPopulation string `json:"decision_population"`
+	// Currency is the ISO 4217 code of money metrics, "mixed" when the data
+	// hold several (added without conversion, see warnings), "" when the
+	// data record none.
+	Currency   string   `json:"currency"`
+	CUPED      bool     `json:"cuped"`
+	Sequential bool     `json:"sequential"`
+	Bayesian   bool     `json:"bayesian"`
+	SRMAlpha   float64  `json:"srm_alpha"`
+	Segments   []string `json:"segments"`
+	Window     *Window  `json:"window"`     // nil when the spec has none
+	PrePeriod  string   `json:"pre_period"` // Go duration, "0s" when none
 	// Inference is the configured test of comparisons when randomization is
 	// coarser than a row (auto, randomization, cr2 or delta); each row's
 	// Inference says which one it got. RandomizationDraws is the number of
@@ -118,10 +145,17 @@ type Metric struct {
 	// numerator and denominator for ratios.
 	Columns []string `json:"columns"`
 	// Covariates are the CUPED covariate columns, empty without CUPED.
-	Covariates []string   `json:"covariates"`
-	Cap        *Cap       `json:"cap"`
-	Primary    bool       `json:"primary"`
-	Guardrail  *Guardrail `json:"guardrail"`
+	Covariates []string `json:"covariates"`
+	Cap        *Cap     `json:"cap"`
+	Primary    bool     `json:"primary"`
+	// Role is primary, secondary or guardrail; Direction is the change the
+	// experiment hopes for (increase or decrease).
+	Role      string `json:"role,omitempty"`
+	Direction string `json:"direction,omitempty"`
+	// Money marks a metric measured in currency units (its values are in
+	// major units of results.json's experiment.currency).
+	Money     bool       `json:"money"`
+	Guardrail *Guardrail `json:"guardrail"`
 }
 
 // Cap records how a metric was winsorized.
@@ -135,10 +169,14 @@ type Cap struct {
 	Capped int64 `json:"capped"`
 }
 
-// Guardrail is a metric the run fails on when it drops by more than MaxDrop
-// (relative, e.g. -0.02).
+// Guardrail is a non-inferiority margin: the change of the metric in the
+// harmful direction that is tolerated (relative, e.g. -0.02, or absolute in
+// the metric's unit), tested one-sided at Alpha.
 type Guardrail struct {
-	MaxDrop float64 `json:"max_drop"`
+	Margin float64 `json:"margin"`
+	// Scale is "relative" or "absolute".
+	Scale string  `json:"scale"`
+	Alpha float64 `json:"alpha"`
 }
 
 // Row is one comparison: a treatment variant against the control for one
@@ -158,15 +196,26 @@ type Row struct {
 	// With CUPED both are the adjusted estimates (arm means stay unadjusted).
 	Absolute Effect `json:"absolute"`
 	Relative Effect `json:"relative"`
-	// PValue is the two-sided p-value of the test; PValueAdjusted applies the
-	// experiment's correction across every segment-"all" row (metrics ×
-	// variants × populations); segment rows carry their raw p-value there too.
-	PValue         Num         `json:"p_value"`
-	PValueAdjusted Num         `json:"p_value_adjusted"`
-	Significant    bool        `json:"significant"`
-	CUPED          *CUPED      `json:"cuped"`
-	Bayesian       *Bayesian   `json:"bayesian"`
-	Sequential     *Sequential `json:"sequential"`
+	// PValue is the two-sided p-value of the fixed-horizon test.
+	// PValueAdjusted is the p-value of the decision test (the fixed-horizon
+	// test, or the confidence sequence when the analysis is sequential)
+	// adjusted by Correction within the row's Family of FamilySize rows;
+	// Significant is PValueAdjusted < alpha, and Adjusted holds the
+	// intervals that agree with it.
+	PValue         Num    `json:"p_value"`
+	PValueAdjusted Num    `json:"p_value_adjusted"`
+	Significant    bool   `json:"significant"`
+	Family         string `json:"family"`
+	FamilySize     int    `json:"family_size"`
+	// Correction is the correction applied within Family (the analysis'
+	// correction for segment "all", its segment correction for segments).
+	Correction stats.Correction `json:"correction"`
+	// DecisionTest is "fixed" or "sequential": the test Significant uses.
+	DecisionTest string      `json:"decision_test"`
+	Adjusted     *Adjusted   `json:"adjusted"`
+	CUPED        *CUPED      `json:"cuped"`
+	Bayesian     *Bayesian   `json:"bayesian"`
+	Sequential   *Sequential `json:"sequential"`
 	// Inference names the test behind PValue and the intervals: welch or z
 	// (rows randomized one by one), or randomization, cr2 or delta (rows
 	// randomized in clusters; docs/statistics.md). DF is the t reference's
@@ -194,6 +243,11 @@ type Arm struct {
 	// Mean is Σnumerator/Σdenominator: the mean per unit, the proportion, the
 	// ratio, or for a quantile metric the sample quantile.
 	Mean Num `json:"mean"`
+	// AdjustedMean is the CUPED-adjusted mean (null without CUPED): the
+	// control's equals Mean, the treatment's is control Mean + the adjusted
+	// absolute effect, i.e. the treatment mean at the control's pre-period
+	// level, so that the shown means, change and relative change agree.
+	AdjustedMean Num `json:"adjusted_mean"`
 	// SE is the standard error of Mean (delta method for ratios and clusters).
 	SE          Num `json:"se"`
 	Numerator   Num `json:"numerator"`
@@ -206,6 +260,24 @@ type Effect struct {
 	SE       Num `json:"se"`
 	CILower  Num `json:"ci_lower"`
 	CIUpper  Num `json:"ci_upper"`
+}
+
+// Adjusted holds the intervals that agree with a row's adjusted p-value: the
+// decision test's intervals at Confidence = 1 − λ, λ the critical level of
+// the row's correction family (α/m for Bonferroni, α/(m − r) for Holm with r
+// rejections, r·α/m for Benjamini–Hochberg (FCR-adjusted, Benjamini &
+// Yekutieli 2005), α without correction). They exclude 0 exactly when the
+// row is significant.
+type Adjusted struct {
+	Confidence float64  `json:"confidence"`
+	Absolute   Interval `json:"absolute"`
+	Relative   Interval `json:"relative"`
+}
+
+// Interval is a confidence interval; a null end is infinite.
+type Interval struct {
+	CILower Num `json:"ci_lower"`
+	CIUpper Num `json:"ci_upper"`
 }
 
 // CUPED reports the regression adjustment of a row.
@@ -269,6 +341,81 @@ type Health struct {
 	Excluded map[string]int64 `json:"excluded"`
 }
 
+// Verdict is the decision the results support, for the decision population.
+// Decision is "ship" (some treatment variant ships), "dont_ship" (every
+// variant must not ship) or "inconclusive"; each variant has its own.
+type Verdict struct {
+	Decision   string           `json:"decision"`
+	Population string           `json:"population"`
+	Reasons    []string         `json:"reasons"`
+	Variants   []VariantVerdict `json:"variants"`
+}
+
+// VariantVerdict is the decision for one treatment variant.
+type VariantVerdict struct {
+	Variant  string         `json:"variant"`
+	Decision string         `json:"decision"`
+	Reasons  []string       `json:"reasons"`
+	Primary  []PrimaryCheck `json:"primary"`
+}
+
+// PrimaryCheck is one primary metric's part of a verdict.
+type PrimaryCheck struct {
+	Metric    string `json:"metric"`
+	Direction string `json:"direction"`
+	// Outcome is "better", "worse", "no_difference" or "undefined".
+	Outcome        string `json:"outcome"`
+	Relative       Num    `json:"relative"`
+	CILower        Num    `json:"ci_lower"` // adjusted (decision) interval
+	CIUpper        Num    `json:"ci_upper"`
+	PValueAdjusted Num    `json:"p_value_adjusted"`
+	// MDERelative is the relative change the decision test detects with 80%
+	// power at the observed standard error and level MDEAlpha (two-sided).
+	MDERelative Num     `json:"mde_relative"`
+	MDEAlpha    float64 `json:"mde_alpha"`
+}
+
+// GuardrailResult is the non-inferiority test of a guardrail metric for one
+// treatment variant: the (1 − 2α) interval (each end a one-sided 1 − α
+// bound) against the margin. Pass: the bound on the harmful side clears the
+// margin; fail: the whole interval lies beyond it; else inconclusive.
+type GuardrailResult struct {
+	Metric     string  `json:"metric"`
+	Variant    string  `json:"variant"`
+	Population string  `json:"population"`
+	Direction  string  `json:"direction"`
+	Scale      string  `json:"scale"`
+	Margin     float64 `json:"margin"`
+	Alpha      float64 `json:"alpha"`
+	Estimate   Num     `json:"estimate"`
+	CILower    Num     `json:"ci_lower"`
+	CIUpper    Num     `json:"ci_upper"`
+	// Outcome is pass, fail or inconclusive.
+	Outcome string `json:"outcome"`
+	// PowerAtMargin is the probability that the check passes when the true
+	// change is zero (normal approximation at the observed standard error).
+	PowerAtMargin Num    `json:"power_at_margin"`
+	Reason        string `json:"reason"`
+}
+
+// Heterogeneity is the test that the relative effect is the same for every
+// value of a segment column: a Wald test of the k − 1 differences between
+// the segment effects with their cluster-robust covariance
+// ("wald-cluster", segments sharing randomization units) or Cochran's Q
+// ("cochran-q", independent segments). Statistic ~ χ²(DF) under the null.
+type Heterogeneity struct {
+	Segment    string `json:"segment"`
+	Metric     string `json:"metric"`
+	Variant    string `json:"variant"`
+	Population string `json:"population"`
+	Method     string `json:"method"`
+	Values     int    `json:"values"`
+	Statistic  Num    `json:"statistic"`
+	DF         int    `json:"df"`
+	PValue     Num    `json:"p_value"`
+	Reason     string `json:"reason,omitempty"`
+}
+
 // SRM is the sample-ratio-mismatch test on randomization units.
 type SRM struct {
 	Unit      string   `json:"unit"`
@@ -301,6 +448,9 @@ type Replay struct {
 	Late                int64            `json:"late"`
 	Quarantined         int64            `json:"quarantined"`
 	QuarantinedByReason map[string]int64 `json:"quarantined_by_reason"`
+	// Currencies counts events by currency code (replay.json; empty when
+	// the events carry none).
+	Currencies map[string]int64 `json:"currencies"`
 }
 
 // Gates is the pass/fail verdict of the run.
@@ -315,13 +465,20 @@ type Gate struct {
 	Kind    string `json:"kind"` // srm | guardrail
 	Metric  string `json:"metric,omitempty"`
 	Variant string `json:"variant,omitempty"`
+	// Passed is false when the check failed; Outcome is pass, fail,
+	// inconclusive (a guardrail whose interval straddles its margin: it
+	// does not fail the gate, but the verdict cannot be ship) or not_run.
 	Passed  bool   `json:"passed"`
 	// NotRun is true when the check could not be computed (Reason says
 	// why: no units, a single weighted arm, an undefined lift); it then
-	// neither passes nor fails the run, and reports show "not run".
-	NotRun bool `json:"not_run,omitempty"`
+	// neither passes nor fails the run, and reports show "not run". Its
+	// Outcome is "not_run" (SRM) or "inconclusive" (a guardrail: the
+	// verdict cannot be ship without it).
+	NotRun  bool   `json:"not_run,omitempty"`
+	Outcome string `json:"outcome"`
 	// Value is the statistic compared with Threshold: the SRM p-value, or the
-	// guardrail's relative lift.
+	// guardrail's bound on the harmful side (relative or absolute, as its
+	// margin).
 	Value     Num    `json:"value"`
 	Threshold Num    `json:"threshold"`
 	Reason    string `json:"reason"`
@@ -329,10 +486,13 @@ type Gate struct {
 
 // Series is the cumulative estimate of the primary metric over time.
 type Series struct {
-	Metric     string  `json:"metric"`
-	Variant    string  `json:"variant"`
-	Population string  `json:"population"`
-	Points     []Point `json:"points"`
+	Metric     string `json:"metric"`
+	Variant    string `json:"variant"`
+	Population string `json:"population"`
+	// CUPED is true when the points are CUPED-adjusted as the rows are (the
+	// last point then equals the row of segment all).
+	CUPED  bool    `json:"cuped"`
+	Points []Point `json:"points"`
 }
 
 // Point is the cumulative result at the end of one UTC day.

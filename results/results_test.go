@@ -134,7 +134,7 @@ func TestNumJSON(t *testing.T) {
 func TestReadRejectsOtherMajor(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "results.json")
-	os.WriteFile(p, []byte(`{"schema_version":"2.0"}`), 0o644)
+	os.WriteFile(p, []byte(`{"schema_version":"1.0"}`), 0o644)
 	if _, err := Read(p); err == nil || !strings.Contains(err.Error(), "schema_version") {
 		t.Fatalf("want schema_version error, got %v", err)
 	}

@@ -63,6 +63,12 @@ type Config struct {
 
 	// Model holds the behavioural parameters (DefaultModel).
 	Model Model `json:"model"`
+
+	// Currency, when set (an ISO 4217 code), is the currency of every shop;
+	// empty keeps the default mix (USD, EUR, GBP, CAD, AUD in proportions
+	// 3:2:1:1:1). The shops' currencies are drawn either way, so the rest of
+	// the log does not depend on it.
+	Currency string `json:"currency,omitempty"`
 }
 
 // DefaultConfig returns the configuration of `signalab generate` without flags.
@@ -239,6 +245,8 @@ func DefaultModel() Model {
 // Validate reports the first invalid setting, naming it.
 func (c *Config) Validate() error {
 	switch {
+	case c.Currency != "" && !currencyCode(c.Currency):
+		return fmt.Errorf("currency: %q, want an ISO 4217 code such as USD (three capital letters)", c.Currency)
 	case c.Shops < 1 || c.Shops > MaxShops:
 		return fmt.Errorf("shops: %d, want 1 to %d", c.Shops, MaxShops)
 	case c.Buyers < 1:
@@ -299,4 +307,16 @@ func (c *Config) windowEnd() time.Time { return c.WindowStart.AddDate(0, 0, c.Da
 // ingest − event greater than it is dropped as late by the replay.
 func (c *Config) lateBound() int64 {
 	return (c.Params.MaxOutOfOrderness + c.Params.AllowedLateness).Microseconds()
+}
+
+func currencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }

@@ -40,6 +40,9 @@ func newShops(cfg *Config, r *rng) []*shop {
 			factor:   math.Exp(m.ShopFactorSigma*r.norm() - m.ShopFactorSigma*m.ShopFactorSigma/2),
 			currency: currencies[r.intn(len(currencies))],
 		}
+		if cfg.Currency != "" {
+			s.currency = cfg.Currency // drawn above all the same: the rest of the log is unchanged
+		}
 		n := 20 + r.intn(300)
 		s.products = make([]string, n)
 		s.prices = make([]int64, n)

@@ -122,6 +122,12 @@ func (fn *readSplitFn) emitSplit(sp Split, r *splitReader, quarp *[]event.Quaran
 	}
 	quar := *quarp
 	m.Counts.Read = r.RowsRead()
+	for code, n := range r.CurrencyCounts() {
+		if m.Counts.Currencies == nil {
+			m.Counts.Currencies = map[string]int64{}
+		}
+		m.Counts.Currencies[code] += n
+	}
 	for reason, n := range r.QuarantineCounts() {
 		if n > 0 {
 			if m.Counts.Quarantined == nil {

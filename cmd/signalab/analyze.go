@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -46,6 +45,7 @@ type analyzeOptions struct {
 	Time       string
 	Alpha      float64
 	Test       stats.Test
+	RelativeCI stats.RelativeCI
 	Correction stats.Correction
 	Sequential bool
 	Bayesian   bool
@@ -54,10 +54,23 @@ type analyzeOptions struct {
 	Draws     int
 	TuningN   float64
 	set       func(name string) bool
+	// Decisions (generic table).
+	Primary           []string
+	Secondary         []string
+	Guardrails        []string
+	Directions        []string
+	CorrectionScope   analysis.Scope
+	SegmentCorrection stats.Correction
+	Population        string
+	Currency          string
+	// Gates choose the outcomes that exit 1.
+	Gates analysis.GateSet
 }
 
 func newAnalyzeCmd() *cobra.Command {
-	opts := analyzeOptions{Test: stats.Welch, Correction: analysis.DefaultCorrection}
+	opts := analyzeOptions{Test: stats.Welch, Correction: analysis.DefaultCorrection, RelativeCI: analysis.DefaultRelativeCI,
+		CorrectionScope: analysis.ScopeFamily, SegmentCorrection: analysis.DefaultSegmentCorrection,
+		Population: results.PopulationTriggered, Gates: analysis.DefaultGates}
 	c := &cobra.Command{
 		Use:   "analyze (--experiment F | --variant COL --metric COL:TYPE ...) (--units FILE | --summary FILE) --out DIR",
 		Short: "Compute lift with significance from a per-unit or summary table",
@@ -80,7 +93,9 @@ ratio of per-cluster sums, tested by --inference (auto: a randomization test
 with fewer than 200 clusters in an arm or one cluster holding 10% of an arm,
 else CR2 with Imbens-Kolesar degrees of freedom; docs/statistics.md). Without
 --cluster every row is assumed to be its own, independent randomization unit
-(results.json says so in experiment.independence).
+(results.json says so in experiment.independence). The control is --control,
+else the value named "control"; without either the command lists the values
+found.
 
 --inference, --draws and --tuning-n also override the spec's analysis:
 inference, randomization_draws and sequential_tuning_n with --experiment.
@@ -94,13 +109,27 @@ STEM_sum_m, _sum_m2, _sum_d, _sum_d2, _sum_md. NAME=:TYPE reads bare names
 one row (count_c, mean_c, variance_c, count_t, ...); --where COL=VALUE keeps
 matching rows and --latest COL the rows with its greatest value (the last
 checkpoint of cumulative snapshots). The results are the same as from the
-per-unit table the groups summarise. See docs/metrics.md, Summary tables.`,
+per-unit table the groups summarise. See docs/metrics.md, Summary tables.
+
+Metric roles: --primary names the goal metrics (default: the first metric),
+--guardrail NAME=MARGIN adds a non-inferiority check (-0.02: may drop by at
+most 2%; NAME=MARGIN:absolute for a margin in the metric's unit), every other
+metric is secondary. Corrections run within families: the primary metrics,
+the secondary metrics and the guardrail metrics apart (--correction-scope),
+each segment column apart with --segment-correction (BH). Columns ending in
+_cents are money: reported in major units of --currency.
+
+The output starts with the verdict (ship, don't ship, inconclusive) and its
+reasons. Exit codes: 0, or 1 when an outcome named by --gate occurs (default
+srm,guardrail); 2 on an error.`,
 		Example: `  signalab analyze --experiment experiment.yaml --units out/units.parquet --out out
   signalab analyze --units users.csv --variant group --control A --metric orders:mean --metric converted:proportion --out res
   signalab analyze --units convs.parquet --variant arm --metric conv=converted:proportion --cluster shop_id --out res
   signalab analyze --summary arms.csv --variant arm --metric revenue:mean --metric converted:proportion --out res
   signalab analyze --summary asos.csv --arm _c=control --arm _t=treatment --metric value=:mean \
-      --where experiment_id=036afc --where variant_id=2 --where metric_id=1 --latest time_since_start --out res`,
+      --where experiment_id=036afc --where variant_id=2 --where metric_id=1 --latest time_since_start --out res
+  signalab analyze --units t.csv --variant arm --metric converted:proportion --metric aov=revenue_cents/orders:ratio \
+      --guardrail aov=-0.02 --currency USD --gate srm,guardrail,dont-ship --out res`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.set = func(name string) bool { return c.Flags().Changed(name) }
@@ -118,7 +147,7 @@ per-unit table the groups summarise. See docs/metrics.md, Summary tables.`,
 	f.StringVar(&opts.Out, "out", "", "folder to write results.json and results.parquet to")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
 	f.StringVar(&opts.Variant, "variant", "", "generic table: the variant column")
-	f.StringVar(&opts.Control, "control", "", "generic table: the control variant (default: the first seen)")
+	f.StringVar(&opts.Control, "control", "", `generic table: the control variant (default: the value named "control")`)
 	f.StringArrayVar(&opts.Metrics, "metric", nil, "generic table: metric as [NAME=]COL:TYPE, NUM/DEN:ratio or COL:quantile:Q (repeatable)")
 	f.StringVar(&opts.Cluster, "cluster", "", "generic table: randomization unit column when coarser than a row")
 	f.StringArrayVar(&opts.Covariates, "cuped", nil, "generic table: CUPED covariate of a metric as NAME=COL (ratio: NAME=NUM/DEN) (repeatable)")
@@ -135,6 +164,16 @@ per-unit table the groups summarise. See docs/metrics.md, Summary tables.`,
 		"test of clustered comparisons, one of "+namesOf(stats.Inferences)+" (default auto; overrides the spec)")
 	f.IntVar(&opts.Draws, "draws", 0, fmt.Sprintf("assignment redraws of a randomization test (default %d; overrides the spec)", stats.DefaultRandomizationDraws))
 	f.Float64Var(&opts.TuningN, "tuning-n", 0, "N* of the confidence sequences in randomization units of a comparison (default: the spec's, its plan's, or 5000)")
+	f.Var(&textFlag{&opts.RelativeCI, "method"}, "relative-ci", "generic table: relative interval, one of "+namesOf(analysis.RelativeCIs))
+	f.StringArrayVar(&opts.Primary, "primary", nil, "generic table: a primary (goal) metric by name (repeatable; default: the first metric)")
+	f.StringArrayVar(&opts.Secondary, "secondary", nil, "generic table: a secondary metric by name (repeatable; default: every metric that is neither primary nor guardrail)")
+	f.StringArrayVar(&opts.Guardrails, "guardrail", nil, "generic table: guardrail NAME=MARGIN[:absolute][:alpha=A], e.g. aov=-0.02 (repeatable)")
+	f.StringArrayVar(&opts.Directions, "direction", nil, "generic table: NAME=decrease for a metric that should go down (repeatable)")
+	f.Var(&textFlag{&opts.CorrectionScope, "scope"}, "correction-scope", "generic table: correction families of the unsegmented rows, one of "+namesOf(analysis.Scopes))
+	f.Var(&textFlag{&opts.SegmentCorrection, "correction"}, "segment-correction", "generic table: correction within each segment column, one of "+namesOf(stats.Corrections))
+	f.StringVar(&opts.Population, "population", opts.Population, "generic table: population of the verdict, triggered (with --triggered) or all")
+	f.StringVar(&opts.Currency, "currency", "", "generic table: ISO 4217 code of the money columns (*_cents)")
+	f.Var(gateFlag{&opts.Gates}, "gate", gateUsage)
 	return c
 }
 
@@ -218,11 +257,13 @@ func writeResults(tx *outdir.Tx, opts analyzeOptions, res *results.Results, stdo
 		if err != nil {
 			return err
 		}
-		_, err = stdout.Write(b)
-		return err
+		if _, err := stdout.Write(b); err != nil {
+			return err
+		}
+	} else {
+		printResults(stdout, res)
 	}
-	printResults(stdout, res)
-	return nil
+	return gateError(res, opts.Gates)
 }
 
 // applyInferenceFlags sets the inference options given on the command line
@@ -252,9 +293,10 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 	cfg := analysis.Config{Name: filepath.Base(opts.Units), VariantCol: opts.Variant, Control: opts.Control,
 		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
 		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
-		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: stats.DeltaCI,
+		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: opts.RelativeCI,
 			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian,
-			Inference: stats.InferenceAuto}}
+			Inference: stats.InferenceAuto, CorrectionScope: opts.CorrectionScope,
+			SegmentCorrection: opts.SegmentCorrection, Population: opts.Population, Currency: opts.Currency}}
 	// The analysis fills a zero alpha with its default; a flag given as 0
 	// (or NaN, or 1) is a mistake to report, not a default to apply.
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
@@ -288,7 +330,104 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 		}
 		cfg.CUPED = true
 	}
+	if err := genericRoles(&cfg, opts); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// genericRoles applies --primary, --secondary, --guardrail and --direction
+// to the metrics of a generic table.
+func genericRoles(cfg *analysis.Config, opts analyzeOptions) error {
+	find := func(flag, name string) (*analysis.Metric, error) {
+		for i := range cfg.Metrics {
+			if cfg.Metrics[i].Name == name {
+				return &cfg.Metrics[i], nil
+			}
+		}
+		var have []string
+		for _, m := range cfg.Metrics {
+			have = append(have, m.Name)
+		}
+		return nil, exitcode.Usagef(analyzeHint, "analyze: --%s %q names no --metric (metrics: %s)", flag, name, strings.Join(have, ", "))
+	}
+	for _, d := range opts.Directions {
+		name, dir, _ := strings.Cut(d, "=")
+		m, err := find("direction", name)
+		if err != nil {
+			return err
+		}
+		if dir != metrics.Increase && dir != metrics.Decrease {
+			return exitcode.Usagef(analyzeHint, "analyze: --direction %q: want NAME=increase or NAME=decrease", d)
+		}
+		m.Direction = dir
+	}
+	for _, g := range opts.Guardrails {
+		name, spec, ok := strings.Cut(g, "=")
+		m, err := find("guardrail", name)
+		if err != nil {
+			return err
+		}
+		parts := strings.Split(spec, ":")
+		margin, perr := strconv.ParseFloat(strings.TrimSuffix(parts[0], "%"), 64)
+		if !ok || perr != nil {
+			return exitcode.Usagef(analyzeHint, "analyze: --guardrail %q: want NAME=MARGIN, e.g. aov=-0.02 (may drop by at most 2%%)", g)
+		}
+		if strings.HasSuffix(parts[0], "%") {
+			margin /= 100
+		}
+		gr := &analysis.Guardrail{Margin: margin}
+		for _, p := range parts[1:] {
+			switch {
+			case p == metrics.Absolute:
+				gr.Absolute = true
+			case p == metrics.Relative:
+			case strings.HasPrefix(p, "alpha="):
+				a, err := strconv.ParseFloat(strings.TrimPrefix(p, "alpha="), 64)
+				if err != nil {
+					return exitcode.Usagef(analyzeHint, "analyze: --guardrail %q: alpha %q is not a number", g, p)
+				}
+				gr.Alpha = a
+			default:
+				return exitcode.Usagef(analyzeHint, "analyze: --guardrail %q: %q is not absolute, relative or alpha=A", g, p)
+			}
+		}
+		m.Guardrail, m.Role = gr, analysis.RoleGuardrail
+	}
+	for _, name := range opts.Primary {
+		m, err := find("primary", name)
+		if err != nil {
+			return err
+		}
+		if m.Role == analysis.RoleGuardrail {
+			return exitcode.Usagef(analyzeHint, "analyze: %s is both --primary and --guardrail (a metric has one role)", name)
+		}
+		m.Role = analysis.RolePrimary
+		if cfg.Primary == "" {
+			cfg.Primary = name
+		}
+	}
+	for _, name := range opts.Secondary {
+		m, err := find("secondary", name)
+		if err != nil {
+			return err
+		}
+		if m.Role != "" {
+			return exitcode.Usagef(analyzeHint, "analyze: %s is --secondary and %s (a metric has one role)", name, m.Role)
+		}
+		m.Role = analysis.RoleSecondary
+	}
+	for i := range cfg.Metrics {
+		m := &cfg.Metrics[i]
+		if len(opts.Primary) > 0 && m.Role == "" {
+			m.Role = analysis.RoleSecondary
+		}
+		m.Money = make([]bool, len(m.Columns))
+		for j, c := range m.Columns {
+			m.Money[j] = metrics.IsMoney(c)
+		}
+	}
+	return nil
 }
 
 // parseMetricFlag reads [NAME=]COL:TYPE, [NAME=]NUM/DEN:ratio or
@@ -334,59 +473,6 @@ func parseMetricFlag(s string) (analysis.Metric, error) {
 		m.Name = parts[0]
 	}
 	return m, nil
-}
-
-// printResults writes the headline rows (segment all) as a table.
-func printResults(w io.Writer, r *results.Results) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tvariant\tpopulation\tcontrol\ttreatment\tlift\tCI\tp (adj)\tsignificant")
-	for _, row := range r.Rows {
-		if row.Segment != results.SegmentAll {
-			continue
-		}
-		lift, ci, p, sig := "n/a", "n/a", "n/a", "no"
-		if row.Reason == "" && row.Relative.Estimate.Valid() {
-			lift = fmt.Sprintf("%+.2f%%", 100*float64(row.Relative.Estimate))
-		}
-		if row.Reason == "" && row.Relative.CILower.Valid() && row.Relative.CIUpper.Valid() {
-			ci = fmt.Sprintf("[%+.2f%%, %+.2f%%]", 100*float64(row.Relative.CILower), 100*float64(row.Relative.CIUpper))
-		}
-		if row.PValueAdjusted.Valid() {
-			p = fmt.Sprintf("%.3g", float64(row.PValueAdjusted))
-		}
-		if row.Significant {
-			sig = "yes"
-		}
-		if row.Reason != "" {
-			sig = "undefined: " + row.Reason
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Metric, row.Variant, row.Population,
-			tableNum(row.Control.Mean), tableNum(row.Treatment.Mean), lift, ci, p, sig)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "independence: %s\n", r.Experiment.Independence)
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	for _, g := range r.Gates.Checks {
-		status := "pass"
-		switch {
-		case g.NotRun:
-			status = "not run"
-		case !g.Passed:
-			status = "FAIL"
-		}
-		fmt.Fprintf(w, "gate %s: %s (%s)\n", g.Name, status, g.Reason)
-	}
-}
-
-// tableNum formats an arm's value for the results table: 4 significant
-// digits, or "n/a" when it is undefined (never NaN).
-func tableNum(x results.Num) string {
-	if !x.Valid() {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.4g", float64(x))
 }
 
 // namesOf joins the names of vs with ", ".

@@ -105,7 +105,18 @@ func TestAnalyzeErrors(t *testing.T) {
 		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:ratio", "--out", t.TempDir()}, 2, []string{"NUM/DEN:ratio"}},
 		{[]string{"analyze", "--units", bad, "--variant", "group", "--metric", "y:mean", "--out", t.TempDir()}, 2, []string{"row 3", "column y", `"n/a"`}},
 		{[]string{"analyze", "--units", csv, "--variant", "nosuch", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{"nosuch", "have:"}},
-		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "Z", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{`control "Z"`}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "Z", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{`control "Z"`, "values found: A, B"}},
+		// Without --control and no value named "control", the command does not guess (the first value seen depends on row order).
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:mean", "--out", t.TempDir()}, 2,
+			[]string{`no value of column group is named "control" (values found: A, B)`, "Try: --control A"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "A", "--metric", "orders:mean", "--guardrail", "orders=x", "--out", t.TempDir()}, 2,
+			[]string{`--guardrail "orders=x": want NAME=MARGIN`}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "A", "--metric", "orders:mean", "--primary", "nope", "--out", t.TempDir()}, 2,
+			[]string{`--primary "nope" names no --metric (metrics: orders)`}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "A", "--metric", "orders:mean", "--guardrail", "orders=0.05", "--out", t.TempDir()}, 2,
+			[]string{"want a negative margin"}},
+		{[]string{"analyze", "--units", csv, "--variant", "group", "--control", "A", "--metric", "orders:mean", "--gate", "always", "--out", t.TempDir()}, 2,
+			[]string{`unknown gate "always"`}},
 		{[]string{"analyze", "--units", "/nonexistent.csv", "--variant", "group", "--metric", "orders:mean", "--out", t.TempDir()}, 2, []string{"nonexistent"}},
 		{[]string{"analyze", "--units", csv, "--variant", "group", "--metric", "orders:proportion", "--out", t.TempDir()}, 2, []string{"column orders", "is not 0 or 1"}},
 		{[]string{"metrics", "--in", t.TempDir(), "--out", "y"}, 2, []string{"--experiment is required", "Try:"}},
@@ -183,7 +194,10 @@ func TestAnalyzeGenericCSVMatchesGB1(t *testing.T) {
 	os.WriteFile(csv, []byte(b.String()), 0o644)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--out", out}, &stdout, &stderr); code != 0 {
+	// GrowthBook's relative interval is the delta method's (signalab's
+	// default is Fieller's, which agrees with the test).
+	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--control", "A", "--metric", "y:mean",
+		"--relative-ci", "delta", "--out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	r, err := results.Read(filepath.Join(out, "results.json"))
@@ -226,7 +240,7 @@ func TestAnalyzeGenericCUPEDFlag(t *testing.T) {
 	os.WriteFile(csv, []byte(b.String()), 0o644)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--cuped", "y=x", "--out", out}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--control", "c", "--metric", "y:mean", "--cuped", "y=x", "--out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	r, _ := results.Read(filepath.Join(out, "results.json"))
@@ -236,8 +250,67 @@ func TestAnalyzeGenericCUPEDFlag(t *testing.T) {
 	}
 	for _, bad := range []string{"nosuch=x", "y", "y=x/z"} {
 		stderr.Reset()
-		if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--metric", "y:mean", "--cuped", bad, "--out", out}, &stdout, &stderr); code != 2 {
+		if code := run([]string{"analyze", "--units", csv, "--variant", "arm", "--control", "c", "--metric", "y:mean", "--cuped", bad, "--out", out}, &stdout, &stderr); code != 2 {
 			t.Errorf("--cuped %s: exit %d", bad, code)
+		}
+	}
+}
+
+// TestAnalyzeGatesAndRoles: analyze exits as run does. A generic table with
+// 600 control and 400 treatment rows (planned equal: χ² = 40, p = 2.5e-10)
+// fails the SRM gate (exit 1, like run; it used to print "gate srm: FAIL"
+// and exit 0); --gate none lets it through. The roles flags reach
+// results.json and the verdict.
+func TestAnalyzeGatesAndRoles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("arm,converted,revenue_cents,orders\n")
+	for i := 0; i < 1000; i++ {
+		arm := "control"
+		if i >= 600 {
+			arm = "treatment"
+		}
+		conv := 0
+		if (i*7)%10 < 3 {
+			conv = 1
+		}
+		fmt.Fprintf(&b, "%s,%d,%d,%d\n", arm, conv, conv*(1000+(i*37)%900), conv)
+	}
+	csv := filepath.Join(t.TempDir(), "srm.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	args := []string{"analyze", "--units", csv, "--variant", "arm", "--metric", "converted:proportion",
+		"--metric", "aov=revenue_cents/orders:ratio", "--metric", "revenue_cents:mean", "--primary", "converted",
+		"--guardrail", "aov=-5%", "--currency", "EUR"}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(append(args, "--out", out), &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "srm: sample ratio mismatch") {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "verdict: don't ship") || !strings.Contains(stdout.String(), "gate srm: FAIL") ||
+		!strings.Contains(stdout.String(), "aov (EUR)") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	stderr.Reset()
+	if code := run(append(args, "--out", out, "--gate", "none"), &stdout, &stderr); code != 0 {
+		t.Fatalf("--gate none: exit %d: %s", code, stderr.String())
+	}
+	r, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]string{}
+	for _, m := range r.Metrics {
+		roles[m.Name] = m.Role
+	}
+	if roles["converted"] != "primary" || roles["aov"] != "guardrail" || roles["revenue_cents"] != "secondary" ||
+		r.Experiment.Currency != "EUR" || r.Experiment.Control != "control" || len(r.Guardrails) != 1 ||
+		r.Guardrails[0].Margin != -0.05 || r.Verdict.Decision != "dont_ship" {
+		t.Errorf("roles %v, currency %q, control %q, guardrails %+v, verdict %+v", roles, r.Experiment.Currency,
+			r.Experiment.Control, r.Guardrails, r.Verdict)
+	}
+	// Money is in major units: the mean revenue per row is about 0.3 × 14.5 EUR.
+	for _, row := range r.Rows {
+		if row.Metric == "revenue_cents" && (float64(row.Control.Mean) < 2 || float64(row.Control.Mean) > 7) {
+			t.Errorf("revenue mean %v: not in euros", row.Control.Mean)
 		}
 	}
 }

@@ -33,6 +33,7 @@ type generateOptions struct {
 	Unit            string
 	Salt            string
 	TreatmentWeight float64
+	Currency        string
 	JSON            bool
 
 	buyersSet bool // --buyers given explicitly
@@ -82,6 +83,7 @@ measures rows per buyer). The same flags always give the same bytes.`,
 	f.Uint64Var(&opts.Seed, "seed", d.Seed, "random seed")
 	f.StringVar(&opts.Unit, "unit", d.Unit, "randomization unit: shop_id, buyer_id or conversation_id")
 	f.StringVar(&opts.Salt, "salt", d.Salt, "experiment salt (hash seed)")
+	f.StringVar(&opts.Currency, "currency", "", "currency of every shop (ISO 4217, e.g. USD); default a mix of USD, EUR, GBP, CAD and AUD shops")
 	f.Float64Var(&opts.TreatmentWeight, "treatment-weight", d.TreatmentWeight, "share of units in treatment")
 	f.BoolVar(&opts.JSON, "json", false, "print the summary as JSON")
 	return c
@@ -126,6 +128,7 @@ func generateRun(ctx context.Context, opts generateOptions, stdout, stderr io.Wr
 	}
 	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = opts.Seed, opts.Shops, opts.Buyers, opts.Days, opts.PreDays
 	cfg.WindowStart, cfg.Lift, cfg.Unit, cfg.Salt, cfg.TreatmentWeight = start, opts.Lift, opts.Unit, opts.Salt, opts.TreatmentWeight
+	cfg.Currency = opts.Currency
 	if err := cfg.Validate(); err != nil {
 		return exitcode.Usagef(hint, "generate: %v", err)
 	}

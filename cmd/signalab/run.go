@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/atomicfile"
 	"github.com/signalab/signalab/internal/cliflag"
@@ -29,10 +30,11 @@ type runOptions struct {
 	Order   string
 	Workers int
 	JSON    bool
+	Gates   analysis.GateSet
 }
 
 func newRunCmd() *cobra.Command {
-	var opts runOptions
+	opts := runOptions{Gates: analysis.DefaultGates}
 	c := &cobra.Command{
 		Use:   "run experiment.yaml --events PATH... --out DIR",
 		Short: "Run replay, assign, metrics, analyze and report in one go",
@@ -42,9 +44,13 @@ and assign.json (assign), units.parquet and metrics.json (metrics),
 results.json and results.parquet (analyze), report.html and report.md (report),
 and manifest.json (inputs with sha256, the spec, tool version, stage timings).
 
-Exit codes: 0 when every gate passes; 1 when a gate fails (sample ratio
-mismatch below srm_alpha, or a guardrail metric significantly worse than its
-max_drop); 2 on an error.`,
+The summary starts with the verdict (ship, don't ship or inconclusive) and
+its reasons; results.json carries it too.
+
+Exit codes: 0, or 1 when an outcome named by --gate occurs (default
+srm,guardrail: a sample ratio mismatch below srm_alpha, or a guardrail
+significantly worse than its margin; add dont-ship and inconclusive to block
+anything but "ship"); 2 on an error.`,
 		Example: `  signalab run experiment.yaml --events events.parquet --out out/run
   signalab run experiment.yaml --events 'logs/*.jsonl' --events extra.csv --out out/run`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -65,6 +71,7 @@ max_drop); 2 on an error.`,
 	f.StringVar(&opts.Order, "order", "arrival", "per-buyer processing order: arrival or event-time")
 	f.IntVar(&opts.Workers, "workers", 0, "replay workers (default: number of CPUs)")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
+	f.Var(gateFlag{&opts.Gates}, "gate", gateUsage)
 	return c
 }
 
@@ -97,21 +104,7 @@ func runRun(opts runOptions, stdout, stderr io.Writer) error {
 		printResults(stdout, res.Results)
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(opts.Out, "report.html"))
 	}
-	return gateError(res.Results)
-}
-
-// gateError is a CheckFailedError (exit 1) naming the failed gates, or nil.
-func gateError(r *results.Results) error {
-	if r.Gates.Passed {
-		return nil
-	}
-	msg := "gates failed:"
-	for _, g := range r.Gates.Checks {
-		if !g.Passed {
-			msg += "\n  " + g.Name + ": " + g.Reason
-		}
-	}
-	return exitcode.Checkf("%s", msg)
+	return gateError(res.Results, opts.Gates)
 }
 
 // terminal returns w when it is a terminal (for progress bars), else nil.

@@ -37,6 +37,7 @@ variants: [{name: control, weight: 0.5}, {name: treatment, weight: 0.5}]
 window: {start: %s, end: %s}
 metrics:
   - {name: conversion, type: proportion, outcome: converted, window: 72h}
+  - {name: orders, type: mean, outcome: orders, window: 72h}
 analysis: {segments: [channel]}
 %s`, cfg.Unit, cfg.Salt, cfg.WindowStart.Format(time.RFC3339), cfg.WindowStart.AddDate(0, 0, cfg.Days).Format(time.RFC3339), guardrail)
 	p := filepath.Join(t.TempDir(), "experiment.yaml")
@@ -74,14 +75,37 @@ func TestRunPipelineAndGates(t *testing.T) {
 		t.Errorf("stdout lacks the report path:\n%s", stdout.String())
 	}
 
-	// The same log with a guardrail: conversion may not drop by more than
-	// 5 %; the planted −90 % on triggered conversations breaks it: exit 1.
+	// The planted −90 % makes conversion significantly worse: the verdict
+	// is "don't ship", which the default gates (srm, guardrail) let pass
+	// and --gate dont-ship turns into exit 1.
+	if !strings.HasPrefix(stdout.String(), "verdict: don't ship") {
+		t.Errorf("stdout does not start with the verdict:\n%s", stdout.String())
+	}
 	stdout.Reset()
 	stderr.Reset()
-	code = run([]string{"run", runSpec(t, cfg, "guardrails: [{metric: conversion, max_drop: -0.05}]\n"), "--events", events,
-		"--out", t.TempDir()}, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "guardrail:conversion:treatment") {
+	code = run([]string{"run", runSpec(t, cfg, ""), "--events", events, "--out", t.TempDir(), "--gate", "srm,dont-ship"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "verdict: don't ship") {
+		t.Fatalf("--gate dont-ship: want exit 1 naming the verdict, got %d: %s", code, stderr.String())
+	}
+
+	// The same log with a guardrail: orders per conversation may not drop
+	// by more than 5 % (max_drop, the older name of margin); the planted
+	// −90 % breaks it: exit 1 with the default gates, 0 with --gate none.
+	stdout.Reset()
+	stderr.Reset()
+	spec := runSpec(t, cfg, "guardrails: [{metric: orders, max_drop: -0.05}]\n")
+	code = run([]string{"run", spec, "--events", events, "--out", t.TempDir()}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "guardrail:orders:treatment") {
 		t.Fatalf("want exit 1 naming the guardrail, got %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code = run([]string{"run", spec, "--events", events, "--out", t.TempDir(), "--gate", "none"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--gate none: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code = run([]string{"run", spec, "--events", events, "--out", t.TempDir(), "--gate", "ship"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), `unknown gate "ship"`) {
+		t.Fatalf("--gate ship: exit %d: %s", code, stderr.String())
 	}
 }
 

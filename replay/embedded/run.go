@@ -99,10 +99,11 @@ type Config struct {
 	Trace io.Writer
 }
 
-// logicColumns are the optional columns the signal logic reads; a Parquet
-// read skips decoding the others (currency).
+// logicColumns are the optional columns the replay reads: those of the
+// signal logic and currency (counted for replay.json, not given to the
+// logic); a Parquet read skips decoding any other.
 var logicColumns = []string{"ingest_time", "conversation_id", "channel", "sender", "cart_token",
-	"item_count", "cart_value_cents", "product_ids", "order_id", "order_value_cents"}
+	"item_count", "cart_value_cents", "product_ids", "order_id", "order_value_cents", "currency"}
 
 // Run replays the event logs of cfg.Events through the signal logic and
 // writes the outputs and replay.json into cfg.Out. See docs/replay.md.
@@ -193,6 +194,7 @@ func Run(cfg Config) (*output.Summary, error) {
 
 	var counts replay.Counts
 	counts.Read = r.RowsRead()
+	counts.Currencies = r.CurrencyCounts()
 	for k, v := range r.QuarantineCounts() {
 		if counts.Quarantined == nil {
 			counts.Quarantined = map[string]int64{}

@@ -76,6 +76,10 @@ type CountsJSON struct {
 	// QuarantinedByReason splits it by reason code.
 	Quarantined         int64            `json:"quarantined"`
 	QuarantinedByReason map[string]int64 `json:"quarantined_by_reason"`
+	// Currencies counts the valid events by currency code (ISO 4217, as the
+	// events' optional currency column gives it); empty when they carry
+	// none. The analysis reports money in this currency.
+	Currencies map[string]int64 `json:"currencies"`
 	// Logic are the signal logic's counts over the valid events: applied,
 	// accepted (and per kind), dropped per reason (duplicate, late, stale,
 	// duplicate_order, invalid), signals per kind, cart actions,
@@ -118,7 +122,11 @@ type RowCounts struct {
 // counts and, when o is not nil, the row counts of the tables o.
 func NewSummary(p signal.Params, order replay.Order, c *replay.Counts, o *Tables) Summary {
 	s := Summary{Schema: SummarySchema, Order: order.String(), Params: ParamsToJSON(p)}
-	s.Counts = CountsJSON{Read: c.Read, Quarantined: c.QuarantinedTotal(), QuarantinedByReason: map[string]int64{}, Logic: c.Signal}
+	s.Counts = CountsJSON{Read: c.Read, Quarantined: c.QuarantinedTotal(), QuarantinedByReason: map[string]int64{},
+		Currencies: map[string]int64{}, Logic: c.Signal}
+	for k, v := range c.Currencies {
+		s.Counts.Currencies[k] = v
+	}
 	for k, v := range c.Quarantined {
 		s.Counts.QuarantinedByReason[k] = v
 	}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"github.com/signalab/signalab/results"
 	"math"
 	"sort"
 	"strings"
@@ -15,28 +16,6 @@ import (
 // CurrencyMixed is the Options.Currency (and results.json currency) of
 // amounts in several currencies added without conversion.
 const CurrencyMixed = "mixed"
-
-// minorUnitExponent is the number of decimals of a currency's minor unit
-// (ISO 4217 "minor unit"): 2 unless listed. Source: ISO 4217 list one
-// (SIX Financial Information, as published 2024-06).
-var minorUnitExponent = map[string]int{
-	// no minor unit
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-	"RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	// thousandths
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-	// four decimals
-	"CLF": 4, "UYW": 4,
-}
-
-// MinorUnitExponent returns the decimals of code's minor unit (2 for codes
-// not listed as different, and for "").
-func MinorUnitExponent(code string) int {
-	if e, ok := minorUnitExponent[code]; ok {
-		return e
-	}
-	return 2
-}
 
 // validCurrency returns why s is not a valid Options.Currency ("" if it is).
 func validCurrency(s string) string {
@@ -92,7 +71,7 @@ func resolveCurrency(counts map[string]int64, want string, money []string) (curr
 		}
 		return codes[i] < codes[j]
 	})
-	c := currency{code: want, scale: math.Pow10(-MinorUnitExponent(want))}
+	c := currency{code: want, scale: math.Pow10(-results.MinorUnitExponent(want))}
 	if want == CurrencyMixed {
 		c.scale = 0.01
 	}
@@ -102,17 +81,17 @@ func resolveCurrency(counts map[string]int64, want string, money []string) (curr
 			return c, fmt.Errorf("analysis.currency is %s but the events are in %s (replay.json counts.currencies); "+
 				"Try: set analysis.currency to %s or leave it out", want, codes[0], codes[0])
 		}
-		c.code, c.scale = codes[0], math.Pow10(-MinorUnitExponent(codes[0]))
+		c.code, c.scale = codes[0], math.Pow10(-results.MinorUnitExponent(codes[0]))
 		return c, nil
 	case len(codes) == 0:
 		return c, nil
 	}
 	parts := make([]string, len(codes))
-	exp := MinorUnitExponent(codes[0])
+	exp := results.MinorUnitExponent(codes[0])
 	sameExp := true
 	for i, k := range codes {
 		parts[i] = fmt.Sprintf("%s %.0f%%", k, 100*float64(counts[k])/float64(total))
-		if MinorUnitExponent(k) != exp {
+		if results.MinorUnitExponent(k) != exp {
 			sameExp = false
 		}
 	}

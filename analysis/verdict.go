@@ -141,8 +141,12 @@ func (s *state) guardrails(rows []results.Row) []results.GuardrailResult {
 			gr.Reason = fmt.Sprintf("%s: the one-sided %s %s bound %s does not clear the margin %s (estimate %s): "+
 				"a change beyond the margin cannot be ruled out", m.Name, conf, side, f(harm), f(g.Margin), f(est))
 		}
-		if gr.PowerAtMargin.Valid() {
-			gr.Reason += fmt.Sprintf("; power at the margin %.0f%%", 100*float64(gr.PowerAtMargin))
+		if p := float64(gr.PowerAtMargin); gr.PowerAtMargin.Valid() {
+			if p < 0.01 {
+				gr.Reason += "; power at the margin below 1%"
+			} else {
+				gr.Reason += fmt.Sprintf("; power at the margin %.0f%%", 100*p)
+			}
 		}
 		out = append(out, gr)
 	}
@@ -157,14 +161,14 @@ func (s *state) marginFormat(m *Metric, absolute bool) func(float64) string {
 			if math.IsInf(x, 0) {
 				return fmt.Sprintf("%+v", x)
 			}
-			return fmt.Sprintf("%+.1f%%", 100*x)
+			return signed(fmt.Sprintf("%+.1f%%", 100*x))
 		}
 	}
 	unit := ""
 	if m.money() && s.money.code != "" {
 		unit = " " + s.money.code
 	}
-	return func(x float64) string { return fmt.Sprintf("%+.4g%s", x, unit) }
+	return func(x float64) string { return signed(fmt.Sprintf("%+.4g", x)) + unit }
 }
 
 // harmfulBound is a guardrail's bound on its harmful side.
@@ -246,23 +250,36 @@ func (s *state) verdict(out *results.Results) results.Verdict {
 			chk.MDERelative = s.mde(s.refs[k], chk.MDEAlpha)
 			up := float64(r.Absolute.Estimate) > 0
 			good := up == (m.good() == metrics.Increase)
-			ci := fmt.Sprintf("%s %.4g%% CI %s to %s", correctionWords(r.Correction, r.FamilySize),
+			kind := ""
+			if r.DecisionTest == DecisionSequential {
+				kind = " sequential"
+			}
+			ci := fmt.Sprintf("%s%s %.4g%% CI %s to %s", correctionWords(r.Correction, r.FamilySize), kind,
 				100*confidence(r), pctS(float64(chk.CILower)), pctS(float64(chk.CIUpper)))
+			pw := "adjusted p"
+			switch {
+			case kind != "" && correctionWords(r.Correction, r.FamilySize) == "unadjusted":
+				pw = "sequential p"
+			case kind != "":
+				pw = "adjusted sequential p"
+			case correctionWords(r.Correction, r.FamilySize) == "unadjusted":
+				pw = "p"
+			}
 			switch {
 			case r.Significant && good:
 				chk.Outcome = OutcomeBetter
 				better = true
-				vv.Reasons = append(vv.Reasons, fmt.Sprintf("%s %s %s (%s, adjusted p %s): significantly better",
-					m.Name, changeVerb(float64(r.Relative.Estimate)), pctS(float64(r.Relative.Estimate)), ci, pWords(float64(r.PValueAdjusted))))
+				vv.Reasons = append(vv.Reasons, fmt.Sprintf("%s %s %s (%s, %s %s): significantly better",
+					m.Name, changeVerb(float64(r.Relative.Estimate)), pctS(float64(r.Relative.Estimate)), ci, pw, pWords(float64(r.PValueAdjusted))))
 			case r.Significant:
 				chk.Outcome = OutcomeWorse
 				dont = true
-				vv.Reasons = append(vv.Reasons, fmt.Sprintf("%s %s %s (%s, adjusted p %s): significantly worse",
-					m.Name, changeVerb(float64(r.Relative.Estimate)), pctS(float64(r.Relative.Estimate)), ci, pWords(float64(r.PValueAdjusted))))
+				vv.Reasons = append(vv.Reasons, fmt.Sprintf("%s %s %s (%s, %s %s): significantly worse",
+					m.Name, changeVerb(float64(r.Relative.Estimate)), pctS(float64(r.Relative.Estimate)), ci, pw, pWords(float64(r.PValueAdjusted))))
 			default:
 				chk.Outcome = OutcomeNoDifference
-				reason := fmt.Sprintf("%s: no significant change (%s, %s, adjusted p %s)", m.Name,
-					pctS(float64(r.Relative.Estimate)), ci, pWords(float64(r.PValueAdjusted)))
+				reason := fmt.Sprintf("%s: no significant change (%s, %s, %s %s)", m.Name,
+					pctS(float64(r.Relative.Estimate)), ci, pw, pWords(float64(r.PValueAdjusted)))
 				if chk.MDERelative.Valid() {
 					reason += fmt.Sprintf("; this sample detects about ±%.1f%% with %.0f%% power", 100*float64(chk.MDERelative), 100*MDEPower)
 				}
@@ -375,7 +392,16 @@ func pctS(x float64) string {
 	case math.IsNaN(x):
 		return "n/a"
 	}
-	return fmt.Sprintf("%+.1f%%", 100*x)
+	return signed(fmt.Sprintf("%+.1f%%", 100*x))
+}
+
+// signed replaces a leading hyphen-minus by U+2212, the minus sign the
+// reports print.
+func signed(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return "\u2212" + s[1:]
+	}
+	return s
 }
 
 func pWords(p float64) string {

@@ -228,7 +228,7 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 		rows[rowID(&res.Rows[i])] = &res.Rows[i]
 	}
 	seenRows := map[string]int{}
-	headlines, dilutions := 0, 0
+	headlines, dilutions, verdicts, guardrails := 0, 0, 0, 0
 	check := func(where string, v pageValue, want results.Num, format func(float64) string) {
 		t.Helper()
 		if !want.Valid() {
@@ -261,10 +261,20 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 			case "relative":
 				headlines++
 				check(where, v, row.Relative.Estimate, SignedPercent)
-			case "ci-lower":
-				check(where, v, row.Relative.CILower, SignedPercent)
-			case "ci-upper":
-				check(where, v, row.Relative.CIUpper, SignedPercent)
+			case "ci-lower", "ci-upper":
+				// The headline's interval is the one that agrees with the
+				// verdict: the adjusted interval.
+				want := row.Relative.CILower
+				if row.Adjusted != nil {
+					want = row.Adjusted.Relative.CILower
+				}
+				if v.Field == "ci-upper" {
+					want = row.Relative.CIUpper
+					if row.Adjusted != nil {
+						want = row.Adjusted.Relative.CIUpper
+					}
+				}
+				checkBound(t, where, v, want, v.Field == "ci-lower")
 			case "p-value":
 				check(where, v, row.PValue, PValue)
 			}
@@ -283,6 +293,24 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 				check(where, v, row.PValue, PValue)
 			case "p-adjusted":
 				check(where, v, row.PValueAdjusted, PValue)
+			case "rlo":
+				checkBound(t, where, v, row.Relative.CILower, true)
+			case "rhi":
+				checkBound(t, where, v, row.Relative.CIUpper, false)
+			case "alo", "ahi":
+				if row.Adjusted == nil {
+					t.Errorf("%s: shown, but results.json has no adjusted interval", where)
+					continue
+				}
+				want, lower := row.Adjusted.Relative.CIUpper, false
+				if v.Field == "alo" {
+					want, lower = row.Adjusted.Relative.CILower, true
+				}
+				checkBound(t, where, v, want, lower)
+			case "sig":
+				if v.Value != strconv.FormatBool(row.Significant) {
+					t.Errorf("%s: data-value %q, want %v", where, v.Value, row.Significant)
+				}
 			}
 		case v.Field == "arm-units":
 			found := false
@@ -312,6 +340,13 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 				want = d.ImpliedAllRelative
 			}
 			check("dilution "+d.Metric+" "+v.Field, v, want, SignedPercent)
+		case v.Field == "verdict-decision":
+			verdicts++
+			if v.Value != res.Verdict.Decision || !strings.Contains(v.Text, verdictText(res.Verdict.Decision)) {
+				t.Errorf("verdict: data-value %q text %q, results.json %q", v.Value, v.Text, res.Verdict.Decision)
+			}
+		case v.Field == "guardrail-outcome":
+			guardrails++
 		case v.Field == "srm-p":
 			check("SRM p-value", v, res.Health.SRM.PValue, PValue)
 		case v.Field == "quality":
@@ -320,6 +355,12 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 				"Late": q.Late, "Quarantined": q.Quarantined}[v.Name]
 			check("replay "+v.Name, v, results.Num(want), func(x float64) string { return Count(int64(x)) })
 		}
+	}
+	if verdicts != 1 {
+		t.Errorf("page shows the verdict %d times, want once", verdicts)
+	}
+	if guardrails != len(res.Guardrails) {
+		t.Errorf("page shows %d guardrail outcomes, want %d", guardrails, len(res.Guardrails))
 	}
 	if dilutions != 2*len(res.Dilution) {
 		t.Errorf("page shows %d dilution values, want %d", dilutions, 2*len(res.Dilution))
@@ -341,5 +382,26 @@ func checkPageValues(t *testing.T, res *results.Results, values []pageValue) {
 		if n != 1 {
 			t.Errorf("row %s shown %d times, want once", id, n)
 		}
+	}
+}
+
+// checkBound compares an interval end shown on the page with results.json,
+// where null is an infinite end: the page then shows ∓∞ without a
+// data-value.
+func checkBound(t *testing.T, where string, v pageValue, want results.Num, lower bool) {
+	t.Helper()
+	if !want.Valid() {
+		inf := "+∞"
+		if lower {
+			inf = "\u2212∞"
+		}
+		if v.Value != "" || v.Text != inf {
+			t.Errorf("%s: data-value %q text %q, want an infinite end %q", where, v.Value, v.Text, inf)
+		}
+		return
+	}
+	got, err := strconv.ParseFloat(v.Value, 64)
+	if err != nil || got != float64(want) || v.Text != SignedPercent(float64(want)) {
+		t.Errorf("%s: data-value %q text %q, want %v (%s)", where, v.Value, v.Text, float64(want), SignedPercent(float64(want)))
 	}
 }

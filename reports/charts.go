@@ -60,7 +60,10 @@ type Bar struct {
 
 func newPlot() *plot.Plot {
 	p := plot.New()
-	p.BackgroundColor = color.Transparent
+	// Opaque white, the page's background: vgsvg writes a fully transparent
+	// colour as "#-8000000000000000…" (it divides by the zero alpha), which
+	// is not a colour (TestHTMLColoursParse).
+	p.BackgroundColor = color.White
 	p.X.Label.TextStyle.Font = font.From(sans, 10)
 	p.Y.Label.TextStyle.Font = font.From(sans, 10)
 	p.X.Tick.Label.Font = font.From(sans, 9)

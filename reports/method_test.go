@@ -14,14 +14,18 @@ func TestMethodLine(t *testing.T) {
 		ex   results.Experiment
 		want string
 	}{
-		{results.Experiment{Correction: stats.HolmCorrection},
-			"Welch t test · delta-method interval for relative lift · Holm correction for multiple comparisons"},
+		{results.Experiment{Correction: stats.HolmCorrection, CorrectionScope: "family"},
+			"Welch t test · delta-method interval for relative lift · Holm correction within the primary, secondary and guardrail metrics apart"},
 		{results.Experiment{Test: stats.Z, RelativeCI: stats.FiellerCI, Correction: stats.NoCorrection, CUPED: true},
-			"z test · Fieller interval for relative lift · CUPED adjustment"},
-		{results.Experiment{Test: stats.StudentPooled, RelativeCI: stats.LogCI, Correction: stats.BYCorrection},
-			"Student t test with pooled variance · log-scale interval for relative lift · Benjamini–Yekutieli correction for multiple comparisons"},
-		{results.Experiment{Correction: stats.BonferroniCorrection},
-			"Welch t test · delta-method interval for relative lift · Bonferroni correction for multiple comparisons"},
+			"z test · Fieller interval for relative lift (agrees with the test) · CUPED adjustment"},
+		{results.Experiment{Test: stats.StudentPooled, RelativeCI: stats.LogCI, Correction: stats.BYCorrection, CorrectionScope: "all"},
+			"Student t test with pooled variance · log-scale interval for relative lift · Benjamini–Yekutieli correction across all metrics"},
+		{results.Experiment{Correction: stats.BonferroniCorrection, CorrectionScope: "metric", Segments: []string{"channel"},
+			SegmentCorrection: stats.BHCorrection},
+			"Welch t test · delta-method interval for relative lift · Bonferroni correction within each metric across variants · " +
+				"Benjamini–Hochberg within each segment column"},
+		{results.Experiment{Correction: stats.HolmCorrection, CorrectionScope: "none"},
+			"Welch t test · delta-method interval for relative lift"},
 	} {
 		tc.ex.Alpha = 0.05
 		if got := methodLine(&results.Results{Experiment: tc.ex}); got != tc.want+" · α = 0.05" {

@@ -40,8 +40,19 @@ type page struct {
 	Schema       string
 	CSS          template.CSS
 
-	Headlines []headline
-	Gates     gatesView
+	Verdict    verdictView
+	Headlines  []headline
+	Guardrails []guardrailView
+	// HasTriggered is false for a table without a triggered population
+	// (a generic table): no triggered columns, no dilution, no signals.
+	HasTriggered bool
+	// Clustered is true when the randomization unit is coarser than a row:
+	// metric tables then give both per arm.
+	Clustered bool
+	// DeltaRelative is true when relative intervals are the delta
+	// method's, which may disagree with the test (marked in the tables).
+	DeltaRelative bool
+	Gates         gatesView
 	Health    healthView
 	Tables    []metricTable
 	Forest    template.HTML
@@ -98,71 +109,120 @@ func DisplayName(name string) string {
 }
 
 // valueFormat is how a metric's values print: proportions in percent, money
-// columns (a "_cents" suffix, see docs/design.md) in currency units with two
-// decimals, anything else as a plain number. formatFor chooses it.
+// (results.json metrics[].money) in major units of the experiment's currency
+// with its minor unit's decimals, anything else as a plain number. Within
+// one row every value (the means, the absolute change and its intervals)
+// keeps the same decimals, chosen from the control mean so that it shows
+// three significant digits. formatFor chooses it.
 type valueFormat struct {
 	value    func(float64) string
 	absolute func(float64) string
 	ci       func(lo, hi float64) string
 }
 
-func formatFor(m *results.Metric, metricType string) valueFormat {
+// formatFor returns the format of metric m's values in a row whose control
+// mean is ref (NaN when unknown).
+func formatFor(m *results.Metric, metricType, currency string, ref float64) valueFormat {
 	if isProportion(metricType) {
-		return valueFormat{value: Percent, absolute: PercentPoints, ci: func(lo, hi float64) string {
-			return PercentPoints(lo) + " to " + PercentPoints(hi)
-		}}
-	}
-	if m != nil && isMoney(m) {
-		money := func(x float64) string { return Money(x / 100) }
-		signed := func(x float64) string {
-			switch {
-			case !finite(x):
-				return notAvailable
-			case x > 0:
-				return "+" + money(x)
-			case x < 0:
-				return "\u2212" + money(-x)
-			}
-			return money(0)
-		}
-		return valueFormat{value: money, absolute: signed, ci: func(lo, hi float64) string {
+		d := percentDecimals(ref)
+		pct := func(x float64) string { return fixed(100*x, d) + "%" }
+		pp := func(x float64) string { return signedFixed(100*x, d) + " pp" }
+		return valueFormat{value: pct, absolute: pp, ci: func(lo, hi float64) string {
 			if !finite(lo) || !finite(hi) {
 				return notAvailable
 			}
-			return signed(lo) + " to " + signed(hi)
+			return pp(lo) + " to " + pp(hi)
 		}}
 	}
-	return valueFormat{value: Number, absolute: SignedNumber, ci: NumberCI}
+	d := numberDecimals(ref)
+	if m != nil && m.Money {
+		d = results.MinorUnitExponent(currency)
+		if currency == "" || currency == "mixed" {
+			d = 2
+		}
+	}
+	abs := func(x float64) string { return signedFixed(x, d) }
+	return valueFormat{value: func(x float64) string { return fixed(x, d) }, absolute: abs, ci: func(lo, hi float64) string {
+		if !finite(lo) || !finite(hi) {
+			return notAvailable
+		}
+		return abs(lo) + " to " + abs(hi)
+	}}
+}
+
+// percentDecimals is the number of decimals that shows a proportion p in
+// percent with three significant digits (at least one: 18.1%, 1.23%).
+func percentDecimals(p float64) int {
+	if !finite(p) || p == 0 {
+		return 1
+	}
+	return max(1, 2-int(math.Floor(math.Log10(math.Abs(100*p)))))
+}
+
+// numberDecimals is the number of decimals that shows x with three
+// significant digits (none from 100 up: 4.01, 91.5, 1,234).
+func numberDecimals(x float64) int {
+	if !finite(x) || x == 0 {
+		return 2
+	}
+	return min(6, max(0, 2-int(math.Floor(math.Log10(math.Abs(x))))))
+}
+
+// fixed formats x with d decimals and thousands separators; U+2212 for
+// minus.
+func fixed(x float64, d int) string {
+	if !finite(x) {
+		return notAvailable
+	}
+	s := strconv.FormatFloat(math.Abs(x), 'f', d, 64)
+	whole, frac, ok := strings.Cut(s, ".")
+	out := groupThousands(whole)
+	if ok {
+		out += "." + frac
+	}
+	if x < 0 && strings.Trim(s, "0.") != "" {
+		return "\u2212" + out
+	}
+	return out
+}
+
+// signedFixed is fixed with an explicit sign.
+func signedFixed(x float64, d int) string {
+	s := fixed(x, d)
+	if finite(x) && x > 0 && strings.Trim(strconv.FormatFloat(x, 'f', d, 64), "0.") != "" {
+		return "+" + s
+	}
+	return s
 }
 
 // isProportion reports whether a results.json metric type names a
 // proportion metric (metrics.Proportion).
 func isProportion(metricType string) bool { return metrics.Type(metricType) == metrics.Proportion }
 
-// isMoney reports whether a metric's value is money in minor units: its
-// outcome, or a ratio's numerator over a non-money denominator, ends in
-// "_cents".
-func isMoney(m *results.Metric) bool {
-	if metrics.Type(m.Type) == metrics.Ratio {
-		return strings.HasSuffix(m.Numerator, "_cents") && !strings.HasSuffix(m.Denominator, "_cents")
+// currencyLabel names the unit of money metrics: the ISO code, "mixed
+// currencies", or "currency units" when the data record none.
+func currencyLabel(code string) string {
+	switch code {
+	case "":
+		return "currency units"
+	case "mixed":
+		return "mixed currencies"
 	}
-	return strings.HasSuffix(m.Outcome, "_cents")
+	return code
+}
+
+// metricLabel is a metric's display name with its unit for money metrics:
+// "Revenue (USD)".
+func metricLabel(m *results.Metric, name, currency string) string {
+	if m != nil && m.Money {
+		return DisplayName(name) + " (" + currencyLabel(currency) + ")"
+	}
+	return DisplayName(name)
 }
 
 // Money formats an amount in major currency units with two decimals and
 // thousands separators: 1234.5 → "1,234.50".
-func Money(x float64) string {
-	if !finite(x) {
-		return notAvailable
-	}
-	s := strconv.FormatFloat(math.Abs(x), 'f', 2, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	out := groupThousands(whole) + "." + frac
-	if x < 0 {
-		return "\u2212" + out
-	}
-	return out
-}
+func Money(x float64) string { return fixed(x, 2) }
 
 // unitWords turns a randomization-unit column into a plural noun:
 // "shop_id" → "shops", "conversation_id" → "conversations".
@@ -231,7 +291,7 @@ func buildPage(r *Report, charts bool) (*page, error) {
 		SpecPath:     r.SpecPath,
 		Spec:         string(r.Spec),
 	}
-	p.ReasonSpan = 6
+	p.ReasonSpan = 7
 	for _, on := range []bool{p.CUPED, p.Bayesian, p.Sequential} {
 		if on {
 			p.ReasonSpan++
@@ -251,6 +311,16 @@ func buildPage(r *Report, charts bool) (*page, error) {
 	for i := range res.Metrics {
 		metrics[res.Metrics[i].Name] = &res.Metrics[i]
 	}
+	for i := range res.Rows {
+		if res.Rows[i].Population == results.PopulationTriggered {
+			p.HasTriggered = true
+			break
+		}
+	}
+	p.Clustered = ex.Unit != "" && unitWords(ex.Unit) != plural(p.AnalysisUnit)
+	p.DeltaRelative = ex.RelativeCI.String() != "fieller"
+	p.Verdict = buildVerdict(res)
+	p.Guardrails = buildGuardrails(res, metrics)
 	p.Headlines = buildHeadlines(res, metrics)
 	p.Gates = buildGates(res)
 	p.Health = buildHealth(res)
@@ -291,7 +361,7 @@ func methodLine(res *results.Results) string {
 		}
 		switch ex.RelativeCI {
 		case stats.FiellerCI:
-			parts = append(parts, "Fieller interval for relative lift")
+			parts = append(parts, "Fieller interval for relative lift (agrees with the test)")
 		case stats.LogCI:
 			parts = append(parts, "log-scale interval for relative lift")
 		default:
@@ -301,8 +371,18 @@ func methodLine(res *results.Results) string {
 	if ex.CUPED {
 		parts = append(parts, "CUPED adjustment")
 	}
-	if c := correctionName(ex.Correction); ex.Correction != stats.NoCorrection && ex.Correction != "" {
-		parts = append(parts, c+" correction for multiple comparisons")
+	if c := correctionName(ex.Correction); ex.Correction != stats.NoCorrection && ex.Correction != "" && ex.CorrectionScope != "none" {
+		scope := "within the primary, secondary and guardrail metrics apart"
+		switch ex.CorrectionScope {
+		case "metric":
+			scope = "within each metric across variants"
+		case "all":
+			scope = "across all metrics"
+		}
+		parts = append(parts, c+" correction "+scope)
+	}
+	if len(ex.Segments) > 0 && ex.SegmentCorrection != "" {
+		parts = append(parts, correctionName(ex.SegmentCorrection)+" within each segment column")
 	}
 	if ex.Sequential {
 		parts = append(parts, "sequential confidence sequences")

@@ -47,6 +47,11 @@ func addTimelines(p *page, res *results.Results) error {
 		tl.Note = "Line: cumulative relative change at the end of each day. Shaded: its " + p.Confidence +
 			" confidence interval, valid only at the planned end of the test, not for daily peeking;" +
 			" the first days' intervals are cut at the frame."
+		if s.CUPED {
+			tl.Note += " CUPED-adjusted, as the metric table: the last day is the table's estimate."
+		} else if ex.CUPED {
+			tl.Note += " Not CUPED-adjusted (the metric has no pre-period covariate), as in the table."
+		}
 		if ex.Sequential {
 			tl.Note += " Light band with dashed edges: the sequential confidence sequence, valid at every look."
 		}

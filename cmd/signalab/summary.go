@@ -121,7 +121,7 @@ func printResults(w io.Writer, r *results.Results) {
 	}
 	tw.Flush()
 	conf := strconv.FormatFloat(100*(1-ex.Alpha), 'g', 4, 64) + "%"
-	fmt.Fprintf(w, "CI: %s confidence interval of the relative change; adjusted CI: the interval that agrees with the adjusted p (its correction and family size in brackets).\n", conf)
+	fmt.Fprintf(w, "CI: %s confidence interval of the relative change; adjusted CI: the interval that agrees with the adjusted p and the significance (its test, correction and family size in brackets).\n", conf)
 	if adjustedMeans {
 		fmt.Fprintln(w, "* CUPED-adjusted treatment mean (at the control's pre-period level): treatment − control is the change shown.")
 	}
@@ -170,10 +170,14 @@ func plural(s string) string {
 }
 
 func familyWords(row results.Row) string {
-	if row.Correction == "" || row.Correction == "none" || row.FamilySize <= 1 {
-		return "(unadjusted)"
+	seq := ""
+	if row.DecisionTest == analysis.DecisionSequential {
+		seq = "sequential, "
 	}
-	return fmt.Sprintf("(%s, %d)", row.Correction, row.FamilySize)
+	if row.Correction == "" || row.Correction == "none" || row.FamilySize <= 1 {
+		return "(" + seq + "unadjusted)"
+	}
+	return fmt.Sprintf("(%s%s, %d)", seq, row.Correction, row.FamilySize)
 }
 
 func currencyLabel(code string) string {
@@ -190,7 +194,7 @@ func valueFormatter(info *results.Metric, metricType, currency string) func(floa
 	case metrics.Type(metricType) == metrics.Proportion:
 		return func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
 	case info != nil && info.Money:
-		d := analysis.MinorUnitExponent(currency)
+		d := results.MinorUnitExponent(currency)
 		return func(x float64) string { return strconv.FormatFloat(x, 'f', d, 64) }
 	}
 	return func(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) }

@@ -53,15 +53,15 @@ type page struct {
 	// method's, which may disagree with the test (marked in the tables).
 	DeltaRelative bool
 	Gates         gatesView
-	Health    healthView
-	Tables    []metricTable
-	Forest    template.HTML
-	Timelines []timeline
-	Dilution  []dilutionView
-	Segments  []segmentTable
-	SegNote   string
-	Signals   *signalsView
-	Warnings  []string
+	Health        healthView
+	Tables        []metricTable
+	Forest        template.HTML
+	Timelines     []timeline
+	Dilution      []dilutionView
+	Segments      []segmentTable
+	SegNote       string
+	Signals       *signalsView
+	Warnings      []string
 	// Independence says what the analysis treats as independent; Tests
 	// which tests produced the p-values and intervals (inference.go).
 	Independence string

@@ -233,10 +233,12 @@ func criticalLevels(ps, adj []float64, c stats.Correction, alpha float64) []floa
 		default:
 			out[j] = alpha
 		}
+		// A p-value at (or, after rounding, just past) its level would give
+		// an interval with an end at zero; move the level clear of it.
 		switch p := ps[j]; {
-		case rejected(j) && p >= out[j]:
+		case rejected(j) && p >= out[j]*(1-1e-9):
 			out[j] = (p + alpha) / 2 // adjusted p ≥ p, so p < α here
-		case !rejected(j) && p < out[j]:
+		case !rejected(j) && p < out[j]*(1+1e-9):
 			out[j] = p * (1 - 1e-9)
 		}
 	}

@@ -44,8 +44,10 @@ type Config struct {
 	Window *Window
 	// Filters admit only conversations whose column value is listed.
 	Filters Filters
-	// Segments are the conversation columns within whose values SRM is also
-	// tested (experiment.yaml's analysis.segments).
+	// Segments are the columns the analysis breaks results down by
+	// (experiment.yaml's analysis.segments; the metrics stage judges that
+	// they are unit-table columns). SRM is also tested within the values of
+	// those that are columns of the assigned units (SRMSegmentColumns).
 	Segments []string
 	// SRMAlpha flags an SRM test whose p-value is below it
 	// (experiment.yaml's analysis.srm_alpha).
@@ -76,13 +78,15 @@ var Units = []string{"conversation_id", "buyer_id", "shop_id", "session_id"}
 // that filters may name. Boolean columns take the values "true" and "false".
 var FilterColumns = []string{"channel", "shop_id", "buyer_id", "conversation_id", "triggered", "had_cart_at_start"}
 
-// SegmentColumns are the conversation columns Segments may name (the
-// metrics stage copies them into units.parquet).
+// SegmentColumns are the conversation columns whose segments get their own
+// SRM test (the metrics stage copies them into units.parquet; Segments may
+// also name other unit-table columns, without that test).
 var SegmentColumns = []string{"channel", "triggered", "had_cart_at_start"}
 
 // ActivityFilterColumns and ActivitySegmentColumns are the columns filters
-// and segments may name when the analysis unit is a buyer or a session
-// (replay.Activity; they have no channel or conversation id).
+// may name, and the segments with their own SRM test, when the analysis unit
+// is a buyer or a session (replay.Activity; they have no channel or
+// conversation id).
 var (
 	ActivityFilterColumns  = []string{"shop_id", "buyer_id", "triggered", "had_cart_at_start"}
 	ActivitySegmentColumns = []string{"triggered", "had_cart_at_start"}
@@ -100,6 +104,16 @@ func UnitsFor(analysisUnit string) []string {
 		return []string{"session_id", "buyer_id", "shop_id"}
 	}
 	return []string{"conversation_id", "buyer_id", "shop_id"}
+}
+
+// SRMSegmentColumns returns the segment columns that get their own SRM
+// test for units of analysisUnit: SegmentColumns, or ActivitySegmentColumns
+// for buyers and sessions.
+func SRMSegmentColumns(analysisUnit string) []string {
+	if analysisUnit == "buyer" || analysisUnit == "session" {
+		return ActivitySegmentColumns
+	}
+	return SegmentColumns
 }
 
 // Defaults of the keys an experiment spec may leave out.
@@ -143,9 +157,9 @@ func (c *Config) Validate() error {
 				c.Unit, au, au, au, strings.TrimSuffix(c.Unit, "_id"), strings.Join(UnitsFor(au), ", "))
 		}
 	}
-	filterCols, segmentCols := FilterColumns, SegmentColumns
+	filterCols := FilterColumns
 	if au == "buyer" || au == "session" {
-		filterCols, segmentCols = ActivityFilterColumns, ActivitySegmentColumns
+		filterCols = ActivityFilterColumns
 	}
 	if strings.TrimSpace(c.Salt) == "" {
 		errs.Add("salt", "missing or empty (any string; change it to re-randomize)")
@@ -223,8 +237,8 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for i, sg := range c.Segments {
 		key := fmt.Sprintf("segments[%d]", i)
-		if !slices.Contains(segmentCols, sg) {
-			errs.Add(key, "%q is not a segment column of %ss (want one of %s)", sg, au, strings.Join(segmentCols, ", "))
+		if strings.TrimSpace(sg) == "" {
+			errs.Add(key, "empty (want a unit-table column such as channel)")
 		} else if seen[sg] {
 			errs.Add(key, "%q is listed twice", sg)
 		}

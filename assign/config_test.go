@@ -20,7 +20,7 @@ func TestConfigValidate(t *testing.T) {
 	c.Window = &Window{Start: t0, End: t0.Add(-time.Hour)}
 	c.Filters = Filters{"country": {"DE"}, "triggered": {"yes"}}
 	c.SRMAlpha = 0
-	c.Segments = []string{"channel", "channel", "country"}
+	c.Segments = []string{"channel", "channel", ""}
 	want := []string{
 		`unit: "session_id" randomizes sessions: it needs analysis.unit: session (conversations are randomized by conversation_id, buyer_id, shop_id)`,
 		"salt: missing or empty (any string; change it to re-randomize)",
@@ -32,7 +32,7 @@ func TestConfigValidate(t *testing.T) {
 		`filters.triggered[0]: "yes": want true or false`,
 		"srm_alpha: 0 is outside (0, 1)",
 		`segments[1]: "channel" is listed twice`,
-		`segments[2]: "country" is not a segment column of conversations (want one of channel, triggered, had_cart_at_start)`,
+		`segments[2]: empty (want a unit-table column such as channel)`,
 	}
 	err := c.Validate()
 	errs := keyerr.From(err)

@@ -113,7 +113,12 @@ func NewRunner(cfg *Config, exposures *ExposureLog) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, asg: asg, units: map[string]*unitState{}, segments: cfg.Segments}
+	r := &Runner{cfg: cfg, asg: asg, units: map[string]*unitState{}}
+	for _, sg := range cfg.Segments {
+		if slices.Contains(SRMSegmentColumns(cfg.AnalysisUnit), sg) {
+			r.segments = append(r.segments, sg) // SRM per segment where the unit has the column
+		}
+	}
 	if exposures != nil {
 		if r.exp, err = indexExposures(cfg, exposures); err != nil {
 			return nil, err

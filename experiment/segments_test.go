@@ -1,12 +1,19 @@
 package experiment
 
 import (
+	"context"
+	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/results"
+	"github.com/signalab/signalab/synth"
 )
 
 // TestSegmentCalibration: with no true effect anywhere (lift 0), over many
@@ -83,5 +90,49 @@ func TestSegmentCalibration(t *testing.T) {
 	}
 	if float64(anyRaw)/float64(runs) < 3*alpha {
 		t.Errorf("uncorrected: any raw p < α in only %d of %d runs: the check would not show what the correction does", anyRaw, runs)
+	}
+}
+
+// TestSegmentOnAnyUnitColumn: a segment may name any unit-table column, not
+// only the conversation columns assign tests SRM within: buyer_messages (a
+// count the metrics stage computes) breaks the results down by its values,
+// with its own correction family, while assign.json tests SRM per channel
+// only.
+func TestSegmentOnAnyUnitColumn(t *testing.T) {
+	cfg := smallConfig(77, "conversation_id", 0.2, 3000)
+	dir := t.TempDir()
+	if _, err := synth.WriteDir(context.Background(), cfg, filepath.Join(dir, "gen"), nil); err != nil {
+		t.Fatal(err)
+	}
+	spec := strings.Replace(specFor(cfg, false), "segments: [channel]", "segments: [channel, buyer_messages]", 1)
+	p := filepath.Join(dir, "experiment.yaml")
+	os.WriteFile(p, []byte(spec), 0o644)
+	res, err := Run(RunConfig{SpecPath: p, Events: []string{filepath.Join(dir, "gen", synth.EventsFile)}, Out: filepath.Join(dir, "run"),
+		Order: replay.OrderArrival, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]bool{}
+	for _, r := range res.Results.Rows {
+		if r.Segment == "buyer_messages" {
+			values[r.SegmentValue] = true
+			if r.Family != "segment:buyer_messages" {
+				t.Errorf("row %s=%s in family %q", r.Segment, r.SegmentValue, r.Family)
+			}
+		}
+	}
+	if len(values) < 3 {
+		t.Errorf("buyer_messages segments: %v", values)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "run", "assign.json"))
+	var a assign.Summary
+	json.Unmarshal(b, &a)
+	for _, s := range a.Segments {
+		if s.Column != "channel" {
+			t.Errorf("assign.json tests SRM within %s", s.Column)
+		}
+	}
+	if len(a.Segments) == 0 {
+		t.Error("assign.json lost the SRM per channel")
 	}
 }

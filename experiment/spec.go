@@ -112,7 +112,8 @@ func (s *Spec) AssignConfig() *assign.Config {
 func (s *Spec) MetricsSpec() *metrics.Spec {
 	ms := &metrics.Spec{Experiment: s.Name, Unit: s.Unit, AnalysisUnit: s.Analysis.Unit, SessionGap: s.Analysis.SessionGap,
 		Filters: s.Filters, PrePeriod: s.PrePeriod,
-		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Secondary: s.Secondary, Guardrails: s.Guardrails}
+		CUPED: s.Analysis.CUPED, Metrics: s.Metrics, Primary: s.Primary, Secondary: s.Secondary, Guardrails: s.Guardrails,
+		Segments: s.Analysis.Segments}
 	for _, v := range s.Variants {
 		ms.Variants = append(ms.Variants, v.Name)
 	}

@@ -170,7 +170,7 @@ variants: [{name: a, weight: 0.5}, {name: b, weight: 0.4}]`, []string{"variants:
 		{"relative_ci", "unit: shop_id\nsalt: s\n" + twoArms + "\nanalysis: {relative_ci: bootstrap}", []string{`line 4: analysis.relative_ci: unknown relative interval "bootstrap" (want delta, fieller or log)`}},
 		{"relative_ci not offered", "unit: shop_id\nsalt: s\n" + twoArms + "\nanalysis: {relative_ci: log}", []string{`line 4: analysis.relative_ci: log is not offered by the analysis (want delta, fieller)`}},
 		{"correction", "unit: shop_id\nsalt: s\n" + twoArms + "\nanalysis: {correction: sidak}", []string{`line 4: analysis.correction: unknown correction "sidak" (want none, holm, bh, bonferroni, by or hochberg)`}},
-		{"segments", "unit: shop_id\nsalt: s\n" + twoArms + "\nanalysis: {segments: [country]}", []string{`analysis.segments[0]: "country" is not a segment column`}},
+		{"segments", "unit: shop_id\nsalt: s\n" + twoArms + "\nanalysis: {segments: [country]}", []string{`analysis.segments[0]: "country" is not a column of the conversation table (want one of channel, triggered, had_cart_at_start, shop_id, buyer_id, converted`}},
 		{"guardrail", "unit: shop_id\nsalt: s\n" + twoArms + "\nmetrics: [{name: m, type: mean, outcome: orders}]\nguardrails: [{metric: x, max_drop: -0.1}]",
 			[]string{`guardrails[0].metric: "x" names no metric`}},
 		{"guardrail drop", "unit: shop_id\nsalt: s\n" + twoArms + "\nmetrics: [{name: m, type: mean, outcome: orders}]\nguardrails: [{metric: m, max_drop: 0.02}]",

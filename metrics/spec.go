@@ -48,6 +48,22 @@ type Spec struct {
 	// Guardrails are the metrics that must not get worse by more than a
 	// margin (non-inferiority checks).
 	Guardrails []Guardrail
+	// Segments are the unit-table columns the analysis breaks results down
+	// by (experiment.yaml's analysis.segments): any of SegmentableColumns.
+	Segments []string
+}
+
+// SegmentableColumns are the columns of units of u a segment may name: the
+// unit's attributes (a conversation's channel, triggered, had_cart_at_start,
+// shop_id, buyer_id; a buyer's or session's the same without channel) and
+// every outcome column (a segment on an outcome, or on signals, conditions on
+// something the treatment can change: its rows describe, they do not compare
+// like with like).
+func SegmentableColumns(u Unit) []string {
+	if u.FromSessions() {
+		return append([]string{ColTriggered, ColHadCart, ColShopID, ColBuyerID}, ActivityOutcomeNames...)
+	}
+	return append([]string{ColChannel, ColTriggered, ColHadCart, ColShopID, ColBuyerID}, OutcomeNames...)
 }
 
 // Names is a list of metric names; in experiment.yaml a single name may be
@@ -226,6 +242,12 @@ func (s *Spec) Validate() error {
 				errs.Add(k, "%q is listed twice", n)
 			}
 			seen[n] = true
+		}
+	}
+	for i, sg := range s.Segments {
+		if cols := SegmentableColumns(u); sg != "" && !slices.Contains(cols, sg) {
+			errs.Add(fmt.Sprintf("analysis.segments[%d]", i), "%q is not a column of the %s table (want one of %s)", sg,
+				u, strings.Join(cols, ", "))
 		}
 	}
 	list("primary", s.Primary)

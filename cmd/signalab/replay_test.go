@@ -199,10 +199,16 @@ func TestReplayJSONFields(t *testing.T) {
 	json.Unmarshal(m["counts"], &counts)
 	var logic map[string]json.RawMessage
 	json.Unmarshal(counts["logic"], &logic)
-	for _, k := range []string{"read", "quarantined", "quarantined_by_reason", "logic"} {
+	for _, k := range []string{"read", "quarantined", "quarantined_by_reason", "currencies", "logic"} {
 		if _, ok := counts[k]; !ok {
 			t.Errorf("counts lacks %q", k)
 		}
+	}
+	// The committed log's shops use five currencies (synth's default mix).
+	var cur map[string]int64
+	json.Unmarshal(counts["currencies"], &cur)
+	if len(cur) != 5 || cur["EUR"] == 0 {
+		t.Errorf("counts.currencies = %v, want the five currencies of the committed log", cur)
 	}
 	for _, k := range []string{"applied", "accepted", "accepted_by_kind", "dropped", "signals", "cart_actions",
 		"conversations", "triggered", "implicit_starts", "orders", "expiries"} {

@@ -180,3 +180,56 @@ analysis: {correction: bh, segment_correction: holm, sequential: true, cuped: tr
 		t.Errorf("a row marked significant against its interval went unnoticed: %v", problems)
 	}
 }
+
+// TestDemoDefault runs the default demo (1.5 million events; SIGNALAB_LONG=1
+// only, about 15 s) and checks the story it tells: conversion significantly
+// better among triggered conversations, the AOV guardrail at −2 %
+// inconclusive (its one-sided lower bound is below the margin), hence the
+// verdict "inconclusive", every row of results.json and of the page
+// agreeing with its interval, and the daily series ending at the headline.
+func TestDemoDefault(t *testing.T) {
+	if os.Getenv("SIGNALAB_LONG") != "1" {
+		t.Skip("SIGNALAB_LONG=1 runs the full demo")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("demo: exit %d: %s", code, stderr.String())
+	}
+	r, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aov *results.GuardrailResult
+	for i := range r.Guardrails {
+		if r.Guardrails[i].Metric == "aov" {
+			aov = &r.Guardrails[i]
+		}
+	}
+	if aov == nil || aov.Margin != -0.02 || aov.Outcome != "inconclusive" || float64(aov.CILower) >= -0.02 {
+		t.Errorf("AOV guardrail: %+v", aov)
+	}
+	if r.Verdict.Decision != "inconclusive" || r.Experiment.Currency != "USD" {
+		t.Errorf("verdict %+v, currency %q", r.Verdict, r.Experiment.Currency)
+	}
+	for _, row := range r.Rows {
+		if row.Metric == "conversion" && row.Segment == results.SegmentAll && row.Population == results.PopulationTriggered && !row.Significant {
+			t.Errorf("conversion among triggered conversations is not significant: %+v", row)
+		}
+	}
+	for _, s := range r.TimeSeries {
+		last := s.Points[len(s.Points)-1]
+		for _, row := range r.Rows {
+			if row.Metric == s.Metric && row.Segment == results.SegmentAll && row.Population == s.Population &&
+				math.Abs(float64(last.Relative-row.Relative.Estimate)) > 1e-9 {
+				t.Errorf("series %s ends at %v, the row says %v", s.Population, last.Relative, row.Relative.Estimate)
+			}
+		}
+	}
+	n, sig, problems := checkReportRows(t, out)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	t.Logf("demo: %d rows, %d significant; AOV guardrail %s (lower bound %.4f, power %.2f); verdict %s\n%s",
+		n, sig, aov.Outcome, float64(aov.CILower), float64(aov.PowerAtMargin), r.Verdict.Decision, stdout.String())
+}

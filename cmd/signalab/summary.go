@@ -100,7 +100,7 @@ func printResults(w io.Writer, r *results.Results) {
 			fmt.Fprintln(tw, line+"no estimate: "+row.Reason)
 			continue
 		}
-		f := valueFormatter(info, row.MetricType, ex.Currency)
+		f := valueFormatter(info, row.MetricType, ex.Currency, float64(row.Control.Mean))
 		treat := f(float64(row.Treatment.Mean))
 		if row.Treatment.AdjustedMean.Valid() {
 			treat, adjustedMeans = f(float64(row.Treatment.AdjustedMean))+"*", true
@@ -115,7 +115,7 @@ func printResults(w io.Writer, r *results.Results) {
 			sig = "yes"
 		}
 		line += fmt.Sprintf("%s\t%s\t%s\t%s\t[%s, %s]\t%s\t%s\t%s\t%s", f(float64(row.Control.Mean)), treat,
-			change(info, row.MetricType, ex.Currency, float64(row.Absolute.Estimate)), pct(float64(row.Relative.Estimate)),
+			change(f, row.MetricType, float64(row.Absolute.Estimate)), pct(float64(row.Relative.Estimate)),
 			pct(float64(row.Relative.CILower)), pct(float64(row.Relative.CIUpper)), pval(float64(row.PValue)), adjCI, adjP, sig)
 		fmt.Fprintln(tw, line)
 	}
@@ -188,8 +188,10 @@ func currencyLabel(code string) string {
 }
 
 // valueFormatter formats a metric's values: percent for proportions, money
-// with its currency's decimals, else four significant digits.
-func valueFormatter(info *results.Metric, metricType, currency string) func(float64) string {
+// with its currency's decimals, else the decimals that show the control
+// mean ref with three significant digits, the same for every number of the
+// row (as the reports do).
+func valueFormatter(info *results.Metric, metricType, currency string, ref float64) func(float64) string {
 	switch {
 	case metrics.Type(metricType) == metrics.Proportion:
 		return func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
@@ -197,14 +199,18 @@ func valueFormatter(info *results.Metric, metricType, currency string) func(floa
 		d := results.MinorUnitExponent(currency)
 		return func(x float64) string { return strconv.FormatFloat(x, 'f', d, 64) }
 	}
-	return func(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) }
+	d := 2
+	if ref != 0 && !math.IsNaN(ref) && !math.IsInf(ref, 0) {
+		d = min(6, max(0, 2-int(math.Floor(math.Log10(math.Abs(ref))))))
+	}
+	return func(x float64) string { return strconv.FormatFloat(x, 'f', d, 64) }
 }
 
-func change(info *results.Metric, metricType, currency string, x float64) string {
+func change(f func(float64) string, metricType string, x float64) string {
 	if metrics.Type(metricType) == metrics.Proportion {
-		return fmt.Sprintf("%+.2f pp", 100*x)
+		return fmt.Sprintf("%+.1f pp", 100*x)
 	}
-	s := valueFormatter(info, metricType, currency)(x)
+	s := f(x)
 	if x >= 0 {
 		s = "+" + s
 	}

@@ -11,6 +11,12 @@ import (
 	"github.com/signalab/signalab/results"
 )
 
+// MinHeteroClusters is the fewest randomization units a segment value needs
+// in each arm to enter the heterogeneity test: a cluster-robust covariance
+// from fewer is too unstable (the test then rejects far more often than
+// α).
+const MinHeteroClusters = 10
+
 // Heterogeneity methods.
 const (
 	HeteroWaldCluster = "wald-cluster"
@@ -39,7 +45,10 @@ const (
 // over the arm's K clusters (D_s = Σ_c D_cs), and by the delta method
 // Cov(L̂_s, L̂_t) = Cov_T(s, t)/(R_C,s R_C,t) + R_T,s R_T,t Cov_C(s, t)/(R_C,s² R_C,t²)
 // (arms independent). Values whose row has no estimate, or with fewer than
-// two clusters in an arm, are left out; the test needs two values.
+// MinHeteroClusters clusters in an arm, are left out; the test needs two
+// values. With clusters, W/(k − 1) is referred to F(k − 1, G − 1), G the
+// clusters of the smaller arm, which accounts for estimating the
+// covariance from G clusters (Cameron & Miller 2015); without, χ²(k − 1).
 // Unadjusted estimates (no CUPED); quantile metrics under cluster
 // randomization are not tested (the bootstrap gives no cross-segment
 // covariance).
@@ -47,7 +56,9 @@ const (
 // References: Cochran (1954), "The combination of estimates from different
 // experiments", Biometrics 10; Wooldridge (2010), Econometric Analysis of
 // Cross Section and Panel Data, §7.8 and §20.3 (cluster-robust Wald tests);
-// Deng, Knoblich, Lu (2018) for the delta method.
+// Deng, Knoblich, Lu (2018) for the delta method; Cameron, A. C., Miller, D.
+// L. (2015), A practitioner's guide to cluster-robust inference, Journal of
+// Human Resources 50(2), §VI.D.
 func (s *state) heterogeneity(rows []results.Row) []results.Heterogeneity {
 	out := []results.Heterogeneity{}
 	if len(s.cfg.Segments) == 0 {
@@ -87,7 +98,8 @@ func (s *state) heterogeneity(rows []results.Row) []results.Heterogeneity {
 		for _, k := range idx {
 			r := &rows[k]
 			if r.Reason == "" && r.Control.Mean.Valid() && r.Treatment.Mean.Valid() && float64(r.Control.Mean) != 0 &&
-				r.Control.SE.Valid() && r.Treatment.SE.Valid() && (!clustered || (r.Control.Clusters >= 2 && r.Treatment.Clusters >= 2)) {
+				r.Control.SE.Valid() && r.Treatment.SE.Valid() &&
+				(!clustered || (r.Control.Clusters >= MinHeteroClusters && r.Treatment.Clusters >= MinHeteroClusters)) {
 				use = append(use, k)
 			}
 		}
@@ -121,6 +133,19 @@ func (s *state) heterogeneity(rows []results.Row) []results.Heterogeneity {
 		h.DF = len(use) - 1
 		h.Statistic = num(w)
 		h.PValue = num(distuv.ChiSquared{K: float64(h.DF)}.Survival(w))
+		if clustered {
+			// The covariance is estimated from G clusters: W/(k − 1) is
+			// referred to F(k − 1, G − 1) (Cameron & Miller 2015, §VI.D),
+			// G the randomization units of the smaller arm.
+			g := float64(s.heteroClusters(rows, use))
+			if g-1 < 1 {
+				h.Reason = "too few randomization units for a cluster-robust test"
+				h.PValue = results.NaN()
+				out = append(out, h)
+				continue
+			}
+			h.PValue = num(distuv.F{D1: float64(h.DF), D2: g - 1}.Survival(w / float64(h.DF)))
+		}
 		out = append(out, h)
 	}
 	return out
@@ -203,6 +228,25 @@ func (s *state) clusterCovariance(rows []results.Row, use []int) ([]float64, *ma
 		}
 	}
 	return est, sigma
+}
+
+// heteroClusters is G of the F reference: the number of randomization
+// units with data in the values use, in the smaller arm.
+func (s *state) heteroClusters(rows []results.Row, use []int) int {
+	var ids [2]map[int32]bool
+	for a := range ids {
+		ids[a] = map[int32]bool{}
+	}
+	for _, k := range use {
+		c, t := s.cellsOf(s.refs[k])
+		for _, x := range c.cs {
+			ids[0][x.id] = true
+		}
+		for _, x := range t.cs {
+			ids[1][x.id] = true
+		}
+	}
+	return min(len(ids[0]), len(ids[1]))
 }
 
 // waldEqual is the Wald statistic of H0: all est equal, with covariance

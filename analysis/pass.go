@@ -103,6 +103,9 @@ func (s *state) layout() layout {
 		l.segs = append(l.segs, at(sg))
 	}
 	for i, m := range cfg.Metrics {
+		if s.money.scale == 0 {
+			panic("analysis: money scale not set (resolveCurrency before the pass)")
+		}
 		c := metricCols{v: at(m.Columns[0]), d: -1, x: -1, xd: -1, sv: 1, sd: 1}
 		if len(m.Money) > 0 && m.Money[0] {
 			c.sv = s.money.scale

@@ -53,6 +53,13 @@ func ScanClusters(cfg Config, t Table) (*ClusterTable, error) {
 		armClusters: map[int64]struct{}{}, ser: map[[2]int]*series{}, primary: -1}
 	s.segNames = [][2]string{{results.SegmentAll, ""}}
 	cfg.Segments, cfg.TimeCol = nil, ""
+	// Money columns are scaled to major units as in Analyze (the sums a
+	// randomization test permutes are then in the same units as results.json).
+	cur, err := resolveCurrency(nil, cfg.Currency, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.money = cur
 	if err := s.pass(t); err != nil {
 		return nil, err
 	}

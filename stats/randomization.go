@@ -399,12 +399,22 @@ func (d *riDraw) statistic(a [riBasis]float64, model effectModel, null float64) 
 	if rA == 0 {
 		return 0, false
 	}
-	q := delta / rA
-	v := (ea - 2*q*fa + q*q*pa) / (rA * rA)
+	// Fieller's statistic of L = Δ/|r_A| at L = null: the studentized
+	// contrast Δ − null·|r_A|, with Var = Var(Δ) − 2·null·Cov(Δ, |r_A|) +
+	// null²·Var(r_A). At null = 0 it is the additive statistic Δ/SE(Δ), so
+	// the relative interval excludes 0 exactly when the test of the
+	// absolute effect rejects (as Fieller's interval does for the
+	// parametric tests; the delta-method statistic (L − null)/SE(L) ranks
+	// the draws differently and could disagree with it).
+	sign := 1.0
+	if rA < 0 {
+		sign = -1
+	}
+	v := ea - 2*null*sign*fa + null*null*pa
 	if !(v > 0) {
 		return 0, false
 	}
-	return (delta/math.Abs(rA) - null) / math.Sqrt(v), true
+	return (delta - null*math.Abs(rA)) / math.Sqrt(v), true
 }
 
 // pValue is the randomization p-value of the sharp null "the effect is

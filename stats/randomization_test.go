@@ -45,8 +45,18 @@ func directStatistic(cs []Cluster, observed, w []int8, cuped bool, model effectM
 	if model == additive {
 		return (f.abs - null) / math.Sqrt(f.absVar), true
 	}
+	// The multiplicative model's statistic is Fieller's: the studentized
+	// contrast Δ − null·|r_A| (at null = 0 the additive statistic).
 	rA := f.sumMA / f.sumDA
-	return (f.abs/math.Abs(rA) - null) / math.Sqrt(f.relVar), true
+	sign := 1.0
+	if rA < 0 {
+		sign = -1
+	}
+	v := f.absVar - 2*null*sign*f.covAR + null*null*f.varR
+	if !(v > 0) {
+		return 0, false
+	}
+	return (f.abs - null*math.Abs(rA)) / math.Sqrt(v), true
 }
 
 // TestRandomizationStatisticLinearity: the O(1)-per-hypothesis statistic of

@@ -125,8 +125,11 @@ func printResults(w io.Writer, r *results.Results) {
 	if adjustedMeans {
 		fmt.Fprintln(w, "* CUPED-adjusted treatment mean (at the control's pre-period level): treatment − control is the change shown.")
 	}
-	if ex.Currency == analysis.CurrencyMixed {
-		fmt.Fprintln(w, "Money metrics add amounts in several currencies without conversion (see the warnings in results.json).")
+	if ex.Independence != "" {
+		fmt.Fprintf(w, "independence: %s\n", ex.Independence)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	for _, g := range r.Gates.Checks {
 		fmt.Fprintf(w, "gate %s: %s (%s)\n", g.Name, gateWords(g), g.Reason)

@@ -144,6 +144,8 @@ func (s *state) heterogeneity(rows []results.Row) []results.Heterogeneity {
 				out = append(out, h)
 				continue
 			}
+			h.DF2 = int(g) - 1
+			h.Statistic = num(w / float64(h.DF))
 			h.PValue = num(distuv.F{D1: float64(h.DF), D2: g - 1}.Survival(w / float64(h.DF)))
 		}
 		out = append(out, h)

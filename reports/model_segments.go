@@ -103,7 +103,7 @@ func buildSegments(res *results.Results, metrics map[string]*results.Metric) []s
 				continue
 			}
 			v := heteroView{Metric: metricLabel(metrics[h.Metric], h.Metric, res.Experiment.Currency), Variant: h.Variant,
-				Population: h.Population, Statistic: Number(float64(h.Statistic)), PValue: newValue(h.PValue, PValue),
+				Population: h.Population, Statistic: heteroStat(h), PValue: newValue(h.PValue, PValue),
 				Values: strconv.Itoa(h.Values), Method: heteroMethod(h.Method), Reason: h.Reason}
 			out[j].HeteroRows = append(out[j].HeteroRows, v)
 			if h.Metric == res.Experiment.Primary && h.Population == res.Experiment.DecisionPopulation && out[j].Hetero == "" {
@@ -124,6 +124,15 @@ func heteroMethod(m string) string {
 	return m
 }
 
+// heteroStat is the test statistic with its reference distribution:
+// χ²(df) = W, or F(df, df2) = W/df for the cluster-robust test.
+func heteroStat(h results.Heterogeneity) string {
+	if h.DF2 > 0 {
+		return fmt.Sprintf("F(%d, %d) = %s", h.DF, h.DF2, Number(float64(h.Statistic)))
+	}
+	return fmt.Sprintf("χ²(%d) = %s", h.DF, Number(float64(h.Statistic)))
+}
+
 // heteroSentence answers "does the effect differ across the column's
 // values?" for the primary metric.
 func heteroSentence(h results.Heterogeneity, ex results.Experiment) string {
@@ -131,7 +140,7 @@ func heteroSentence(h results.Heterogeneity, ex results.Experiment) string {
 	if h.Reason != "" {
 		return q + " Not tested: " + h.Reason + "."
 	}
-	stat := fmt.Sprintf("%s χ²(%d) = %s, %s", heteroMethod(h.Method), h.DF, Number(float64(h.Statistic)), pEquals(float64(h.PValue)))
+	stat := fmt.Sprintf("%s %s, %s", heteroMethod(h.Method), heteroStat(h), pEquals(float64(h.PValue)))
 	if float64(h.PValue) < ex.Alpha {
 		return fmt.Sprintf("%s Yes, at α = %s (%s): the %d values differ more than chance allows; look at the rows below.",
 			q, Alpha(ex.Alpha), stat, h.Values)

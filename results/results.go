@@ -412,6 +412,7 @@ type Heterogeneity struct {
 	Values     int    `json:"values"`
 	Statistic  Num    `json:"statistic"`
 	DF         int    `json:"df"`
+	DF2        int    `json:"df2,omitempty"` // F's denominator df (clustered); 0: χ²(df)
 	PValue     Num    `json:"p_value"`
 	Reason     string `json:"reason,omitempty"`
 }

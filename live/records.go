@@ -158,6 +158,9 @@ type CountsJSON struct {
 	Lag                 LagJSON          `json:"lag"`
 	EventTime           RangeJSON        `json:"event_time"`
 	IngestTime          RangeJSON        `json:"ingest_time"`
+	// Currencies counts valid events by currency code (replay.json's
+	// counts.currencies; absent in records written before it existed).
+	Currencies map[string]int64 `json:"currencies,omitempty"`
 }
 
 // LagJSON is a replay.LagHistogram with only its non-empty buckets.
@@ -186,6 +189,12 @@ func CountsToJSON(c *replay.Counts) CountsJSON {
 			j.QuarantinedByReason[k] = v
 		}
 	}
+	if len(c.Currencies) > 0 {
+		j.Currencies = make(map[string]int64, len(c.Currencies))
+		for k, v := range c.Currencies {
+			j.Currencies[k] = v
+		}
+	}
 	for i, v := range c.Lag.Buckets {
 		if v != 0 {
 			if j.Lag.Buckets == nil {
@@ -206,6 +215,12 @@ func (j CountsJSON) Counts() (replay.Counts, error) {
 			c.Quarantined = map[string]int64{}
 		}
 		c.Quarantined[k] = v
+	}
+	for k, v := range j.Currencies {
+		if c.Currencies == nil {
+			c.Currencies = map[string]int64{}
+		}
+		c.Currencies[k] = v
 	}
 	c.Lag.N, c.Lag.Negative, c.Lag.Max = j.Lag.N, j.Lag.Negative, j.Lag.Max
 	for i, v := range j.Lag.Buckets {

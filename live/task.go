@@ -174,6 +174,16 @@ func (t *task) record(r *kgo.Record, em emitter) error {
 		t.maxArrival, t.hasArrival = arr, true
 	}
 	cloneStrings(&e)
+	if e.Currency != "" {
+		// As the event readers count them for replay.json (valid events).
+		if t.counts.Currencies == nil {
+			t.counts.Currencies = map[string]int64{}
+		}
+		if _, ok := t.counts.Currencies[e.Currency]; !ok {
+			e.Currency = strings.Clone(e.Currency)
+		}
+		t.counts.Currencies[e.Currency]++
+	}
 	b := t.buyers[key]
 	if b == nil {
 		key = event.BuyerKey{ShopID: strings.Clone(key.ShopID), BuyerID: strings.Clone(key.BuyerID)}

@@ -5,6 +5,7 @@ package reports
 // only words them.
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/signalab/signalab/results"
@@ -91,9 +92,10 @@ func buildGuardrails(res *results.Results, metrics map[string]*results.Metric) [
 			v.Interval, v.Bound = notAvailable, notAvailable
 		}
 		if p := float64(g.PowerAtMargin); g.PowerAtMargin.Valid() {
-			v.Power = Percent(p)
-			if p < 0.001 {
-				v.Power = "< 0.1%"
+			// Whole percent, as the guardrail's reason states it.
+			v.Power = fmt.Sprintf("%.0f%%", 100*p)
+			if p < 0.01 {
+				v.Power = "< 1%"
 			}
 		} else {
 			v.Power = notAvailable

@@ -469,7 +469,7 @@ type Gate struct {
 	// Passed is false when the check failed; Outcome is pass, fail,
 	// inconclusive (a guardrail whose interval straddles its margin: it
 	// does not fail the gate, but the verdict cannot be ship) or not_run.
-	Passed  bool   `json:"passed"`
+	Passed bool `json:"passed"`
 	// NotRun is true when the check could not be computed (Reason says
 	// why: no units, a single weighted arm, an undefined lift); it then
 	// neither passes nor fails the run, and reports show "not run". Its

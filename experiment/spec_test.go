@@ -138,7 +138,7 @@ variants: [{name: a, weight: 0.5}, {name: b, weight: 0.4}]`, []string{"variants:
 		{"conversation column of buyers", "unit: buyer_id\nsalt: s\nfilters: {channel: [chat]}\nanalysis: {unit: buyer, segments: [channel]}\n" +
 			"metrics: [{name: reply, type: quantile, q: 0.5, outcome: first_merchant_reply_minutes}]\n" + twoArms,
 			[]string{`line 3: filters.channel: "channel" is not a filterable buyer column (want one of shop_id, buyer_id, triggered, had_cart_at_start)`,
-				`analysis.segments[0]: "channel" is not a segment column of buyers (want one of triggered, had_cart_at_start)`,
+				`analysis.segments[0]: "channel" is not a column of the buyer table (want one of triggered, had_cart_at_start, shop_id, buyer_id, converted`,
 				`metrics[0].outcome: "first_merchant_reply_minutes" is a conversation column, which buyers do not have (analysis.unit: buyer; want one of converted, orders,`}},
 		{"missing unit", "salt: s\n" + twoArms, []string{"unit: missing"}},
 		{"empty salt", "unit: shop_id\nsalt: ''\n" + twoArms, []string{"line 2: salt: missing or empty"}},

@@ -98,9 +98,10 @@ func summaryConfig(opts analyzeOptions) (analysis.Config, []string, error) {
 	cfg := analysis.Config{Name: filepath.Base(opts.Summary), VariantCol: opts.Variant, Control: opts.Control,
 		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
 		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
-		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: stats.DeltaCI,
+		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: opts.RelativeCI,
 			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian,
-			Inference: stats.InferenceAuto}}
+			Inference: stats.InferenceAuto, CorrectionScope: opts.CorrectionScope,
+			SegmentCorrection: opts.SegmentCorrection, Population: opts.Population, Currency: opts.Currency}}
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
 		return cfg, nil, exitcode.Usagef(summaryHint+" --alpha 0.05", "analyze: --alpha %v: the significance level must be in (0, 1)", opts.Alpha)
 	}
@@ -150,6 +151,9 @@ func summaryConfig(opts analyzeOptions) (analysis.Config, []string, error) {
 	}
 	if len(opts.Arms) > 0 {
 		cfg.VariantCol = "arm"
+	}
+	if err := genericRoles(&cfg, opts); err != nil {
+		return cfg, nil, err
 	}
 	return cfg, prefixes, nil
 }

@@ -112,10 +112,17 @@ func TestOTTOSample(t *testing.T) {
 				r.Control.Units, r.Treatment.Units, pooled(r), buyers, c.want)
 		}
 		for name, x := range map[string]results.Num{"control mean": r.Control.Mean, "treatment mean": r.Treatment.Mean,
-			"lift": r.Relative.Estimate, "ci lower": r.Relative.CILower, "ci upper": r.Relative.CIUpper, "p": r.PValue} {
+			"lift": r.Relative.Estimate, "p": r.PValue} {
 			if !x.Valid() {
 				t.Errorf("%s: %s is not finite (%v)", c.metric, name, x)
 			}
+		}
+		// An interval end may be null: ±∞ (docs/results-schema.md), as
+		// Fieller's relative interval is when 10 buyers per arm cannot
+		// tell the control mean from 0. A finite end must hold the lift.
+		lo, hi, lift := float64(r.Relative.CILower), float64(r.Relative.CIUpper), float64(r.Relative.Estimate)
+		if r.Relative.CILower.Valid() && lo > lift || r.Relative.CIUpper.Valid() && hi < lift {
+			t.Errorf("%s: relative interval [%v, %v] does not hold the lift %v", c.metric, lo, hi, lift)
 		}
 	}
 	if res.Experiment.AnalysisUnit != "buyer" || !res.Gates.Passed {

@@ -59,6 +59,10 @@ type ReadOptions struct {
 	// nil, the Reader keeps every quarantined row (see Reader.Quarantined).
 	// Returning an error stops the read with that error.
 	OnQuarantine func(Quarantined) error
+
+	// arrowOnly makes Scan read Parquet with the Arrow decoder of Next
+	// (tests compare the two).
+	arrowOnly bool
 }
 
 // FileInfo describes one resolved input file.

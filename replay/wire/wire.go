@@ -12,19 +12,17 @@
 //
 // where body holds, in order: the kind's index in event.Kinds (1 byte),
 // flags (1 byte: HasIngestTime, HasItemCount, HasCartValue, HasOrderValue,
-// kind unknown), File (uvarint of its uint32 bits), Row (uvarint of its
-// uint64 bits), EventTime (8 bytes, little endian), IngestTime − EventTime
-// (varint, if flagged; the lag is small), ItemCount, CartValueCents,
-// OrderValueCents (varint each, if flagged), the strings EventID, ShopID,
-// BuyerID, ConversationID, Channel, Sender, CartToken, OrderID (uvarint
-// length + bytes each), uvarint(len(ProductIDs)) followed by each product id,
-// and, for a kind not in event.Kinds, the kind string.
-//
-// A record holds what the signal logic reads (View), not the whole event:
-// Currency is left out, and ProductIDs are kept only on cart_update events
-// (the one kind whose products the logic compares). Page views, most of a
-// log, carry a product each; dropping them saves encoding, memory and
-// decoding. replay.Buyer gives the same results for e and View(e).
+// products present, kind unknown), a string mask (1 byte: bit i set when
+// the i-th of EventID, ShopID, BuyerID, ConversationID, Channel, Sender,
+// CartToken, OrderID is not empty), File (uvarint of its uint32 bits), Row
+// (uvarint of its uint64 bits), EventTime (8 bytes, little endian),
+// IngestTime − EventTime (varint, if flagged; the lag is small),
+// ItemCount, CartValueCents, OrderValueCents (varint each, if flagged),
+// the non-empty strings of the mask (uvarint length + bytes each), if
+// flagged uvarint(len(ProductIDs)) followed by each product id, and, for a
+// kind not in event.Kinds, the kind string. Empty strings and absent
+// products take no bytes (page views, most of a log, have five empty
+// strings), and a decoder touches only what is present.
 //
 // # What differs between the two users, and only this
 //
@@ -49,6 +47,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"slices"
 	"unsafe"
 
@@ -57,7 +56,7 @@ import (
 
 // Version identifies this record format in contexts where records cross
 // process boundaries (Beam's packs start with it).
-const Version byte = 2
+const Version byte = 3
 
 // ErrCorrupt is returned for a record that is truncated or malformed.
 var ErrCorrupt = errors.New("corrupt event record")
@@ -68,7 +67,12 @@ const (
 	flagCart
 	flagOrder
 	flagKindUnknown // kind not in event.Kinds: the kind string follows the products
+	flagProducts    // the record holds product ids
 )
+
+// numStrings is the number of string fields of a record (the string mask's
+// bits).
+const numStrings = 8
 
 // View returns the fields of e that a record carries: e without Currency,
 // and without ProductIDs unless e is a cart_update. Decoding the record of
@@ -85,14 +89,11 @@ func View(e event.Event) event.Event {
 // reads products only on cart_update).
 func keepProducts(e *event.Event) bool { return e.Kind == event.KindCartUpdate }
 
-// headerMax bounds the length of a body's fixed part (kind, flags, numbers).
-const headerMax = 2 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + 8 + 4*binary.MaxVarintLen64
-
 // MaxLen is an upper bound of the bytes AppendEvent adds for e, cheap to
 // compute, so that a caller can pick a buffer with room for the record
 // before writing it.
 func MaxLen(e *event.Event) int {
-	n := binary.MaxVarintLen64 + headerMax + 9*binary.MaxVarintLen64 +
+	n := 2*binary.MaxVarintLen64 + 3 + binary.MaxVarintLen32 + 8 + 4*binary.MaxVarintLen64 + 9*binary.MaxVarintLen64 +
 		len(e.EventID) + len(e.ShopID) + len(e.BuyerID) + len(e.ConversationID) +
 		len(e.Channel) + len(e.Sender) + len(e.CartToken) + len(e.OrderID) + len(e.Kind)
 	if keepProducts(e) {
@@ -103,115 +104,111 @@ func MaxLen(e *event.Event) int {
 	return n
 }
 
-// header builds the fixed part of e's body into h and returns it with the
-// body's total length and the flags.
-func header(h *[headerMax]byte, e *event.Event) ([]byte, int, byte) {
+// AppendEvent appends the record of e to b and returns the extended slice.
+// The record is written into b's spare capacity (its size is computed
+// first), growing b only when MaxLen(e) bytes were not free.
+func AppendEvent(b []byte, e *event.Event) []byte {
+	strs := [numStrings]string{e.EventID, e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken, e.OrderID}
 	ki := kindIndex(e.Kind)
-	var flags byte
+	var flags, mask byte
+	lag := e.IngestTime - e.EventTime // wraps; decoded by adding back
+	n := 3 + uvarintLen(uint64(uint32(e.File))) + uvarintLen(uint64(e.Row)) + 8
 	if e.HasIngestTime {
 		flags |= flagIngest
+		n += varintLen(lag)
 	}
 	if e.HasItemCount {
 		flags |= flagItems
+		n += varintLen(int64(e.ItemCount))
 	}
 	if e.HasCartValue {
 		flags |= flagCart
+		n += varintLen(e.CartValueCents)
 	}
 	if e.HasOrderValue {
 		flags |= flagOrder
+		n += varintLen(e.OrderValueCents)
 	}
-	if ki < 0 {
-		flags |= flagKindUnknown
-		ki = 0
+	for i, s := range strs {
+		if s != "" {
+			mask |= 1 << i
+			n += strLen(s)
+		}
 	}
-	r := append(h[:0], byte(ki), flags)
-	r = binary.AppendUvarint(r, uint64(uint32(e.File)))
-	r = binary.AppendUvarint(r, uint64(e.Row))
-	r = binary.LittleEndian.AppendUint64(r, uint64(e.EventTime))
-	if e.HasIngestTime {
-		r = binary.AppendVarint(r, e.IngestTime-e.EventTime) // wraps; decoded by adding back
-	}
-	if e.HasItemCount {
-		r = binary.AppendVarint(r, int64(e.ItemCount))
-	}
-	if e.HasCartValue {
-		r = binary.AppendVarint(r, e.CartValueCents)
-	}
-	if e.HasOrderValue {
-		r = binary.AppendVarint(r, e.OrderValueCents)
-	}
-	n := len(r) + strLen(e.EventID) + strLen(e.ShopID) + strLen(e.BuyerID) + strLen(e.ConversationID) +
-		strLen(e.Channel) + strLen(e.Sender) + strLen(e.CartToken) + strLen(e.OrderID) + 1
-	if keepProducts(e) {
-		n += uvarintLen(uint64(len(e.ProductIDs))) - 1
+	products := keepProducts(e) && len(e.ProductIDs) > 0
+	if products {
+		flags |= flagProducts
+		n += uvarintLen(uint64(len(e.ProductIDs)))
 		for _, p := range e.ProductIDs {
 			n += strLen(p)
 		}
 	}
-	if flags&flagKindUnknown != 0 {
+	if ki < 0 {
+		flags |= flagKindUnknown
+		ki = 0
 		n += strLen(string(e.Kind))
 	}
-	return r, n, flags
-}
-
-// AppendEvent appends the record of e to b and returns the extended slice.
-// The record is written into b's spare capacity with plain copies (its size
-// is computed first), growing b only when MaxLen(e) bytes were not free.
-func AppendEvent(b []byte, e *event.Event) []byte {
-	var h [headerMax]byte
-	r, n, flags := header(&h, e)
 	at := len(b)
 	need := uvarintLen(uint64(n)) + n
 	b = slices.Grow(b, need)[:at+need]
 	w := b[at:]
-	i := binary.PutUvarint(w, uint64(n))
-	i += copy(w[i:], r)
-	i = putString(w, i, e.EventID)
-	i = putString(w, i, e.ShopID)
-	i = putString(w, i, e.BuyerID)
-	i = putString(w, i, e.ConversationID)
-	i = putString(w, i, e.Channel)
-	i = putString(w, i, e.Sender)
-	i = putString(w, i, e.CartToken)
-	i = putString(w, i, e.OrderID)
-	if keepProducts(e) {
-		i += binary.PutUvarint(w[i:], uint64(len(e.ProductIDs)))
+	i := putUvarint(w, 0, uint64(n))
+	w[i], w[i+1], w[i+2] = byte(ki), flags, mask
+	i = putUvarint(w, i+3, uint64(uint32(e.File)))
+	i = putUvarint(w, i, uint64(e.Row))
+	binary.LittleEndian.PutUint64(w[i:], uint64(e.EventTime))
+	i += 8
+	if e.HasIngestTime {
+		i += binary.PutVarint(w[i:], lag)
+	}
+	if e.HasItemCount {
+		i += binary.PutVarint(w[i:], int64(e.ItemCount))
+	}
+	if e.HasCartValue {
+		i += binary.PutVarint(w[i:], e.CartValueCents)
+	}
+	if e.HasOrderValue {
+		i += binary.PutVarint(w[i:], e.OrderValueCents)
+	}
+	for _, s := range strs {
+		if s != "" {
+			i = putString(w, i, s)
+		}
+	}
+	if products {
+		i = putUvarint(w, i, uint64(len(e.ProductIDs)))
 		for _, p := range e.ProductIDs {
 			i = putString(w, i, p)
 		}
-	} else {
-		w[i] = 0
-		i++
 	}
 	if flags&flagKindUnknown != 0 {
 		i = putString(w, i, string(e.Kind))
 	}
 	if i != need {
-		panic("wire: record size mismatch") // header and AppendEvent disagree: a bug
+		panic("wire: record size mismatch") // size and writes disagree: a bug
 	}
 	return b
+}
+
+// putUvarint writes v at w[i:] and returns the offset after it.
+func putUvarint(w []byte, i int, v uint64) int {
+	if v < 0x80 {
+		w[i] = byte(v)
+		return i + 1
+	}
+	return i + binary.PutUvarint(w[i:], v)
 }
 
 // putString writes s (uvarint length, bytes) at w[i:] and returns the
 // offset after it.
 func putString(w []byte, i int, s string) int {
-	if len(s) < 0x80 {
-		w[i] = byte(len(s))
-		i++
-	} else {
-		i += binary.PutUvarint(w[i:], uint64(len(s)))
-	}
+	i = putUvarint(w, i, uint64(len(s)))
 	return i + copy(w[i:], s)
 }
 
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
-}
+func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
+
+func varintLen(v int64) int { return uvarintLen(uint64(v<<1) ^ uint64(v>>63)) }
 
 func strLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 
@@ -270,125 +267,133 @@ type Decoder struct {
 // decodes.)
 func (d *Decoder) Reset() { d.arena = d.arena[:0] }
 
-// reader walks one record.
-type reader struct {
-	b    []byte
-	off  int
-	bad  bool
-	copy bool
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.off < len(r.b) && r.b[r.off] < 0x80 { // one-byte fast path
-		v := uint64(r.b[r.off])
-		r.off++
-		return v
+// uvarintAt reads a uvarint at b[i:] and returns it and the offset after
+// it, or -1 when b ends first or the varint overflows.
+func uvarintAt(b []byte, i int) (uint64, int) {
+	if i < len(b) && b[i] < 0x80 { // one-byte fast path
+		return uint64(b[i]), i + 1
 	}
-	v, n := binary.Uvarint(r.b[r.off:])
+	if i >= len(b) {
+		return 0, -1
+	}
+	v, n := binary.Uvarint(b[i:])
 	if n <= 0 {
-		r.bad = true
-		r.off = len(r.b)
-		return 0
+		return 0, -1
 	}
-	r.off += n
-	return v
+	return v, i + n
 }
 
-func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b[r.off:])
-	if n <= 0 {
-		r.bad = true
-		r.off = len(r.b)
-		return 0
-	}
-	r.off += n
-	return v
+// varintAt is uvarintAt for a zig-zag varint.
+func varintAt(b []byte, i int) (int64, int) {
+	u, j := uvarintAt(b, i)
+	return int64(u>>1) ^ -int64(u&1), j
 }
 
-func (r *reader) str() string {
-	n := int(r.uvarint())
-	if n == 0 || r.bad {
-		return ""
+// strAt reads a string (uvarint length, bytes) at b[i:]: a copy, or a
+// string pointing into b.
+func strAt(b []byte, i int, copyStr bool) (string, int) {
+	l, j := uvarintAt(b, i)
+	if j < 0 || l > uint64(len(b)-j) {
+		return "", -1
 	}
-	if n > len(r.b)-r.off || n < 0 {
-		r.bad = true
-		r.off = len(r.b)
-		return ""
+	if l == 0 {
+		return "", j
 	}
-	var s string
-	if r.copy {
-		s = string(r.b[r.off : r.off+n])
-	} else {
-		s = unsafe.String(&r.b[r.off], n)
+	if copyStr {
+		return string(b[j : j+int(l)]), j + int(l)
 	}
-	r.off += n
-	return s
+	return unsafe.String(&b[j], int(l)), j + int(l)
 }
 
 // Decode decodes the record at the start of b into e (overwriting all of
 // e) and returns the record's length, its prefix included. Bytes after the
 // record are not looked at.
 func (d *Decoder) Decode(b []byte, e *event.Event) (int, error) {
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n < 12 || uint64(len(b)-w) < n { // kind, flags, file, row, event time at least
+	n, w := uvarintAt(b, 0)
+	if w < 0 || n < 11 || n > uint64(len(b)-w) { // kind, flags, mask, file, row, event time at least
 		return 0, ErrCorrupt
 	}
 	end := w + int(n)
-	r := reader{b: b[:end], off: w, copy: d.Copy}
-	ki, flags := b[w], b[w+1]
+	r := b[:end]
+	ki, flags, mask := r[w], r[w+1], r[w+2]
 	if int(ki) >= len(event.Kinds) {
 		return 0, ErrCorrupt
 	}
-	r.off += 2
-	*e = event.Event{Kind: event.Kinds[ki]}
-	e.File = int32(uint32(r.uvarint()))
-	e.Row = int64(r.uvarint())
-	if r.off+8 > end {
+	file, i := uvarintAt(r, w+3)
+	if i < 0 {
 		return 0, ErrCorrupt
 	}
-	e.EventTime = int64(binary.LittleEndian.Uint64(b[r.off:]))
-	r.off += 8
+	row, i := uvarintAt(r, i)
+	if i < 0 || i+8 > end {
+		return 0, ErrCorrupt
+	}
+	et := int64(binary.LittleEndian.Uint64(r[i:]))
+	i += 8
+	var lag, items, cart, order int64
 	if flags&flagIngest != 0 {
-		e.IngestTime, e.HasIngestTime = e.EventTime+r.varint(), true
+		lag, i = varintAt(r, i)
+	}
+	if flags&flagItems != 0 && i >= 0 {
+		items, i = varintAt(r, i)
+		if items < math.MinInt32 || items > math.MaxInt32 {
+			return 0, ErrCorrupt
+		}
+	}
+	if flags&flagCart != 0 && i >= 0 {
+		cart, i = varintAt(r, i)
+	}
+	if flags&flagOrder != 0 && i >= 0 {
+		order, i = varintAt(r, i)
+	}
+	var strs [numStrings]string
+	for m := mask; m != 0 && i >= 0; m &= m - 1 {
+		strs[bits.TrailingZeros8(m)], i = strAt(r, i, d.Copy)
+	}
+	if i < 0 {
+		return 0, ErrCorrupt
+	}
+	*e = event.Event{Kind: event.Kinds[ki], EventTime: et,
+		EventID: strs[0], ShopID: strs[1], BuyerID: strs[2], ConversationID: strs[3],
+		Channel: strs[4], Sender: strs[5], CartToken: strs[6], OrderID: strs[7],
+		File: int32(uint32(file)), Row: int64(row)}
+	if flags&flagIngest != 0 {
+		e.IngestTime, e.HasIngestTime = et+lag, true
 	}
 	if flags&flagItems != 0 {
-		v := r.varint()
-		if v < math.MinInt32 || v > math.MaxInt32 {
-			return 0, ErrCorrupt
-		}
-		e.ItemCount, e.HasItemCount = int32(v), true
+		e.ItemCount, e.HasItemCount = int32(items), true
 	}
 	if flags&flagCart != 0 {
-		e.CartValueCents, e.HasCartValue = r.varint(), true
+		e.CartValueCents, e.HasCartValue = cart, true
 	}
 	if flags&flagOrder != 0 {
-		e.OrderValueCents, e.HasOrderValue = r.varint(), true
+		e.OrderValueCents, e.HasOrderValue = order, true
 	}
-	e.EventID = r.str()
-	e.ShopID = r.str()
-	e.BuyerID = r.str()
-	e.ConversationID = r.str()
-	e.Channel = r.str()
-	e.Sender = r.str()
-	e.CartToken = r.str()
-	e.OrderID = r.str()
-	if np := int(r.uvarint()); np > 0 && !r.bad {
-		if np > end-r.off || np < 0 { // each id takes at least a byte
+	if flags&flagProducts != 0 {
+		var np uint64
+		np, i = uvarintAt(r, i)
+		if i < 0 || np == 0 || np > uint64(end-i) { // each id takes at least a byte
 			return 0, ErrCorrupt
 		}
-		if len(d.arena)+np > cap(d.arena) {
-			d.arena = make([]string, 0, max(4096, np))
+		if len(d.arena)+int(np) > cap(d.arena) {
+			d.arena = make([]string, 0, max(4096, int(np)))
 		}
-		e.ProductIDs = d.arena[len(d.arena) : len(d.arena)+np : len(d.arena)+np]
-		d.arena = d.arena[:len(d.arena)+np]
-		for i := range e.ProductIDs {
-			e.ProductIDs[i] = r.str()
+		ps := d.arena[len(d.arena) : len(d.arena)+int(np) : len(d.arena)+int(np)]
+		d.arena = d.arena[:len(d.arena)+int(np)]
+		for k := range ps {
+			if ps[k], i = strAt(r, i, d.Copy); i < 0 {
+				return 0, ErrCorrupt
+			}
 		}
+		e.ProductIDs = ps
 	}
 	if flags&flagKindUnknown != 0 {
-		e.Kind = event.Kind(r.str())
+		var k string
+		if k, i = strAt(r, i, d.Copy); i < 0 {
+			return 0, ErrCorrupt
+		}
+		e.Kind = event.Kind(k)
 	}
-	if r.bad || r.off != end {
+	if i != end {
 		return 0, ErrCorrupt
 	}
 	return end, nil

@@ -36,6 +36,7 @@ type replayOptions struct {
 	JSON       bool
 	TempDir    string
 	Sessions   bool
+	Memory     sizeFlag
 }
 
 func newReplayCmd() *cobra.Command {
@@ -81,6 +82,8 @@ signals added, removed and changed; --golden DIR --update rewrites it.`,
 	f.BoolVar(&opts.JSON, "json", false, "print replay.json (and the golden diff) to standard output")
 	f.StringVar(&opts.TempDir, "tmp", "", "folder for temporary spill files (default: inside --out)")
 	f.BoolVar(&opts.Sessions, "sessions", false, "also write sessions.parquet (every buyer's sessions, split by --experiment's analysis.session_gap, default 30m); on by itself when analysis.unit is buyer or session")
+	opts.Memory = embedded.DefaultMemoryBudget
+	f.Var(&opts.Memory, "memory", "memory budget for the events and output rows held in memory; beyond it they spill to --tmp (peak memory is about this plus 300MiB)")
 	return c
 }
 
@@ -99,6 +102,8 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		return exitcode.Usagef("signalab replay ... --golden testdata/golden --check", "replay: --check and --update need --golden DIR")
 	case opts.Workers < 0:
 		return exitcode.Usagef(hint+" --workers 2", "replay: --workers %d: want a positive number (or 0 for one per CPU)", opts.Workers)
+	case opts.Memory < minMemory:
+		return exitcode.Usagef(hint+" --memory 512MiB", "replay: --memory %s: want at least 16MiB", opts.Memory.String())
 	}
 	order, err := replay.ParseOrder(opts.Order)
 	if err != nil {
@@ -114,16 +119,11 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 	}
 	defer tx.Abort()
 	cfg := embedded.Config{Events: opts.Events, Out: tx.Dir, Params: params, Sessions: gap, Order: order,
-		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, Trace: traceWriter(stderr)}
+		Workers: opts.Workers, Strict: opts.Strict, TempDir: opts.TempDir, MemoryBudget: int64(opts.Memory), Trace: traceWriter(stderr)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = stderr
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft heap limit keeps peak memory under 1 GiB on large logs (the
-		// reader's row groups plus the partition budget would otherwise let
-		// the heap grow to twice the live data); GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(replayMemoryLimit)
-	}
+	setMemoryLimit(int64(opts.Memory))
 	sum, err := embedded.Run(cfg)
 	if err != nil {
 		return err
@@ -195,8 +195,24 @@ func traceWriter(stderr io.Writer) io.Writer {
 	return stderr
 }
 
-// replayMemoryLimit is the default soft memory limit of signalab replay.
-const replayMemoryLimit = 800 << 20
+// minMemory is the smallest --memory accepted.
+const minMemory sizeFlag = 16 << 20
+
+// heapOverhead is what the replay needs beyond its memory budget: the
+// reader's pages, the workers' partitions, the runtime (docs/replay.md,
+// "Memory").
+const heapOverhead = 256 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit for a replay with
+// the given budget, unless GOMEMLIMIT does: the budget plus heapOverhead.
+// The event records live outside the Go heap (replay/embedded), so the
+// limit is a safety net on the rest: the garbage collector works harder
+// rather than let the heap grow to twice its live data.
+func setMemoryLimit(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(budget + heapOverhead)
+	}
+}
 
 func writeReplaySummary(w io.Writer, s *output.Summary, out string) {
 	c := s.Counts

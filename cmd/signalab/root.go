@@ -33,6 +33,7 @@ Start with "signalab demo" to run everything on built-in synthetic data.`,
 	for _, newCmd := range subcommands {
 		c := newCmd()
 		c.SetFlagErrorFunc(root.FlagErrorFunc())
+		addProfiling(c)
 		root.AddCommand(c)
 	}
 	return root

@@ -5,46 +5,60 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/signalab/signalab/event"
 	"github.com/signalab/signalab/replay/wire"
 )
 
 // The partition format: events of one buyer-hash partition, appended to
-// in-memory chunks and flushed to a temporary file when the chunks grow past
-// the memory budget. Each entry is
+// in-memory chunks and flushed to a temporary file only when the chunks of
+// all partitions would exceed the memory budget. Each entry is
 //
-//	buyer hash (8 bytes, little endian; see buyerHash) · record
+//	buyer hash (low 32 bits, 4 bytes, little endian; see buyerHash) · record
 //
 // where record is the event's wire record (package replay/wire: a length
 // prefix, then only the fields the signal logic reads). The hash comes first
 // so that entries can be partitioned, bucketed and grouped by buyer without
-// decoding them. The format is private to one run.
+// decoding them; 32 bits are enough for that (the partition takes at most
+// the low 10, the bucket bits 16-23, and buyers whose hashes collide are
+// told apart by their ids in processBucket). The format is private to one
+// run.
+
+// hashLen is the length of an entry's hash.
+const hashLen = 4
 
 var errCorruptSpill = errors.New("corrupt spill record")
 
-// recordKey locates one entry: its buyer hash, offset and length (hash and
-// record).
+// recordKey locates one entry: its buyer hash, source (see bucketRecords),
+// offset and length (hash and record).
 type recordKey struct {
-	hash uint64
-	off  int
-	size int
+	hash uint32
+	size int32
+	off  int32
+	src  int32
 }
 
-// index returns the key of every entry of b, in buffer order.
-func index(b []byte, keys []recordKey) ([]recordKey, error) {
+// index appends the key of every entry of b (source src) in buffer order.
+// Sources are at most 2 GiB: a partition's records.
+func index(b []byte, src int, keys []recordKey) ([]recordKey, error) {
+	if len(b) > math.MaxInt32 {
+		return keys, fmt.Errorf("%w: a partition of %d bytes (more than 2 GiB); raise --memory or split the input", errCorruptSpill, len(b))
+	}
 	for off := 0; off < len(b); {
-		if len(b)-off < 8 {
+		if len(b)-off < hashLen {
 			return keys, errCorruptSpill
 		}
-		n, err := wire.RecordLen(b[off+8:])
+		n, err := wire.RecordLen(b[off+hashLen:])
 		if err != nil {
 			return keys, errCorruptSpill
 		}
-		keys = append(keys, recordKey{hash: binary.LittleEndian.Uint64(b[off:]), off: off, size: 8 + n})
-		off += 8 + n
+		keys = append(keys, recordKey{hash: binary.LittleEndian.Uint32(b[off:]), off: int32(off), size: int32(hashLen + n), src: int32(src)})
+		off += hashLen + n
 	}
 	return keys, nil
 }
@@ -55,16 +69,88 @@ const (
 	maxChunkSize = 1 << 20
 )
 
-// chunkSizeFor returns the chunk size for n partitions sharing budget
-// bytes: about half the budget spread over the partitions' open chunks.
-func chunkSizeFor(budget int64, n int) int {
-	return int(min(max(budget/int64(2*n), minChunkSize), maxChunkSize))
+// chunkSizeFor returns the chunk size for n open chunks (partitions times
+// scan workers) sharing budget bytes, for input of about records bytes: at
+// most a quarter of the budget is in chunks that are still filling, and a
+// small input does not allocate large chunks.
+func chunkSizeFor(budget int64, n int, records int64) int {
+	size := min(budget/int64(4*n), records/int64(n))
+	return int(min(max(size, minChunkSize), maxChunkSize))
 }
 
-// partition holds the events of one buyer-hash partition: a temporary file
-// (possibly none; closed between flushes, so that a thousand partitions do
-// not hold a thousand descriptors) followed by in-memory chunks. Records
-// never span chunks.
+// chunkPool hands out the chunks that partitions hold records in and
+// accounts for their memory: held is the capacity of every live chunk,
+// filled, filling or free for reuse. New chunks are allocated only while
+// held stays within the budget; beyond it, a scan worker spills partitions
+// to disk and reuses their chunks.
+type chunkPool struct {
+	size   int
+	budget int64
+	held   atomic.Int64
+	mu     sync.Mutex
+	free   [][]byte
+}
+
+// get returns an empty chunk with room for need bytes, or nil when none is
+// free and a new one would exceed the budget. A record longer than the
+// chunk size gets a chunk of its own, whatever the budget.
+func (cp *chunkPool) get(need int) []byte {
+	if need > cp.size {
+		cp.held.Add(int64(need))
+		return newChunk(need)
+	}
+	cp.mu.Lock()
+	if n := len(cp.free); n > 0 {
+		c := cp.free[n-1]
+		cp.free = cp.free[:n-1]
+		cp.mu.Unlock()
+		return c
+	}
+	cp.mu.Unlock()
+	if cp.held.Load()+int64(cp.size) > cp.budget {
+		return nil
+	}
+	return cp.alloc()
+}
+
+// alloc returns a new chunk, whatever the budget.
+func (cp *chunkPool) alloc() []byte {
+	cp.held.Add(int64(cp.size))
+	return newChunk(cp.size)
+}
+
+// put takes back a chunk whose records are no longer needed in memory.
+func (cp *chunkPool) put(c []byte) {
+	if cap(c) != cp.size {
+		cp.drop(c)
+		return
+	}
+	cp.mu.Lock()
+	cp.free = append(cp.free, c[:0])
+	cp.mu.Unlock()
+}
+
+// drop frees a chunk (freeChunk: nothing may use it afterwards), or every
+// free chunk when c is nil.
+func (cp *chunkPool) drop(c []byte) {
+	if c != nil {
+		cp.held.Add(-int64(cap(c)))
+		freeChunk(c)
+		return
+	}
+	cp.mu.Lock()
+	for _, f := range cp.free {
+		cp.held.Add(-int64(cap(f)))
+		freeChunk(f)
+	}
+	cp.free = nil
+	cp.mu.Unlock()
+}
+
+// partition holds one scan worker's share of one buyer-hash partition: a
+// temporary file (possibly none; closed between flushes, so that a thousand
+// partitions do not hold a thousand descriptors) followed by in-memory
+// chunks. Records never span chunks.
 type partition struct {
 	chunks [][]byte
 	path   string // spill file, "" before the first flush
@@ -72,39 +158,43 @@ type partition struct {
 	count  int64
 }
 
-// add appends e's entry and returns its size in bytes. Chunks of
-// chunkSize come from and go back to pool.
-func (p *partition) add(e *event.Event, h uint64, chunkSize int, pool *[][]byte) int64 {
-	need := 8 + wire.MaxLen(e)
+// add appends e's entry, taking a chunk from pool when the last one is
+// full. It returns false, without adding, when the pool is out of budget.
+func (p *partition) add(e *event.Event, h uint64, pool *chunkPool) bool {
+	need := hashLen + wire.MaxLen(e)
 	last := len(p.chunks) - 1
 	if last < 0 || cap(p.chunks[last])-len(p.chunks[last]) < need {
-		var c []byte
-		if need <= chunkSize && len(*pool) > 0 {
-			c = (*pool)[len(*pool)-1]
-			*pool = (*pool)[:len(*pool)-1]
-		} else {
-			c = make([]byte, 0, max(chunkSize, need))
+		c := pool.get(need)
+		if c == nil {
+			return false
 		}
 		p.chunks = append(p.chunks, c)
 		last++
 	}
-	c := p.chunks[last]
-	at := len(c)
-	c = binary.LittleEndian.AppendUint64(c, h)
+	c := binary.LittleEndian.AppendUint32(p.chunks[last], uint32(h))
 	p.chunks[last] = wire.AppendEvent(c, e)
 	p.count++
-	return int64(len(p.chunks[last]) - at)
+	return true
 }
 
-// flush appends the in-memory chunks to the partition's file and returns
-// chunks of chunkSize to pool for reuse.
-func (p *partition) flush(dir string, idx int, chunkSize int, pool *[][]byte) (err error) {
+// held returns the capacity of p's chunks.
+func (p *partition) held() int64 {
+	var n int64
+	for _, c := range p.chunks {
+		n += int64(cap(c))
+	}
+	return n
+}
+
+// flush appends the in-memory chunks to the partition's file (created in
+// dir, named after idx) and gives the chunks back to pool.
+func (p *partition) flush(dir, name string, pool *chunkPool) (err error) {
 	if len(p.chunks) == 0 {
 		return nil
 	}
 	var f *os.File
 	if p.path == "" {
-		f, err = os.CreateTemp(dir, fmt.Sprintf("part-%04d-*.bin", idx))
+		f, err = os.CreateTemp(dir, name+"-*.bin")
 		if err == nil {
 			p.path = f.Name()
 		}
@@ -124,48 +214,40 @@ func (p *partition) flush(dir string, idx int, chunkSize int, pool *[][]byte) (e
 			return fmt.Errorf("spill events to %s: %w (set --tmp to a folder with free space)", p.path, err)
 		}
 		p.size += int64(len(c))
-		if cap(c) == chunkSize {
-			*pool = append(*pool, c[:0])
-		}
+		pool.put(c)
 	}
+	clear(p.chunks)
 	p.chunks = p.chunks[:0]
 	return nil
 }
 
-// load returns the partition's records as one buffer: the file's contents
-// then the chunks. It reuses buf when it needs a copy (a partition held in
-// one chunk is returned as it is).
-func (p *partition) load(buf []byte) ([]byte, error) {
-	if p.path == "" && len(p.chunks) == 1 {
-		return p.chunks[0], nil
+// readFile appends the partition's spilled records to buf.
+func (p *partition) readFile(buf []byte) ([]byte, error) {
+	if p.path == "" {
+		return buf, nil
 	}
-	total := p.size
-	for _, c := range p.chunks {
-		total += int64(len(c))
+	at := len(buf)
+	buf = slices.Grow(buf, int(p.size))[:at+int(p.size)]
+	f, err := os.Open(p.path)
+	if err != nil {
+		return nil, fmt.Errorf("read spilled events: %w", err)
 	}
-	b := slices.Grow(buf[:0], int(total))[:total]
-	if p.path != "" {
-		f, err := os.Open(p.path)
-		if err != nil {
-			return nil, fmt.Errorf("read spilled events: %w", err)
-		}
-		_, err = io.ReadFull(f, b[:p.size])
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read spilled events %s: %w", p.path, err)
-		}
+	_, err = io.ReadFull(f, buf[at:])
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read spilled events %s: %w", p.path, err)
 	}
-	off := p.size
-	for _, c := range p.chunks {
-		off += int64(copy(b[off:], c))
-	}
-	return b, nil
+	return buf, nil
 }
 
-func (p *partition) release() {
+// release removes the spill file and frees the chunks (chunkPool.drop).
+func (p *partition) release(pool *chunkPool) {
 	if p.path != "" {
 		os.Remove(p.path)
 		p.path = ""
+	}
+	for _, c := range p.chunks {
+		pool.drop(c)
 	}
 	p.chunks = nil
 }
@@ -217,18 +299,21 @@ func hashWords(h uint64, s string) uint64 {
 // numBuckets is the number of sub-partitions bucketRecords makes.
 const numBuckets = 256
 
-// bucketRecords moves the records of data (indexed in data order by keys)
-// into dst grouped by a third hash byte (bits 16-23; the partition used at
-// most the low 10 bits), keeping their order within each bucket: a stable
-// counting sort. It returns dst, the records' keys in dst order, and the
-// bucket bounds: bucket i holds keys[bounds[i]:bounds[i+1]]. Each bucket is
-// small and contiguous, so sorting and decoding it stays in the CPU cache.
-func bucketRecords(data []byte, keys []recordKey, dst []byte, out []recordKey) ([]byte, []recordKey, [numBuckets + 1]int) {
+// bucketRecords moves the records of srcs (indexed by keys, in source
+// order) into dst grouped by a third hash byte (bits 16-23; the partition
+// used at most the low 10 bits), keeping their order within each bucket: a
+// stable counting sort. It returns dst, the records' keys in dst order
+// (source 0), and the bucket bounds: bucket i holds
+// keys[bounds[i]:bounds[i+1]]. Each bucket is small and contiguous, so
+// grouping and decoding it stays in the CPU cache.
+func bucketRecords(srcs [][]byte, keys []recordKey, dst []byte, out []recordKey) ([]byte, []recordKey, [numBuckets + 1]int) {
 	var counts, sizes [numBuckets]int
+	total := 0
 	for _, k := range keys {
 		b := (k.hash >> 16) & (numBuckets - 1)
 		counts[b]++
-		sizes[b] += k.size
+		sizes[b] += int(k.size)
+		total += int(k.size)
 	}
 	var bounds [numBuckets + 1]int
 	var at, boff [numBuckets]int // next key index and byte offset per bucket
@@ -239,14 +324,14 @@ func bucketRecords(data []byte, keys []recordKey, dst []byte, out []recordKey) (
 		boff[i] = off
 		off += sizes[i]
 	}
-	dst = slices.Grow(dst[:0], len(data))[:len(data)]
+	dst = slices.Grow(dst[:0], total)[:total]
 	out = slices.Grow(out[:0], len(keys))[:len(keys)]
 	for _, k := range keys {
 		b := (k.hash >> 16) & (numBuckets - 1)
-		copy(dst[boff[b]:], data[k.off:k.off+k.size])
-		out[at[b]] = recordKey{hash: k.hash, off: boff[b], size: k.size}
+		copy(dst[boff[b]:], srcs[k.src][k.off:k.off+k.size])
+		out[at[b]] = recordKey{hash: k.hash, off: int32(boff[b]), size: k.size}
 		at[b]++
-		boff[b] += k.size
+		boff[b] += int(k.size)
 	}
 	return dst, out, bounds
 }

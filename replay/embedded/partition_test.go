@@ -50,27 +50,36 @@ func randomEvent(r *rand.Rand) event.Event {
 func TestSpillRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var p partition
-	var pool [][]byte
+	pool := &chunkPool{size: minChunkSize, budget: 1 << 40}
 	var want []event.Event
-	for range 20000 {
+	dir := t.TempDir()
+	for i := range 20000 {
 		e := randomEvent(r)
-		p.add(&e, buyerHash(e.ShopID, e.BuyerID), minChunkSize, &pool)
+		if !p.add(&e, buyerHash(e.ShopID, e.BuyerID), pool) {
+			t.Fatal("add refused within the budget")
+		}
 		want = append(want, wire.View(e))
+		if i == 7000 || i == 15000 {
+			must(t, p.flush(dir, "p", pool)) // some in the file, some in chunks
+		}
 	}
-	data, err := p.load(nil)
+	data, err := p.readFile(nil)
 	must(t, err)
-	keys, err := index(data, nil)
+	for _, c := range p.chunks {
+		data = append(data, c...)
+	}
+	keys, err := index(data, 0, nil)
 	must(t, err)
 	if len(keys) != len(want) {
 		t.Fatalf("%d records, want %d", len(keys), len(want))
 	}
 	var d wire.Decoder
 	for i, k := range keys {
-		if k.hash != buyerHash(want[i].ShopID, want[i].BuyerID) {
+		if k.hash != uint32(buyerHash(want[i].ShopID, want[i].BuyerID)) {
 			t.Fatalf("record %d: hash differs", i)
 		}
 		var got event.Event
-		if _, err := d.Decode(data[k.off+8:k.off+k.size], &got); err != nil {
+		if _, err := d.Decode(data[k.off+hashLen:k.off+k.size], &got); err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
 		if !reflect.DeepEqual(got, want[i]) {
@@ -78,7 +87,7 @@ func TestSpillRoundTrip(t *testing.T) {
 		}
 	}
 	// A truncated buffer is an error, not a panic.
-	if _, err := index(data[:len(data)-1], nil); err == nil {
+	if _, err := index(data[:len(data)-1], 0, nil); err == nil {
 		t.Error("truncated spill buffer not detected")
 	}
 }

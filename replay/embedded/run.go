@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,18 +30,18 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultPartitions   = 64   // the minimum; see partitionsFor
-	MaxPartitions       = 1024 // the maximum partitionsFor picks
-	DefaultMemoryBudget = 128 << 20
+	DefaultPartitions = 64   // the minimum; see partitionsFor
+	MaxPartitions     = 1024 // the maximum partitionsFor picks
+	// DefaultMemoryBudget is the default of Config.MemoryBudget: the event
+	// records of a 10M-event log (about 700 MB) mostly fit, those of larger
+	// logs spill.
+	DefaultMemoryBudget = 512 << 20
 	partitionRows       = 150_000 // target events per partition
 )
 
-// partitionsFor picks the partition count for the inputs of r: a power of
-// two giving about partitionRows events per partition (so that a worker's
-// memory for the logic stays near 40 MB whatever the input size), between
-// DefaultPartitions and MaxPartitions. Rows are counted from Parquet
+// inputRows returns the number of rows of r's inputs: counted from Parquet
 // metadata, or estimated at 150 bytes per row of text input.
-func partitionsFor(r *event.Reader) int {
+func inputRows(r *event.Reader) int64 {
 	var rows int64
 	for _, f := range r.Files() {
 		if f.Rows >= 0 {
@@ -49,6 +50,18 @@ func partitionsFor(r *event.Reader) int {
 			rows += f.Size / 150
 		}
 	}
+	return rows
+}
+
+// recordBytes is about the size of an event's partition entry (hash and
+// wire record) on generated logs.
+const recordBytes = 64
+
+// partitionsFor picks the partition count for rows input rows: a power of
+// two giving about partitionRows events per partition (so that a worker's
+// memory for the logic stays near 40 MB whatever the input size), between
+// DefaultPartitions and MaxPartitions.
+func partitionsFor(rows int64) int {
 	n := DefaultPartitions
 	for n < MaxPartitions && int64(n)*partitionRows < rows {
 		n *= 2
@@ -76,11 +89,15 @@ type Config struct {
 	Progress io.Writer
 	// TempDir holds spill files (default: a hidden folder inside Out).
 	TempDir string
-	// MemoryBudget is the size in bytes of encoded events kept in memory
-	// before partitions spill to disk (default DefaultMemoryBudget).
+	// MemoryBudget bounds, in bytes, the event records held in memory
+	// (partitions beyond it spill to disk) and, during the logic, those
+	// records plus the output rows held (beyond it the rows are sorted and
+	// spilled as a run). Default DefaultMemoryBudget. Peak memory is this
+	// budget plus a constant (docs/replay.md, "Memory").
 	MemoryBudget int64
-	// OutputRows is the number of output rows held in memory before they
-	// are sorted and spilled as a run (default DefaultOutputRows).
+	// OutputRows, when positive, is the number of output rows held in
+	// memory before they are sorted and spilled as a run, whatever the
+	// budget (tests use it to force runs).
 	OutputRows int
 	// Partitions is the number of buyer-hash partitions (default: from
 	// the input size, see partitionsFor). Peak memory for the logic is
@@ -133,9 +150,6 @@ func Run(cfg Config) (*output.Summary, error) {
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = DefaultMemoryBudget
 	}
-	if cfg.OutputRows <= 0 {
-		cfg.OutputRows = DefaultOutputRows
-	}
 	tr := tracer{w: cfg.Trace, start: start}
 	var quarantine []output.QuarantineRow
 	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns, Unordered: true,
@@ -176,20 +190,29 @@ func Run(cfg Config) (*output.Summary, error) {
 		defer release()
 	}
 
+	rows := inputRows(r)
 	if cfg.Partitions <= 0 {
-		cfg.Partitions = partitionsFor(r)
+		cfg.Partitions = partitionsFor(rows)
 	}
-	parts := make([]partition, cfg.Partitions)
+	shares := make([]share, cfg.Workers)
+	for w := range shares {
+		shares[w].parts = make([]partition, cfg.Partitions)
+	}
+	pool := &chunkPool{size: chunkSizeFor(cfg.MemoryBudget, cfg.Partitions*cfg.Workers, rows*recordBytes), budget: cfg.MemoryBudget}
 	defer func() {
-		for i := range parts {
-			parts[i].release()
+		for w := range shares {
+			for i := range shares[w].parts {
+				shares[w].parts[i].release(pool)
+			}
 		}
+		pool.drop(nil)
 	}()
 	bar := newBar(cfg.Progress, r.TotalRows())
-	spilled, err := partitionEvents(r, parts, cfg, spillDir, bar, &tr)
+	spilled, err := partitionEvents(r, shares, pool, spillDir, bar, &tr)
 	if err != nil {
 		return nil, err
 	}
+	pool.drop(nil) // the free chunks
 	tr.phase("partitioned")
 
 	var counts replay.Counts
@@ -204,15 +227,15 @@ func Run(cfg Config) (*output.Summary, error) {
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(cfg.Progress)
-		bar = progressbar.NewOptions(len(parts),
+		bar = progressbar.NewOptions(cfg.Partitions,
 			progressbar.OptionSetWriter(cfg.Progress),
 			progressbar.OptionSetDescription("replay: running the signal logic (partitions)"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionFullWidth())
 	}
-	runs := &outputRuns{dir: spillDir, limit: cfg.OutputRows}
-	logicCounts, err := processPartitions(parts, cfg, bar, runs)
+	runs := &outputRuns{dir: spillDir, limit: cfg.OutputRows, budget: cfg.MemoryBudget, records: pool}
+	logicCounts, err := processPartitions(shares, pool, cfg, bar, runs)
 	if err != nil {
 		return nil, err
 	}
@@ -323,55 +346,87 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 		progressbar.OptionFullWidth())
 }
 
+// share is one scan goroutine's share of every partition: the events it
+// decoded (event.Reader.Scan), partitioned on that goroutine while they are
+// in its cache, with no lock.
+type share struct {
+	parts   []partition
+	spilled bool
+}
+
 // partitionEvents reads every event and appends it to its buyer's
-// partition, spilling all partitions to disk whenever the records held in
-// memory exceed the budget (their chunks are then reused, so chunk memory
-// stays near the budget plus one open chunk per partition). It reports
-// whether anything was spilled.
-func partitionEvents(r *event.Reader, parts []partition, cfg Config, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
-	var buffered int64
-	var pool [][]byte
-	spilled := false
-	np := uint64(len(parts))
-	chunk := chunkSizeFor(cfg.MemoryBudget, len(parts))
-	var waited time.Duration
-	for {
-		t0 := time.Now()
-		batch, err := r.Next()
-		waited += time.Since(t0)
-		if err == io.EOF {
-			if tr.w != nil {
-				var total int64
-				for i := range parts {
-					total += parts[i].size
-					for _, c := range parts[i].chunks {
-						total += int64(len(c))
-					}
-				}
-				fmt.Fprintf(tr.w, "trace: waited for batches %.2fs; %d record bytes\n", waited.Seconds(), total)
-			}
-			return spilled, nil
-		}
-		if err != nil {
-			return spilled, err
-		}
+// partition in the share of the goroutine that decoded it. When the pool
+// has no chunk left within the budget, that goroutine spills its largest
+// partitions (spill) and reuses their chunks, so only what does not fit
+// goes to disk. It reports whether anything was spilled.
+func partitionEvents(r *event.Reader, shares []share, pool *chunkPool, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
+	np := uint64(len(shares[0].parts))
+	err := r.Scan(func(w int, batch []event.Event) error {
+		s := &shares[w]
 		for i := range batch {
 			e := &batch[i]
 			h := buyerHash(e.ShopID, e.BuyerID)
-			buffered += parts[h%np].add(e, h, chunk, &pool)
-		}
-		if buffered > cfg.MemoryBudget {
-			for i := range parts {
-				if err := parts[i].flush(spillDir, i, chunk, &pool); err != nil {
-					return spilled, err
-				}
+			p := &s.parts[h%np]
+			if p.add(e, h, pool) {
+				continue
 			}
-			buffered, spilled = 0, true
+			if err := s.spill(w, pool, spillDir); err != nil {
+				return err
+			}
+			if !p.add(e, h, pool) {
+				// The other goroutines hold the budget (they spill when
+				// they next need a chunk): go over it by one chunk.
+				p.chunks = append(p.chunks, pool.alloc())
+				p.add(e, h, pool)
+			}
 		}
 		if bar != nil {
 			bar.Add(len(batch))
 		}
+		return nil
+	})
+	spilled := false
+	for i := range shares {
+		spilled = spilled || shares[i].spilled
 	}
+	if tr.w != nil {
+		var mem, disk int64
+		for i := range shares {
+			for j := range shares[i].parts {
+				p := &shares[i].parts[j]
+				disk += p.size
+				for _, c := range p.chunks {
+					mem += int64(len(c))
+				}
+			}
+		}
+		fmt.Fprintf(tr.w, "trace: %d record bytes in memory, %d spilled; chunks %d bytes\n", mem, disk, pool.held.Load())
+	}
+	return spilled, err
+}
+
+// spill flushes the share's partitions to disk, the ones holding the most
+// memory first, until an eighth of the budget is free again (or the share
+// holds nothing).
+func (s *share) spill(w int, pool *chunkPool, dir string) error {
+	order := make([]int, len(s.parts))
+	held := make([]int64, len(s.parts))
+	for i := range s.parts {
+		order[i], held[i] = i, s.parts[i].held()
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(held[b], held[a]) })
+	var freed int64
+	for _, i := range order {
+		if freed >= pool.budget/8 || held[i] == 0 {
+			break
+		}
+		if err := s.parts[i].flush(dir, fmt.Sprintf("part-%04d-w%d", i, w), pool); err != nil {
+			return err
+		}
+		freed += held[i]
+		s.spilled = true
+	}
+	return nil
 }
 
 // partResult is what one partition produced: rows and counts.
@@ -383,19 +438,23 @@ type partResult struct {
 // processPartitions runs the logic over every partition with cfg.Workers
 // goroutines, hands each partition's rows to runs and returns the merged
 // counts.
-func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (replay.Counts, error) {
-	results := make([]partResult, len(parts))
+func processPartitions(shares []share, pool *chunkPool, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (replay.Counts, error) {
+	np := len(shares[0].parts)
+	results := make([]partResult, np)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(cfg.Workers, len(parts)) {
+	for range min(cfg.Workers, np) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sc := partScratch{buyer: replay.NewBuyer(event.BuyerKey{}, cfg.Params, cfg.Order)}
 			sc.buyer.TrackSessions(cfg.Sessions)
+			ps := make([]*partition, len(shares))
 			for i := range next {
-				processPartition(&parts[i], cfg, &sc, &results[i])
-				parts[i].release()
+				for w := range shares {
+					ps[w] = &shares[w].parts[i]
+				}
+				processPartition(ps, pool, &sc, &results[i])
 				runs.add(&results[i].out)
 				if bar != nil {
 					bar.Add(1) // safe for concurrent use
@@ -403,7 +462,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 			}
 		}()
 	}
-	for i := range parts {
+	for i := range np {
 		next <- i
 	}
 	close(next)
@@ -423,6 +482,7 @@ func processPartitions(parts []partition, cfg Config, bar *progressbar.ProgressB
 type partScratch struct {
 	keys, bkeys []recordKey
 	buf, load   []byte
+	srcs        [][]byte
 	evs         []event.Event
 	dec         wire.Decoder // zero-copy: strings point into buf
 	buyer       *replay.Buyer
@@ -442,7 +502,7 @@ type hashGrouper struct {
 }
 
 type hashGroup struct {
-	hash       uint64
+	hash       uint32
 	head, tail int32
 }
 
@@ -470,7 +530,7 @@ func (g *hashGrouper) group(keys []recordKey) []recordKey {
 		h := keys[i].hash
 		// The low bits chose the partition and bits 16-23 the bucket:
 		// mix before probing.
-		slot := (h * 0x9E3779B97F4A7C15 >> 32) & mask
+		slot := (uint64(h) * 0x9E3779B97F4A7C15 >> 32) & mask
 		for {
 			gi := table[slot]
 			if gi == 0 {
@@ -500,28 +560,38 @@ func (g *hashGrouper) group(keys []recordKey) []recordKey {
 	return out
 }
 
-// processPartition groups one partition's records by buyer and runs each
-// buyer's events through the logic: the records are moved into 256 small
-// buckets by bits 16-23 of the buyer hash (bucketRecords), each bucket's records are
-// grouped by buyer hash (hashGrouper: adjacent, in partition order), and
+// processPartition groups one partition's records (the shares of every
+// scan goroutine: spill files, then chunks) by buyer and runs each buyer's
+// events through the logic: the records are moved into 256 small buckets
+// by bits 16-23 of the buyer hash (bucketRecords), each bucket's records
+// are grouped by buyer hash (hashGrouper: adjacent, in partition order), and
 // each buyer is decoded, ordered and processed in turn.
-func processPartition(p *partition, cfg Config, sc *partScratch, res *partResult) {
-	data, err := p.load(sc.load)
-	if err != nil {
-		res.err = err
-		return
+func processPartition(ps []*partition, pool *chunkPool, sc *partScratch, res *partResult) {
+	var err error
+	sc.load = sc.load[:0]
+	for _, p := range ps {
+		if sc.load, err = p.readFile(sc.load); err != nil {
+			res.err = err
+			return
+		}
 	}
-	if p.path != "" || len(p.chunks) != 1 {
-		sc.load = data // keep the grown buffer for the next partition
+	sc.srcs = append(sc.srcs[:0], sc.load)
+	for _, p := range ps {
+		sc.srcs = append(sc.srcs, p.chunks...)
 	}
-	sc.keys, err = index(data, sc.keys[:0])
-	if err != nil {
-		res.err = fmt.Errorf("read spilled events: %w", err)
-		return
+	sc.keys = sc.keys[:0]
+	for i, src := range sc.srcs {
+		if sc.keys, err = index(src, i, sc.keys); err != nil {
+			res.err = fmt.Errorf("read spilled events: %w", err)
+			return
+		}
 	}
 	var bounds [numBuckets + 1]int
-	sc.buf, sc.bkeys, bounds = bucketRecords(data, sc.keys, sc.buf, sc.bkeys)
-	p.release() // the records now live in sc.buf
+	sc.buf, sc.bkeys, bounds = bucketRecords(sc.srcs, sc.keys, sc.buf, sc.bkeys)
+	clear(sc.srcs)
+	for _, p := range ps {
+		p.release(pool) // the records now live in sc.buf
+	}
 	for bi := range numBuckets {
 		keys := sc.group.group(sc.bkeys[bounds[bi]:bounds[bi+1]])
 		if err := processBucket(keys, sc, res); err != nil {
@@ -546,12 +616,12 @@ func processBucket(keys []recordKey, sc *partScratch, res *partResult) error {
 		// and the decoder's arena, which live on anyway).
 		evs := slices.Grow(sc.evs[:0], hi-lo)[:hi-lo]
 		for i, k := range keys[lo:hi] {
-			if _, err := sc.dec.Decode(sc.buf[k.off+8:k.off+k.size], &evs[i]); err != nil {
+			if _, err := sc.dec.Decode(sc.buf[k.off+hashLen:k.off+k.size], &evs[i]); err != nil {
 				return fmt.Errorf("read spilled events: %w", err)
 			}
 		}
 		sc.evs = evs
-		// Distinct buyers with the same 64-bit hash: split them (stable,
+		// Distinct buyers with the same 32-bit hash: split them (stable,
 		// so each buyer's events keep their input order).
 		if !sameBuyer(evs) {
 			slices.SortStableFunc(evs, func(a, b event.Event) int {

@@ -367,7 +367,7 @@ func TestRunTrace(t *testing.T) {
 	if _, err := Run(Config{Events: []string{in}, Out: filepath.Join(dir, "out"), Params: signal.DefaultParams(), Trace: &buf}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"trace: waited for batches", "trace: partitioned at", "trace: logic at", "trace: written at"} {
+	for _, want := range []string{"record bytes in memory", "trace: partitioned at", "trace: logic at", "trace: written at"} {
 		if !bytes.Contains(buf.Bytes(), []byte(want)) {
 			t.Errorf("trace lacks %q:\n%s", want, buf.String())
 		}

@@ -10,22 +10,28 @@ import (
 	"github.com/signalab/signalab/signal"
 )
 
-// DefaultOutputRows is the number of output rows (signals, conversations
-// and orders together) the engine holds in memory before it sorts them and
-// spills them to a temporary run (about 300 bytes each in memory).
-const DefaultOutputRows = 1 << 20
+// outputRowBytes is the memory an output row (signal, conversation or
+// order, with its strings) takes in memory, on average over the three
+// tables: what outputRuns counts against the memory budget.
+const outputRowBytes = 300
 
 // outputRuns collects the output rows of the partitions as workers finish
-// them. Once more than limit rows are held, they are sorted and written as
-// one run per table (uncompressed Parquet in dir); at the end the runs are
-// k-way merged into the output files, so memory for output rows is bounded
-// by limit whatever the input size (output.WriteRun, output.MergeRuns).
-// Without runs the rows stay in memory.
+// them. Once the rows held, counted twice at outputRowBytes each (they live
+// on the Go heap, which the garbage collector lets grow to twice its live
+// data), and the event records still in memory exceed the budget (or, when
+// limit is positive, more than limit rows are held), they are sorted and
+// written as one run per table
+// (uncompressed Parquet in dir); at the end the runs are k-way merged into
+// the output files, so memory for output rows is bounded by the budget
+// whatever the input size (output.WriteRun, output.MergeRuns). Without runs
+// the rows stay in memory.
 type outputRuns struct {
-	mu    sync.Mutex
-	dir   string
-	limit int
-	held  []signal.Output // the partitions' rows, concatenated by take
+	mu      sync.Mutex
+	dir     string
+	limit   int
+	budget  int64
+	records *chunkPool      // the records still in memory
+	held    []signal.Output // the partitions' rows, concatenated by take
 	// heldSessions are the partitions' sessions (replay.Buyer.TrackSessions),
 	// kept beside held (signal.Output has no sessions).
 	heldSessions [][]replay.Session
@@ -48,9 +54,21 @@ func (r *outputRuns) add(out *replay.Output) {
 	}
 	r.n += out.Rows()
 	out.Signals, out.Conversations, out.Orders, out.Sessions = nil, nil, nil, nil
-	if r.err == nil && r.n > r.limit {
+	if r.err == nil && r.over() {
 		r.err = r.spill()
 	}
+}
+
+// over reports whether the rows held should be spilled.
+func (r *outputRuns) over() bool {
+	if r.limit > 0 {
+		return r.n > r.limit
+	}
+	var records int64
+	if r.records != nil {
+		records = r.records.held.Load()
+	}
+	return records+2*int64(r.n)*outputRowBytes > r.budget
 }
 
 // take returns the held rows, concatenated, and forgets them.

@@ -346,60 +346,93 @@ func toMicros(v []int64, unit int64) {
 }
 
 // assemble builds the events of the n decoded rows (the first has index
-// start) into d.evs, validating each as the Arrow path's convert does;
-// rows that fail go to d.quar.
+// start) into d.evs, a field at a time, then validates each as the Arrow
+// path's convert does; rows that fail go to d.quar.
 func (d *pageDecoder) assemble(n int, start int64) {
-	d.evs, d.quar = d.evs[:0], d.quar[:0]
-	str := func(f field, i int) string {
-		if d.strs[f] == nil || !d.oks[f][i] {
-			return ""
-		}
-		return d.strs[f][i]
+	evs := d.evs[:n]
+	for i := range evs {
+		evs[i] = Event{File: d.file, Row: start + int64(i) + 1}
 	}
-	num := func(f field, i int) (int64, bool) {
-		if d.nums[f] == nil || !d.oks[f][i] {
-			return 0, false
+	// Column vectors hold "" and 0 for nulls.
+	for _, f := range [...]struct {
+		f   field
+		off uintptr
+	}{
+		{fEventID, unsafe.Offsetof(Event{}.EventID)}, {fKind, unsafe.Offsetof(Event{}.Kind)},
+		{fShopID, unsafe.Offsetof(Event{}.ShopID)}, {fBuyerID, unsafe.Offsetof(Event{}.BuyerID)},
+		{fConversationID, unsafe.Offsetof(Event{}.ConversationID)}, {fChannel, unsafe.Offsetof(Event{}.Channel)},
+		{fSender, unsafe.Offsetof(Event{}.Sender)}, {fCartToken, unsafe.Offsetof(Event{}.CartToken)},
+		{fOrderID, unsafe.Offsetof(Event{}.OrderID)}, {fCurrency, unsafe.Offsetof(Event{}.Currency)},
+	} {
+		if v := d.strs[f.f]; v != nil {
+			setStrings(evs, f.off, v[:len(evs)])
 		}
-		return d.nums[f][i], true
 	}
-	for i := 0; i < n; i++ {
-		d.evs = append(d.evs, Event{File: d.file, Row: start + int64(i) + 1})
-		e := &d.evs[len(d.evs)-1]
-		e.EventID = str(fEventID, i)
-		e.Kind = Kind(str(fKind, i))
-		t, hasTime := num(fEventTime, i)
-		e.EventTime = t
-		e.IngestTime, e.HasIngestTime = num(fIngestTime, i)
-		e.ShopID = str(fShopID, i)
-		e.BuyerID = str(fBuyerID, i)
-		e.ConversationID = str(fConversationID, i)
-		e.Channel = str(fChannel, i)
-		e.Sender = str(fSender, i)
-		e.CartToken = str(fCartToken, i)
-		ic, hasIC := num(fItemCount, i)
-		e.CartValueCents, e.HasCartValue = num(fCartValue, i)
-		if d.lists != nil && d.oks[fProductIDs][i] {
-			e.ProductIDs = d.lists[i]
+	if v := d.nums[fEventTime]; v != nil {
+		for i := range evs {
+			evs[i].EventTime = v[i]
 		}
-		e.OrderID = str(fOrderID, i)
-		e.OrderValueCents, e.HasOrderValue = num(fOrderValue, i)
-		e.Currency = str(fCurrency, i)
+	}
+	if v, ok := d.nums[fIngestTime], d.oks[fIngestTime]; v != nil {
+		for i := range evs {
+			evs[i].IngestTime, evs[i].HasIngestTime = v[i], ok[i]
+		}
+	}
+	if v, ok := d.nums[fCartValue], d.oks[fCartValue]; v != nil {
+		for i := range evs {
+			evs[i].CartValueCents, evs[i].HasCartValue = v[i], ok[i]
+		}
+	}
+	if v, ok := d.nums[fOrderValue], d.oks[fOrderValue]; v != nil {
+		for i := range evs {
+			evs[i].OrderValueCents, evs[i].HasOrderValue = v[i], ok[i]
+		}
+	}
+	if v := d.lists; v != nil {
+		for i := range evs {
+			evs[i].ProductIDs = v[i] // nil for a null or empty list
+		}
+	}
+	hasTime := d.oks[fEventTime]
+	ics, icOK := d.nums[fItemCount], d.oks[fItemCount]
+	d.quar = d.quar[:0]
+	kept := 0
+	for i := range evs {
+		e := &evs[i]
+		var ic int64
+		var hasIC bool
+		if ics != nil {
+			ic, hasIC = ics[i], icOK[i]
+		}
+		e.ItemCount, e.HasItemCount = int32(ic), hasIC
 		var p *Problem
 		switch {
 		case hasIC && (ic > 1<<31-1 || ic < -1<<31):
 			p = problemf("item_count", ReasonBadValue, "item_count %d does not fit in 32 bits", ic)
-		case !hasTime:
+		case hasTime == nil || !hasTime[i]:
 			p = missingTime(e)
 		default:
-			e.ItemCount, e.HasItemCount = int32(ic), hasIC
 			p = validate(e, d.plan.unread)
 		}
 		if p != nil {
-			e.ItemCount, e.HasItemCount = int32(ic), hasIC
 			d.quar = append(d.quar, Quarantined{Path: d.path, File: d.file, Row: e.Row,
 				Column: p.Column, Reason: p.Reason, Detail: p.Detail, Raw: EventJSON(e)})
-			d.evs = d.evs[:len(d.evs)-1]
+			continue
 		}
+		if kept != i {
+			evs[kept] = *e
+		}
+		kept++
+	}
+	d.evs = evs[:kept]
+}
+
+// setStrings stores v[i] in the string field at offset off of evs[i] (Kind
+// included: its underlying type is string). A field offset stands in for
+// a field selector, which Go cannot pass.
+func setStrings(evs []Event, off uintptr, v []string) {
+	for i := range evs {
+		*(*string)(unsafe.Add(unsafe.Pointer(&evs[i]), off)) = v[i]
 	}
 }
 
@@ -609,57 +642,95 @@ func (c *pageColumn) num() (int64, error) {
 	}
 }
 
-// present reports whether level c.pos holds a value (and consumes the level).
-func (c *pageColumn) present() bool {
-	ok := c.field.maxDef == 0 || c.def[c.pos] == c.field.maxDef
-	c.pos++
-	return ok
-}
-
-// strings reads len(out) rows of a flat string column.
+// strings reads len(out) rows of a flat string column (a null is "",
+// with ok false). Rows are taken a page run at a time.
 func (c *pageColumn) strings(out []string, ok []bool, in *interner) error {
-	for i := range out {
+	for i := 0; i < len(out); {
 		if c.pos == c.n {
 			if err := c.next(in); err != nil {
 				return err
 			}
 		}
-		if !c.present() {
-			out[i], ok[i] = "", false
-			continue
+		k := min(len(out)-i, c.n-c.pos)
+		o, okk := out[i:i+k], ok[i:i+k]
+		var def []byte
+		if c.field.maxDef > 0 {
+			def = c.def[c.pos : c.pos+k]
 		}
-		if c.vpos >= c.nval {
-			return fmt.Errorf("%w: fewer values than definition levels", errPageData)
+		c.pos += k
+		for j := range o {
+			if def != nil && def[j] != c.field.maxDef {
+				o[j], okk[j] = "", false
+				continue
+			}
+			if c.vpos >= c.nval {
+				return fmt.Errorf("%w: fewer values than definition levels", errPageData)
+			}
+			var s string
+			if c.idx != nil {
+				x := c.idx[c.vpos]
+				if x < 0 || int(x) >= len(c.dstr) {
+					return fmt.Errorf("%w: dictionary index %d out of range (%d entries)", errPageData, x, len(c.dstr))
+				}
+				s = c.dstr[x]
+			} else {
+				lo, hi := c.offs[c.vpos], c.offs[c.vpos+1]
+				if lo > hi || int(hi) > len(c.data) {
+					return fmt.Errorf("%w: bad string offsets", errPageData)
+				}
+				if s = bytesString(c.data[lo:hi]); c.intern {
+					s = in.get(s)
+				}
+			}
+			c.vpos++
+			o[j], okk[j] = s, true
 		}
-		s, err := c.str(in)
-		if err != nil {
-			return err
-		}
-		out[i], ok[i] = s, true
+		i += k
 	}
 	return nil
 }
 
-// ints reads len(out) rows of a flat integer column.
+// ints reads len(out) rows of a flat integer column (a null is 0, with ok
+// false), a page run at a time.
 func (c *pageColumn) ints(out []int64, ok []bool) error {
-	for i := range out {
+	for i := 0; i < len(out); {
 		if c.pos == c.n {
 			if err := c.next(nil); err != nil {
 				return err
 			}
 		}
-		if !c.present() {
-			out[i], ok[i] = 0, false
+		k := min(len(out)-i, c.n-c.pos)
+		o, okk := out[i:i+k], ok[i:i+k]
+		if c.field.maxDef == 0 && c.i64 != nil && c.vpos+k <= len(c.i64) {
+			copy(o, c.i64[c.vpos:c.vpos+k]) // required, plain: the common case of event_time
+			for j := range okk {
+				okk[j] = true
+			}
+			c.pos += k
+			c.vpos += k
+			i += k
 			continue
 		}
-		if c.vpos >= c.nval {
-			return fmt.Errorf("%w: fewer values than definition levels", errPageData)
+		var def []byte
+		if c.field.maxDef > 0 {
+			def = c.def[c.pos : c.pos+k]
 		}
-		v, err := c.num()
-		if err != nil {
-			return err
+		c.pos += k
+		for j := range o {
+			if def != nil && def[j] != c.field.maxDef {
+				o[j], okk[j] = 0, false
+				continue
+			}
+			if c.vpos >= c.nval {
+				return fmt.Errorf("%w: fewer values than definition levels", errPageData)
+			}
+			v, err := c.num()
+			if err != nil {
+				return err
+			}
+			o[j], okk[j] = v, true
 		}
-		out[i], ok[i] = v, true
+		i += k
 	}
 	return nil
 }

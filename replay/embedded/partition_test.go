@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -46,48 +47,66 @@ func randomEvent(r *rand.Rand) event.Event {
 
 // TestSpillRoundTrip: events with random values in every field (extreme
 // numbers, empty and binary strings, unknown kinds) survive the partition
-// entries as their wire.View, across chunk boundaries and through index().
+// entries as their wire.View: through stages (one partition has them, the
+// other writes to its chunks directly), chunk boundaries, spill files and
+// bucketRecords, which keeps each bucket in input order.
 func TestSpillRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	var p partition
+	parts := make([]partition, 2)
+	withStages(parts[:1])
 	pool := &chunkPool{size: minChunkSize, budget: 1 << 40}
-	var want []event.Event
+	want := make([][]event.Event, len(parts))
 	dir := t.TempDir()
 	for i := range 20000 {
 		e := randomEvent(r)
+		p := &parts[i%2]
 		if !p.add(&e, buyerHash(e.ShopID, e.BuyerID), pool) {
 			t.Fatal("add refused within the budget")
 		}
-		want = append(want, wire.View(e))
+		want[i%2] = append(want[i%2], wire.View(e))
 		if i == 7000 || i == 15000 {
-			must(t, p.flush(dir, "p", pool)) // some in the file, some in chunks
+			for j := range parts {
+				must(t, parts[j].flush(dir, fmt.Sprint("p", j), pool)) // some in the file, some in chunks
+			}
 		}
 	}
-	data, err := p.readFile(nil)
-	must(t, err)
-	for _, c := range p.chunks {
-		data = append(data, c...)
-	}
-	keys, err := index(data, 0, nil)
-	must(t, err)
-	if len(keys) != len(want) {
-		t.Fatalf("%d records, want %d", len(keys), len(want))
-	}
-	var d wire.Decoder
-	for i, k := range keys {
-		if k.hash != uint32(buyerHash(want[i].ShopID, want[i].BuyerID)) {
-			t.Fatalf("record %d: hash differs", i)
+	for j := range parts {
+		p := &parts[j]
+		p.unstageAll(pool)
+		data, err := p.readFile(nil)
+		must(t, err)
+		srcs := append([][]byte{data}, p.chunks...)
+		buf, keys, bounds, err := bucketRecords(srcs, nil, nil)
+		must(t, err)
+		if len(keys) != len(want[j]) || bounds[numBuckets] != len(keys) {
+			t.Fatalf("partition %d: %d records, bounds end at %d, want %d", j, len(keys), bounds[numBuckets], len(want[j]))
 		}
-		var got event.Event
-		if _, err := d.Decode(data[k.off+hashLen:k.off+k.size], &got); err != nil {
-			t.Fatalf("record %d: %v", i, err)
+		// Expected: the events bucket by bucket, each bucket in input order.
+		var expect []event.Event
+		for b := range numBuckets {
+			for _, e := range want[j] {
+				if h := uint32(buyerHash(e.ShopID, e.BuyerID)); int(h>>16)&(numBuckets-1) == b {
+					expect = append(expect, e)
+				}
+			}
 		}
-		if !reflect.DeepEqual(got, want[i]) {
-			t.Fatalf("record %d:\n got %+v\nwant %+v", i, got, want[i])
+		var d wire.Decoder
+		for i, k := range keys {
+			if k.hash != uint32(buyerHash(expect[i].ShopID, expect[i].BuyerID)) {
+				t.Fatalf("partition %d record %d: hash differs", j, i)
+			}
+			var got event.Event
+			if _, err := d.Decode(buf[k.off+hashLen:k.off+int(k.size)], &got); err != nil {
+				t.Fatalf("partition %d record %d: %v", j, i, err)
+			}
+			if !reflect.DeepEqual(got, expect[i]) {
+				t.Fatalf("partition %d record %d:\n got %+v\nwant %+v", j, i, got, expect[i])
+			}
 		}
-	}
-	// A truncated buffer is an error, not a panic.
-	if _, err := index(data[:len(data)-1], 0, nil); err == nil {
-		t.Error("truncated spill buffer not detected")
+		// A truncated source is an error, not a panic.
+		last := p.chunks[len(p.chunks)-1]
+		if _, _, _, err := bucketRecords([][]byte{data, last[:len(last)-1]}, nil, nil); err == nil {
+			t.Error("truncated spill buffer not detected")
+		}
 	}
 }

@@ -16,11 +16,12 @@ import (
 const outputRowBytes = 300
 
 // outputRuns collects the output rows of the partitions as workers finish
-// them. Once the rows held, counted twice at outputRowBytes each (they live
-// on the Go heap, which the garbage collector lets grow to twice its live
-// data), and the event records still in memory exceed the budget (or, when
-// limit is positive, more than limit rows are held), they are sorted and
-// written as one run per table
+// them. The rows live on the Go heap, which the garbage collector lets grow
+// to twice its live data, so they count twice (at outputRowBytes each)
+// against what the memory budget leaves beside the event records still in
+// memory, and at least against a quarter of the budget (the records go as
+// the partitions are done). Beyond that (or, when limit is positive, beyond
+// limit rows) the rows are sorted and written as one run per table
 // (uncompressed Parquet in dir); at the end the runs are k-way merged into
 // the output files, so memory for output rows is bounded by the budget
 // whatever the input size (output.WriteRun, output.MergeRuns). Without runs
@@ -68,7 +69,7 @@ func (r *outputRuns) over() bool {
 	if r.records != nil {
 		records = r.records.held.Load()
 	}
-	return records+2*int64(r.n)*outputRowBytes > r.budget
+	return 2*int64(r.n)*outputRowBytes > max(r.budget-records, r.budget/4)
 }
 
 // take returns the held rows, concatenated, and forgets them.

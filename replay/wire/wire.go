@@ -71,7 +71,8 @@ const (
 )
 
 // numStrings is the number of string fields of a record (the string mask's
-// bits).
+// bits: EventID, ShopID, BuyerID, ConversationID, Channel, Sender,
+// CartToken, OrderID).
 const numStrings = 8
 
 // View returns the fields of e that a record carries: e without Currency,
@@ -108,7 +109,6 @@ func MaxLen(e *event.Event) int {
 // The record is written into b's spare capacity (its size is computed
 // first), growing b only when MaxLen(e) bytes were not free.
 func AppendEvent(b []byte, e *event.Event) []byte {
-	strs := [numStrings]string{e.EventID, e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken, e.OrderID}
 	ki := kindIndex(e.Kind)
 	var flags, mask byte
 	lag := e.IngestTime - e.EventTime // wraps; decoded by adding back
@@ -129,12 +129,11 @@ func AppendEvent(b []byte, e *event.Event) []byte {
 		flags |= flagOrder
 		n += varintLen(e.OrderValueCents)
 	}
-	for i, s := range strs {
-		if s != "" {
-			mask |= 1 << i
-			n += strLen(s)
-		}
-	}
+	// The strings, in mask order, written out rather than looped over (an
+	// array of the eight cost a third of the encoding).
+	n += maskStr(&mask, 0, e.EventID) + maskStr(&mask, 1, e.ShopID) + maskStr(&mask, 2, e.BuyerID) +
+		maskStr(&mask, 3, e.ConversationID) + maskStr(&mask, 4, e.Channel) + maskStr(&mask, 5, e.Sender) +
+		maskStr(&mask, 6, e.CartToken) + maskStr(&mask, 7, e.OrderID)
 	products := keepProducts(e) && len(e.ProductIDs) > 0
 	if products {
 		flags |= flagProducts
@@ -170,10 +169,29 @@ func AppendEvent(b []byte, e *event.Event) []byte {
 	if e.HasOrderValue {
 		i += binary.PutVarint(w[i:], e.OrderValueCents)
 	}
-	for _, s := range strs {
-		if s != "" {
-			i = putString(w, i, s)
-		}
+	if mask&(1<<0) != 0 {
+		i = putString(w, i, e.EventID)
+	}
+	if mask&(1<<1) != 0 {
+		i = putString(w, i, e.ShopID)
+	}
+	if mask&(1<<2) != 0 {
+		i = putString(w, i, e.BuyerID)
+	}
+	if mask&(1<<3) != 0 {
+		i = putString(w, i, e.ConversationID)
+	}
+	if mask&(1<<4) != 0 {
+		i = putString(w, i, e.Channel)
+	}
+	if mask&(1<<5) != 0 {
+		i = putString(w, i, e.Sender)
+	}
+	if mask&(1<<6) != 0 {
+		i = putString(w, i, e.CartToken)
+	}
+	if mask&(1<<7) != 0 {
+		i = putString(w, i, e.OrderID)
 	}
 	if products {
 		i = putUvarint(w, i, uint64(len(e.ProductIDs)))
@@ -188,6 +206,16 @@ func AppendEvent(b []byte, e *event.Event) []byte {
 		panic("wire: record size mismatch") // size and writes disagree: a bug
 	}
 	return b
+}
+
+// maskStr sets bit of mask when s is not empty and returns the bytes s
+// takes in a record (none when empty).
+func maskStr(mask *byte, bit uint, s string) int {
+	if s == "" {
+		return 0
+	}
+	*mask |= 1 << bit
+	return strLen(s)
 }
 
 // putUvarint writes v at w[i:] and returns the offset after it.
@@ -270,7 +298,17 @@ func (d *Decoder) Reset() { d.arena = d.arena[:0] }
 // uvarintAt reads a uvarint at b[i:] and returns it and the offset after
 // it, or -1 when b ends first or the varint overflows.
 func uvarintAt(b []byte, i int) (uint64, int) {
-	if i < len(b) && b[i] < 0x80 { // one-byte fast path
+	if i+2 < len(b) { // fast paths for one to three bytes: lengths, rows, lags
+		b0, b1, b2 := b[i], b[i+1], b[i+2]
+		switch {
+		case b0 < 0x80:
+			return uint64(b0), i + 1
+		case b1 < 0x80:
+			return uint64(b0&0x7f) | uint64(b1)<<7, i + 2
+		case b2 < 0x80:
+			return uint64(b0&0x7f) | uint64(b1&0x7f)<<7 | uint64(b2)<<14, i + 3
+		}
+	} else if i < len(b) && b[i] < 0x80 {
 		return uint64(b[i]), i + 1
 	}
 	if i >= len(b) {
@@ -352,22 +390,21 @@ func (d *Decoder) Decode(b []byte, e *event.Event) (int, error) {
 	if i < 0 {
 		return 0, ErrCorrupt
 	}
-	*e = event.Event{Kind: event.Kinds[ki], EventTime: et,
-		EventID: strs[0], ShopID: strs[1], BuyerID: strs[2], ConversationID: strs[3],
-		Channel: strs[4], Sender: strs[5], CartToken: strs[6], OrderID: strs[7],
-		File: int32(uint32(file)), Row: int64(row)}
+	// Every field is written once, directly (a composite literal would be
+	// built aside and copied in).
+	e.EventID, e.Kind, e.EventTime = strs[0], event.Kinds[ki], et
+	e.IngestTime, e.HasIngestTime = 0, false
 	if flags&flagIngest != 0 {
 		e.IngestTime, e.HasIngestTime = et+lag, true
 	}
-	if flags&flagItems != 0 {
-		e.ItemCount, e.HasItemCount = int32(items), true
-	}
-	if flags&flagCart != 0 {
-		e.CartValueCents, e.HasCartValue = cart, true
-	}
-	if flags&flagOrder != 0 {
-		e.OrderValueCents, e.HasOrderValue = order, true
-	}
+	e.ShopID, e.BuyerID, e.ConversationID, e.Channel, e.Sender, e.CartToken = strs[1], strs[2], strs[3], strs[4], strs[5], strs[6]
+	e.ItemCount, e.HasItemCount = int32(items), flags&flagItems != 0
+	e.CartValueCents, e.HasCartValue = cart, flags&flagCart != 0
+	e.ProductIDs = nil
+	e.OrderID = strs[7]
+	e.OrderValueCents, e.HasOrderValue = order, flags&flagOrder != 0
+	e.Currency = ""
+	e.File, e.Row = int32(uint32(file)), int64(row)
 	if flags&flagProducts != 0 {
 		var np uint64
 		np, i = uvarintAt(r, i)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -13,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	pq "github.com/parquet-go/parquet-go"
 	pqenc "github.com/parquet-go/parquet-go/encoding"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // The page decoder: Parquet pages decoded by parquet-go straight into
@@ -191,9 +194,9 @@ func signedInt(col *schema.Column) bool {
 
 // openPageFile opens path for the page decoder.
 func openPageFile(path string) (*os.File, *pq.File, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read events %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read events %s", errorNamed(path, err))
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -229,6 +232,10 @@ type pageDecoder struct {
 	arena []string // backing store of the batch's ProductIDs
 	evs   []Event
 	quar  []Quarantined
+	// textOK: every string of the batch is valid UTF-8, known from its
+	// pages and dictionaries (checked once each); when not, every row is
+	// checked.
+	textOK bool
 }
 
 func newPageDecoder(path string, fileIdx int32, pf *pq.File, plan *pagePlan, in *interner) *pageDecoder {
@@ -324,6 +331,11 @@ func (d *pageDecoder) decodeColumns(n int) error {
 			return fmt.Errorf("column %s: %w", Columns[f], err)
 		}
 	}
+	d.textOK = true
+	for f := range d.cols {
+		d.textOK = d.textOK && !d.cols[f].badText
+		d.cols[f].badText = false
+	}
 	return nil
 }
 
@@ -332,7 +344,7 @@ func toMicros(v []int64, unit int64) {
 	case unit == 1:
 	case unit > 0:
 		for i := range v {
-			v[i] *= unit
+			v[i] = scaleSat(v[i], unit) // saturated: a wrapped time could look valid
 		}
 	default:
 		for i, x := range v {
@@ -412,7 +424,7 @@ func (d *pageDecoder) assemble(n int, start int64) {
 		case hasTime == nil || !hasTime[i]:
 			p = missingTime(e)
 		default:
-			p = validate(e, d.plan.unread)
+			p = validate(e, d.plan.unread, !d.textOK)
 		}
 		if p != nil {
 			d.quar = append(d.quar, Quarantined{Path: d.path, File: d.file, Row: e.Row,
@@ -460,6 +472,11 @@ type pageColumn struct {
 	dstr    []string
 	dnum    []int64
 	retired []pq.Page // pages done with, released after the batch is visited
+
+	// textOK: the page's strings (or its dictionary's) are all valid UTF-8;
+	// badText: a row of the batch came from a page where they are not.
+	textOK, dictTextOK bool
+	badText            bool
 }
 
 func (c *pageColumn) start(pages pq.Pages, name string) {
@@ -520,6 +537,7 @@ func (c *pageColumn) next(in *interner) error {
 		return fmt.Errorf("%w: %d repetition levels for %d values", errPageData, len(c.rep), c.n)
 	}
 	c.data, c.offs, c.i64, c.i32, c.idx = nil, nil, nil, nil, nil
+	c.textOK = true
 	vals := p.Data()
 	if dict := p.Dictionary(); dict != nil {
 		c.idx = vals.Int32()
@@ -529,6 +547,7 @@ func (c *pageColumn) next(in *interner) error {
 				return err
 			}
 		}
+		c.textOK = c.dictTextOK
 	} else {
 		switch vals.Kind() {
 		case pqenc.ByteArray:
@@ -547,6 +566,7 @@ func (c *pageColumn) next(in *interner) error {
 			if c.data == nil && c.offs == nil {
 				return fmt.Errorf("%w: a string column holds numbers", errPageData)
 			}
+			c.textOK = textValid(c.data, c.offs)
 		} else if c.i64 == nil && c.i32 == nil {
 			return fmt.Errorf("%w: an integer column holds strings", errPageData)
 		}
@@ -573,6 +593,7 @@ func (c *pageColumn) mapDictionary(dict pq.Dictionary, in *interner) error {
 			return fmt.Errorf("%w: an integer column has a string dictionary", errPageData)
 		}
 		data, offs := vals.ByteArray()
+		c.dictTextOK = textValid(data, offs)
 		for i := 0; i+1 < len(offs); i++ {
 			s := bytesString(data[offs[i]:offs[i+1]])
 			if c.intern {
@@ -593,6 +614,22 @@ func (c *pageColumn) mapDictionary(dict pq.Dictionary, in *interner) error {
 		return fmt.Errorf("%w: dictionary type does not match the column", errPageData)
 	}
 	return nil
+}
+
+// textValid reports whether every value of a page of strings (offsets into
+// data) is valid UTF-8: the buffer is, and no value starts inside a
+// multi-byte sequence (two invalid halves of one character would otherwise
+// pass as a valid whole). As the Arrow path's stringsValid, once per page.
+func textValid(data []byte, offs []uint32) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
+	for _, o := range offs {
+		if int(o) < len(data) && !utf8.RuneStart(data[o]) {
+			return false
+		}
+	}
+	return true
 }
 
 func bytesString(b []byte) string {
@@ -653,6 +690,7 @@ func (c *pageColumn) strings(out []string, ok []bool, in *interner) error {
 		}
 		k := min(len(out)-i, c.n-c.pos)
 		o, okk := out[i:i+k], ok[i:i+k]
+		c.badText = c.badText || !c.textOK
 		var def []byte
 		if c.field.maxDef > 0 {
 			def = c.def[c.pos : c.pos+k]
@@ -757,6 +795,7 @@ func (c *pageColumn) lists(out [][]string, ok []bool, arena *[]string) error {
 				return fmt.Errorf("%w: a row starts with repetition level %d", errPageData, c.rep[c.pos])
 			}
 			first = false
+			c.badText = c.badText || !c.textOK
 			dl := c.def[c.pos]
 			c.pos++
 			if dl < c.field.repDef {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/signalab/signalab/internal/safeio"
 )
 
 // Scan reads every event of r's inputs on up to ReadOptions.Workers
@@ -104,9 +106,9 @@ func (r *Reader) scanTasks() ([]scanTask, error) {
 // planPages checks path's schema (openParquet) and returns the page
 // decoder's plan, or nil when the file needs the Arrow decoder.
 func planPages(path string, columns []string) (*pagePlan, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read events %s: %w", path, err)
+		return nil, fmt.Errorf("read events %s", errorNamed(path, err))
 	}
 	defer f.Close()
 	st, err := f.Stat()

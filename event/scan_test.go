@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/signalab/signalab/internal/parquetsafe"
 )
 
 // ownEvent copies e's strings, which Scan only lends.
@@ -125,12 +129,14 @@ func checkScanEqualsNext(t *testing.T, paths []string, opts ReadOptions) {
 }
 
 // badSampleEvents is sampleEvents(n) with every 17th row broken in one of
-// several ways.
+// several ways: missing or unknown values, negative or too large money,
+// invalid UTF-8 (in an id, a product id, a dictionary-encoded column, and
+// split across two values), times outside the supported range.
 func badSampleEvents(n int) []Event {
 	evs := sampleEvents(n)
 	for i := 5; i < n; i += 17 {
 		e := &evs[i]
-		switch (i / 17) % 7 {
+		switch (i / 17) % 14 {
 		case 0:
 			e.ShopID = ""
 		case 1:
@@ -145,6 +151,26 @@ func badSampleEvents(n int) []Event {
 			e.ItemCount, e.HasItemCount = -1, true
 		case 6:
 			e.BuyerID = ""
+		case 7:
+			e.EventID = "e\xff\xfe"
+		case 8:
+			e.ShopID = "shop\xc3" // dictionary-encoded by our writer
+		case 9:
+			e.Kind, e.ProductIDs = KindCartUpdate, []string{"p1", "p\xe2\x82"}
+			e.CartToken, e.ItemCount, e.HasItemCount, e.CartValueCents, e.HasCartValue = "c", 1, true, 5, true
+		case 10:
+			// "\xc3" ends this id and "\xa9" starts the next row's: the page
+			// holds a valid "é", but neither value is valid alone.
+			e.EventID = "e\xc3"
+			if i+1 < n {
+				evs[i+1].EventID = "\xa9e"
+			}
+		case 11:
+			e.EventTime = 253402300800000000 // year 10000
+		case 12:
+			e.IngestTime, e.HasIngestTime = MaxTime, true
+		case 13:
+			e.Kind, e.OrderID, e.OrderValueCents, e.HasOrderValue = KindOrderPlaced, "o", MaxMoneyCents+1, true
 		}
 	}
 	return evs
@@ -243,6 +269,10 @@ func writeArrowEvents(t *testing.T, evs []Event, v arrowVariant) []byte {
 		// to check flooring.
 		switch v.unit {
 		case arrow.Millisecond:
+			if us == math.MaxInt64 {
+				tb.Append(arrow.Timestamp(math.MaxInt64/1000 + 5)) // times 1000 would wrap around
+				return
+			}
 			tb.Append(arrow.Timestamp(us / 1000))
 		case arrow.Nanosecond:
 			tb.Append(arrow.Timestamp(us*1000 + 999))
@@ -276,8 +306,11 @@ func writeArrowEvents(t *testing.T, evs []Event, v arrowVariant) []byte {
 		nullReq := i%23 == 7
 		appendStr(0, e.EventID, nullReq && i%2 == 0 || e.EventID == "")
 		appendStr(1, string(e.Kind), e.Kind == "")
-		if i%41 == 9 {
+		switch {
+		case i%41 == 9:
 			e.EventTime = -1_234_567_891
+		case i%43 == 2 && v.unit == arrow.Millisecond:
+			e.EventTime = math.MaxInt64 // written as a ms value whose µs saturate (appendTime)
 		}
 		appendTime(2, e.EventTime, !(nullReq && i%2 == 1))
 		appendTime(3, e.IngestTime, e.HasIngestTime)
@@ -417,6 +450,42 @@ func TestScanVisitError(t *testing.T) {
 	}
 	if _, err := r.Next(); err == nil {
 		t.Error("Next after a failed Scan returned no error")
+	}
+}
+
+// TestScanCorruptParquetNeverPanics: the damaged files of
+// TestCorruptParquetNeverPanics (parquetsafe.Corruptions of the committed
+// log and of a file with several row groups) read with Scan end in valid
+// rows (the same as Next's when Next reads it too) or in an error naming
+// the file, never a panic.
+func TestScanCorruptParquetNeverPanics(t *testing.T) {
+	committed, err := os.ReadFile(filepath.Join("..", "testdata", "events", "events.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, src := range []struct {
+		name string
+		data []byte
+	}{{"committed", committed}, {"row-groups", writeParquet(t, sampleEvents(600), WithRowGroupRows(200))}} {
+		cs, err := parquetsafe.Corruptions(src.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := 0
+		for i, c := range cs {
+			p := writeFile(t, dir, src.name+"-"+itoa(int64(i))+".parquet", c.Data)
+			for _, workers := range []int{1, 2} {
+				_, _, _, err := scanAll(t, []string{p}, ReadOptions{Workers: workers})
+				if err != nil {
+					errs++
+					if !strings.Contains(err.Error(), p) {
+						t.Errorf("%s %s (workers %d): error does not name the file: %v", src.name, c.Name, workers, err)
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d corruptions, %d scans failed cleanly", src.name, len(cs), errs)
 	}
 }
 

@@ -44,14 +44,18 @@ type recordKey struct {
 // entryAt returns the length of the entry at b[off:] (hash and record) and
 // its hash.
 func entryAt(b []byte, off int) (int, uint32, error) {
-	if len(b)-off < hashLen {
+	if len(b)-off < hashLen+1 {
 		return 0, 0, errCorruptSpill
+	}
+	h := binary.LittleEndian.Uint32(b[off:])
+	if n := int(b[off+hashLen]); n < 0x80 && n >= 2 && len(b)-off-hashLen-1 >= n { // a one-byte length
+		return hashLen + 1 + n, h, nil
 	}
 	n, err := wire.RecordLen(b[off+hashLen:])
 	if err != nil {
 		return 0, 0, errCorruptSpill
 	}
-	return hashLen + n, binary.LittleEndian.Uint32(b[off:]), nil
+	return hashLen + n, h, nil
 }
 
 // Chunk sizes of the in-memory buffers of a partition (see chunkSizeFor).

@@ -365,12 +365,17 @@ type share struct {
 // goes to disk. It reports whether anything was spilled.
 func partitionEvents(r *event.Reader, shares []share, pool *chunkPool, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
 	np := uint64(len(shares[0].parts))
+	pow2 := np&(np-1) == 0 // the usual case: a mask, no division
 	err := r.Scan(func(w int, batch []event.Event) error {
 		s := &shares[w]
 		for i := range batch {
 			e := &batch[i]
 			h := buyerHash(e.ShopID, e.BuyerID)
-			p := &s.parts[h%np]
+			pi := h & (np - 1)
+			if !pow2 {
+				pi = h % np
+			}
+			p := &s.parts[pi]
 			if p.add(e, h, pool) {
 				continue
 			}
@@ -640,9 +645,15 @@ func processBucket(keys []recordKey, sc *partScratch, res *partResult) error {
 			}
 		}
 		sc.evs = evs
+		if sameBuyer(evs) {
+			sc.buyer.Replay(evs, &res.out)
+			sc.dec.Reset()
+			lo = hi
+			continue
+		}
 		// Distinct buyers with the same 32-bit hash: split them (stable,
 		// so each buyer's events keep their input order).
-		if !sameBuyer(evs) {
+		{
 			slices.SortStableFunc(evs, func(a, b event.Event) int {
 				if c := strings.Compare(a.ShopID, b.ShopID); c != 0 {
 					return c

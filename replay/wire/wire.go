@@ -271,7 +271,7 @@ func kindIndex(k event.Kind) int {
 // prefix included, without decoding it. It reports ErrCorrupt when b does
 // not hold a whole record.
 func RecordLen(b []byte) (int, error) {
-	n, w := binary.Uvarint(b)
+	n, w := uvarintAt(b, 0)
 	if w <= 0 || n < 2 || uint64(len(b)-w) < n {
 		return 0, ErrCorrupt
 	}
@@ -298,8 +298,8 @@ func (d *Decoder) Reset() { d.arena = d.arena[:0] }
 // uvarintAt reads a uvarint at b[i:] and returns it and the offset after
 // it, or -1 when b ends first or the varint overflows.
 func uvarintAt(b []byte, i int) (uint64, int) {
-	if i+2 < len(b) { // fast paths for one to three bytes: lengths, rows, lags
-		b0, b1, b2 := b[i], b[i+1], b[i+2]
+	if i+3 < len(b) { // fast paths for one to four bytes: lengths, rows, lags
+		b0, b1, b2, b3 := b[i], b[i+1], b[i+2], b[i+3]
 		switch {
 		case b0 < 0x80:
 			return uint64(b0), i + 1
@@ -307,6 +307,8 @@ func uvarintAt(b []byte, i int) (uint64, int) {
 			return uint64(b0&0x7f) | uint64(b1)<<7, i + 2
 		case b2 < 0x80:
 			return uint64(b0&0x7f) | uint64(b1&0x7f)<<7 | uint64(b2)<<14, i + 3
+		case b3 < 0x80:
+			return uint64(b0&0x7f) | uint64(b1&0x7f)<<7 | uint64(b2&0x7f)<<14 | uint64(b3)<<21, i + 4
 		}
 	} else if i < len(b) && b[i] < 0x80 {
 		return uint64(b[i]), i + 1

@@ -34,3 +34,13 @@ func freeChunk(c []byte) {
 		unix.Munmap(c[:cap(c)])
 	}
 }
+
+// retireChunk gives a chunk's memory back to the system but keeps its
+// addresses mapped (as zero pages): strings the logic decoded in place may
+// still point there until they are overwritten, and the addresses must not
+// be reused (by the Go heap, say) before unretireChunks unmaps them.
+func retireChunk(c []byte) {
+	if cap(c) > 0 {
+		unix.Madvise(c[:cap(c)], unix.MADV_DONTNEED)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -18,10 +19,12 @@ import (
 // in-memory chunks and flushed to a temporary file only when the chunks of
 // all partitions would exceed the memory budget. Each entry is
 //
-//	buyer hash (low 32 bits, 4 bytes, little endian; see buyerHash) · record
+//	buyer hash (low 32 bits, 4 bytes, little endian; see buyerHash) ·
+//	shop number (uvarint; see shopTable) · record
 //
-// where record is the event's wire record (package replay/wire: a length
-// prefix, then only the fields the signal logic reads). The hash comes first
+// where record is the event's wire record without its shop id (package
+// replay/wire: a length prefix, then only the fields the signal logic
+// reads). The hash comes first
 // so that entries can be partitioned, bucketed and grouped by buyer without
 // decoding them; 32 bits are enough for that (the partition takes at most
 // the low 10, the bucket bits 16-23, and buyers whose hashes collide are
@@ -33,29 +36,41 @@ const hashLen = 4
 
 var errCorruptSpill = errors.New("corrupt spill record")
 
-// recordKey locates one entry of a bucketed partition (bucketRecords): its
-// buyer hash, offset and length (hash and record).
+// recordKey locates one entry: its buyer hash, its source (a chunk, spilled
+// records, or the bucketed copy of bucketRecords), offset and length (hash
+// and record). Sources are less than 2 GiB.
 type recordKey struct {
 	hash uint32
 	size int32
-	off  int
+	off  int32
+	src  int32
 }
 
-// entryAt returns the length of the entry at b[off:] (hash and record) and
-// its hash.
+// entryAt returns the length of the entry at b[off:] (hash, shop and
+// record) and its hash.
 func entryAt(b []byte, off int) (int, uint32, error) {
-	if len(b)-off < hashLen+1 {
+	if len(b)-off < hashLen+2 {
 		return 0, 0, errCorruptSpill
 	}
 	h := binary.LittleEndian.Uint32(b[off:])
-	if n := int(b[off+hashLen]); n < 0x80 && n >= 2 && len(b)-off-hashLen-1 >= n { // a one-byte length
-		return hashLen + 1 + n, h, nil
+	s := 1 // the shop number's length
+	if b[off+hashLen] >= 0x80 {
+		_, s = binary.Uvarint(b[off+hashLen:])
+		if s <= 0 {
+			return 0, 0, errCorruptSpill
+		}
 	}
-	n, err := wire.RecordLen(b[off+hashLen:])
+	at := off + hashLen + s
+	if at < len(b) {
+		if n := int(b[at]); n < 0x80 && n >= 2 && len(b)-at-1 >= n { // a one-byte length
+			return hashLen + s + 1 + n, h, nil
+		}
+	}
+	n, err := wire.RecordLen(b[at:])
 	if err != nil {
 		return 0, 0, errCorruptSpill
 	}
-	return hashLen + n, h, nil
+	return hashLen + s + n, h, nil
 }
 
 // Chunk sizes of the in-memory buffers of a partition (see chunkSizeFor).
@@ -65,11 +80,11 @@ const (
 )
 
 // chunkSizeFor returns the chunk size for n open chunks (partitions times
-// scan workers) sharing budget bytes, for input of about records bytes: at
-// most a quarter of the budget is in chunks that are still filling, and a
-// small input does not allocate large chunks.
+// scan goroutines) sharing budget bytes, for input of about records bytes:
+// at most an eighth of the budget is in chunks that are still filling (half
+// empty on average), and a small input does not allocate large chunks.
 func chunkSizeFor(budget int64, n int, records int64) int {
-	size := min(budget/int64(4*n), records/int64(n))
+	size := min(budget/int64(8*n), records/int64(n))
 	return int(min(max(size, minChunkSize), maxChunkSize))
 }
 
@@ -79,11 +94,12 @@ func chunkSizeFor(budget int64, n int, records int64) int {
 // held stays within the budget; beyond it, a scan worker spills partitions
 // to disk and reuses their chunks.
 type chunkPool struct {
-	size   int
-	budget int64
-	held   atomic.Int64
-	mu     sync.Mutex
-	free   [][]byte
+	size    int
+	budget  int64
+	held    atomic.Int64
+	mu      sync.Mutex
+	free    [][]byte
+	retired [][]byte // see retire
 }
 
 // get returns an empty chunk with room for need bytes, or nil when none is
@@ -142,6 +158,28 @@ func (cp *chunkPool) drop(c []byte) {
 	cp.mu.Unlock()
 }
 
+// retire gives a chunk's memory back (retireChunk) and unmaps it only in
+// unmapRetired, when nothing can point into it any more: records decoded
+// in place leave strings pointing into their chunk in the workers' scratch
+// until they are overwritten.
+func (cp *chunkPool) retire(c []byte) {
+	cp.held.Add(-int64(cap(c)))
+	retireChunk(c)
+	cp.mu.Lock()
+	cp.retired = append(cp.retired, c)
+	cp.mu.Unlock()
+}
+
+// unmapRetired unmaps the retired chunks (at the end of a run).
+func (cp *chunkPool) unmapRetired() {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for _, c := range cp.retired {
+		freeChunk(c)
+	}
+	cp.retired = nil
+}
+
 // partition holds one scan worker's share of one buyer-hash partition: a
 // temporary file (possibly none; closed between flushes, so that a thousand
 // partitions do not hold a thousand descriptors) followed by in-memory
@@ -151,7 +189,6 @@ type partition struct {
 	stage  []byte // entries not yet moved to a chunk (see add)
 	path   string // spill file, "" before the first flush
 	size   int64  // bytes in the file
-	count  int64
 }
 
 // stageSize is the capacity of a partition's stage.
@@ -172,12 +209,13 @@ func withStages(parts []partition) {
 	}
 }
 
-// add appends e's entry to the stage, first moving the staged entries to
-// the chunks when there is no room (an entry larger than the stage goes to
-// a chunk directly). It returns false, without adding, when a chunk is
-// needed and the pool is out of budget.
-func (p *partition) add(e *event.Event, h uint64, pool *chunkPool) bool {
-	need := hashLen + wire.MaxLen(e)
+// add appends e's entry (appendEntry: its shop is numbered shop) to the
+// stage, first moving the staged entries to the chunks when there is no
+// room (an entry larger than the stage goes to a chunk directly). It
+// returns false, without adding, when a chunk is needed and the pool is out
+// of budget.
+func (p *partition) add(e *event.Event, h uint64, shop uint32, pool *chunkPool) bool {
+	need := entryMaxLen(e)
 	if cap(p.stage)-len(p.stage) < need {
 		if !p.unstage(pool) {
 			return false
@@ -187,13 +225,11 @@ func (p *partition) add(e *event.Event, h uint64, pool *chunkPool) bool {
 			if c == nil {
 				return false
 			}
-			*c = wire.AppendEvent(binary.LittleEndian.AppendUint32(*c, uint32(h)), e)
-			p.count++
+			*c = appendEntry(*c, h, shop, e)
 			return true
 		}
 	}
-	p.stage = wire.AppendEvent(binary.LittleEndian.AppendUint32(p.stage, uint32(h)), e)
-	p.count++
+	p.stage = appendEntry(p.stage, h, shop, e)
 	return true
 }
 
@@ -299,14 +335,19 @@ func (p *partition) readFile(buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
-// release removes the spill file and frees the chunks (chunkPool.drop).
-func (p *partition) release(pool *chunkPool) {
+// release removes the spill file and frees the chunks (chunkPool.drop), or
+// retires them (chunkPool.retire) when records were decoded in place.
+func (p *partition) release(pool *chunkPool, retire bool) {
 	if p.path != "" {
 		os.Remove(p.path)
 		p.path = ""
 	}
 	for _, c := range p.chunks {
-		pool.drop(c)
+		if retire {
+			pool.retire(c)
+		} else {
+			pool.drop(c)
+		}
 	}
 	p.chunks = nil
 }
@@ -355,6 +396,25 @@ func hashWords(h uint64, s string) uint64 {
 	return h
 }
 
+// indexRecords appends the keys of the entries of srcs, in source order,
+// for a partition small enough to be grouped and decoded where it is.
+func indexRecords(srcs [][]byte, keys []recordKey) ([]recordKey, error) {
+	for si, src := range srcs {
+		if len(src) > math.MaxInt32 {
+			return keys, fmt.Errorf("a source of %d bytes (2 GiB at most)", len(src))
+		}
+		for off := 0; off < len(src); {
+			size, h, err := entryAt(src, off)
+			if err != nil {
+				return keys, err
+			}
+			keys = append(keys, recordKey{hash: h, size: int32(size), off: int32(off), src: int32(si)})
+			off += size
+		}
+	}
+	return keys, nil
+}
+
 // numBuckets is the number of sub-partitions bucketRecords makes.
 const numBuckets = 256
 
@@ -391,6 +451,9 @@ func bucketRecords(srcs [][]byte, dst []byte, out []recordKey) ([]byte, []record
 		boff[i] = off
 		off += sizes[i]
 	}
+	if total > math.MaxInt32 {
+		return dst, out, bounds, fmt.Errorf("a partition of %d bytes (2 GiB at most): split the input or raise --memory", total)
+	}
 	dst = slices.Grow(dst[:0], total)[:total]
 	out = slices.Grow(out[:0], n)[:n]
 	for _, src := range srcs {
@@ -398,7 +461,7 @@ func bucketRecords(srcs [][]byte, dst []byte, out []recordKey) ([]byte, []record
 			size, h, _ := entryAt(src, off) // checked in the first pass
 			b := (h >> 16) & (numBuckets - 1)
 			copy(dst[boff[b]:], src[off:off+size])
-			out[at[b]] = recordKey{hash: h, off: boff[b], size: int32(size)}
+			out[at[b]] = recordKey{hash: h, off: int32(boff[b]), size: int32(size)}
 			at[b]++
 			boff[b] += size
 			off += size

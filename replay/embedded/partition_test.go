@@ -46,10 +46,11 @@ func randomEvent(r *rand.Rand) event.Event {
 }
 
 // TestSpillRoundTrip: events with random values in every field (extreme
-// numbers, empty and binary strings, unknown kinds) survive the partition
-// entries as their wire.View: through stages (one partition has them, the
-// other writes to its chunks directly), chunk boundaries, spill files and
-// bucketRecords, which keeps each bucket in input order.
+// numbers, empty and binary strings, unknown kinds, shops numbered beyond a
+// byte) survive the partition entries as their wire.View: through stages
+// (one partition has them, the other writes to its chunks directly), chunk
+// boundaries, spill files and bucketRecords, which keeps each bucket in
+// input order.
 func TestSpillRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	parts := make([]partition, 2)
@@ -57,13 +58,19 @@ func TestSpillRoundTrip(t *testing.T) {
 	pool := &chunkPool{size: minChunkSize, budget: 1 << 40}
 	want := make([][]event.Event, len(parts))
 	dir := t.TempDir()
+	var shops shopTable
+	var cache shopCache
 	for i := range 20000 {
 		e := randomEvent(r)
+		if i%3 == 0 {
+			e.ShopID = fmt.Sprint("shop", i%200) // many numbers, some beyond a byte
+		}
+		w := wire.View(e)
 		p := &parts[i%2]
-		if !p.add(&e, buyerHash(e.ShopID, e.BuyerID), pool) {
+		if !p.add(&e, buyerHash(e.ShopID, e.BuyerID), cache.number(&shops, e.ShopID), pool) {
 			t.Fatal("add refused within the budget")
 		}
-		want[i%2] = append(want[i%2], wire.View(e))
+		want[i%2] = append(want[i%2], w)
 		if i == 7000 || i == 15000 {
 			for j := range parts {
 				must(t, parts[j].flush(dir, fmt.Sprint("p", j), pool)) // some in the file, some in chunks
@@ -96,7 +103,7 @@ func TestSpillRoundTrip(t *testing.T) {
 				t.Fatalf("partition %d record %d: hash differs", j, i)
 			}
 			var got event.Event
-			if _, err := d.Decode(buf[k.off+hashLen:k.off+int(k.size)], &got); err != nil {
+			if err := decodeEntry(&d, buf[k.off:k.off+k.size], shops.names, &got); err != nil {
 				t.Fatalf("partition %d record %d: %v", j, i, err)
 			}
 			if !reflect.DeepEqual(got, expect[i]) {

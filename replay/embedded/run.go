@@ -36,7 +36,7 @@ const (
 	// records of a 10M-event log (about 700 MB) mostly fit, those of larger
 	// logs spill.
 	DefaultMemoryBudget = 512 << 20
-	partitionRows       = 200_000 // target events per partition
+	partitionRows       = 50_000 // target events per partition
 )
 
 // inputRows returns the number of rows of r's inputs: counted from Parquet
@@ -58,12 +58,14 @@ func inputRows(r *event.Reader) int64 {
 const recordBytes = 64
 
 // partitionsFor picks the partition count for rows input rows: a power of
-// two giving at most about partitionRows events per partition (so that a
-// worker's memory for the logic stays near 30 MB whatever the input size),
-// between DefaultPartitions and MaxPartitions. Fewer partitions are
-// cheaper to fill: each scan goroutine appends to all of them at once, and
-// at 10M events 64 partitions cost 5 % less CPU than 128 (32 saved no
-// more, for 50 MB more memory).
+// two giving at most about partitionRows events per partition, between
+// DefaultPartitions and MaxPartitions. A partition of that size (about 3
+// MB of records) is grouped and decoded where it is (processDirect), in
+// the CPU cache, without the bucketed copy larger ones need; more
+// partitions cost the scan a little more (each goroutine appends to all of
+// them at once) and the spill more files. At 10M events (256 partitions)
+// this was 2.5 % less CPU than 64 bucketed partitions, 512 partitions 2 %
+// more.
 func partitionsFor(rows int64) int {
 	n := DefaultPartitions
 	for n < MaxPartitions && int64(n)*partitionRows < rows {
@@ -112,6 +114,9 @@ type Config struct {
 	// session are built from. Zero writes no sessions (the other outputs
 	// are the same either way).
 	Sessions time.Duration
+	// directMax is the largest partition (bytes of records) grouped and
+	// decoded in place (default directMax; tests set -1 to bucket all).
+	directMax int
 	// Trace, when not nil, receives a line with the wall and process CPU
 	// time at the end of each phase (read and partition, logic, write; see
 	// docs/benchmarks/replay.md). The CLI gives it standard error when
@@ -152,6 +157,9 @@ func Run(cfg Config) (*output.Summary, error) {
 	}
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	if cfg.directMax == 0 {
+		cfg.directMax = directMax
 	}
 	tr := tracer{w: cfg.Trace, start: start}
 	var quarantine []output.QuarantineRow
@@ -206,13 +214,15 @@ func Run(cfg Config) (*output.Summary, error) {
 	defer func() {
 		for w := range shares {
 			for i := range shares[w].parts {
-				shares[w].parts[i].release(pool)
+				shares[w].parts[i].release(pool, false)
 			}
 		}
 		pool.drop(nil)
+		pool.unmapRetired()
 	}()
 	bar := newBar(cfg.Progress, r.TotalRows())
-	spilled, err := partitionEvents(r, shares, pool, spillDir, bar, &tr)
+	shops := &shopTable{}
+	spilled, err := partitionEvents(r, shares, shops, pool, spillDir, bar, &tr)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +249,7 @@ func Run(cfg Config) (*output.Summary, error) {
 			progressbar.OptionFullWidth())
 	}
 	runs := &outputRuns{dir: spillDir, limit: cfg.OutputRows, budget: cfg.MemoryBudget, records: pool}
-	logicCounts, err := processPartitions(shares, pool, cfg, bar, runs)
+	logicCounts, err := processPartitions(shares, shops.names, pool, cfg, bar, runs)
 	if err != nil {
 		return nil, err
 	}
@@ -356,6 +366,7 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 type share struct {
 	parts   []partition
 	spilled bool
+	shops   shopCache
 }
 
 // partitionEvents reads every event and appends it to its buyer's
@@ -363,7 +374,7 @@ type share struct {
 // has no chunk left within the budget, that goroutine spills its largest
 // partitions (spill) and reuses their chunks, so only what does not fit
 // goes to disk. It reports whether anything was spilled.
-func partitionEvents(r *event.Reader, shares []share, pool *chunkPool, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
+func partitionEvents(r *event.Reader, shares []share, shops *shopTable, pool *chunkPool, spillDir string, bar *progressbar.ProgressBar, tr *tracer) (bool, error) {
 	np := uint64(len(shares[0].parts))
 	pow2 := np&(np-1) == 0 // the usual case: a mask, no division
 	err := r.Scan(func(w int, batch []event.Event) error {
@@ -376,17 +387,18 @@ func partitionEvents(r *event.Reader, shares []share, pool *chunkPool, spillDir 
 				pi = h % np
 			}
 			p := &s.parts[pi]
-			if p.add(e, h, pool) {
+			shop := s.shops.number(shops, e.ShopID)
+			if p.add(e, h, shop, pool) {
 				continue
 			}
 			if err := s.spill(w, pool, spillDir); err != nil {
 				return err
 			}
-			if !p.add(e, h, pool) {
+			if !p.add(e, h, shop, pool) {
 				// The other goroutines hold the budget (they spill when
 				// they next need a chunk): go over it by one chunk.
 				p.chunks = append(p.chunks, pool.alloc())
-				p.add(e, h, pool)
+				p.add(e, h, shop, pool)
 			}
 		}
 		if bar != nil {
@@ -420,7 +432,7 @@ func partitionEvents(r *event.Reader, shares []share, pool *chunkPool, spillDir 
 }
 
 // spill flushes the share's partitions to disk, the ones holding the most
-// memory first, until an eighth of the budget is free again (or the share
+// memory first, until a 32nd of the budget is free again (or the share
 // holds nothing).
 func (s *share) spill(w int, pool *chunkPool, dir string) error {
 	order := make([]int, len(s.parts))
@@ -431,7 +443,7 @@ func (s *share) spill(w int, pool *chunkPool, dir string) error {
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(held[b], held[a]) })
 	var freed int64
 	for _, i := range order {
-		if freed >= pool.budget/8 || held[i] == 0 {
+		if freed >= pool.budget/32 || held[i] == 0 {
 			break
 		}
 		if err := s.parts[i].flush(dir, fmt.Sprintf("part-%04d-w%d", i, w), pool); err != nil {
@@ -452,7 +464,7 @@ type partResult struct {
 // processPartitions runs the logic over every partition with cfg.Workers
 // goroutines, hands each partition's rows to runs and returns the merged
 // counts.
-func processPartitions(shares []share, pool *chunkPool, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (replay.Counts, error) {
+func processPartitions(shares []share, shops []string, pool *chunkPool, cfg Config, bar *progressbar.ProgressBar, runs *outputRuns) (replay.Counts, error) {
 	np := len(shares[0].parts)
 	results := make([]partResult, np)
 	next := make(chan int)
@@ -461,7 +473,7 @@ func processPartitions(shares []share, pool *chunkPool, cfg Config, bar *progres
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := partScratch{buyer: replay.NewBuyer(event.BuyerKey{}, cfg.Params, cfg.Order)}
+			sc := partScratch{buyer: replay.NewBuyer(event.BuyerKey{}, cfg.Params, cfg.Order), directMax: cfg.directMax, shops: shops}
 			sc.buyer.TrackSessions(cfg.Sessions)
 			ps := make([]*partition, len(shares))
 			for i := range next {
@@ -494,11 +506,13 @@ func processPartitions(shares []share, pool *chunkPool, cfg Config, bar *progres
 
 // partScratch are the reusable buffers of a worker.
 type partScratch struct {
+	directMax int      // Config.directMax
+	shops     []string // shop ids by number (shopTable)
 	bkeys     []recordKey
 	buf, load []byte
 	srcs      [][]byte
 	evs       []event.Event
-	dec       wire.Decoder // zero-copy: strings point into buf
+	dec       wire.Decoder // zero-copy: strings point into the records
 	buyer     *replay.Buyer
 	group     hashGrouper
 }
@@ -607,15 +621,24 @@ func processPartition(ps []*partition, pool *chunkPool, sc *partScratch, res *pa
 		}
 		sc.srcs = append(sc.srcs, p.chunks...)
 	}
+	total := 0
+	for _, src := range sc.srcs {
+		total += len(src)
+	}
+	if total <= sc.directMax {
+		processDirect(ps, pool, sc, res)
+		return
+	}
 	var bounds [numBuckets + 1]int
 	if sc.buf, sc.bkeys, bounds, err = bucketRecords(sc.srcs, sc.buf, sc.bkeys); err != nil {
 		res.err = fmt.Errorf("read spilled events: %w", err)
 		return
 	}
-	clear(sc.srcs)
+	clear(sc.srcs) // no pointers to freed chunks
 	for _, p := range ps {
-		p.release(pool) // the records now live in sc.buf
+		p.release(pool, false) // the records now live in sc.buf
 	}
+	sc.srcs = append(sc.srcs[:0], sc.buf)
 	for bi := range numBuckets {
 		keys := sc.group.group(sc.bkeys[bounds[bi]:bounds[bi+1]])
 		if err := processBucket(keys, sc, res); err != nil {
@@ -626,6 +649,31 @@ func processPartition(ps []*partition, pool *chunkPool, sc *partScratch, res *pa
 	// Output strings point into sc.buf, which the next partition reuses:
 	// copy them.
 	cloneRows(&res.out)
+}
+
+// directMax is the size up to which a partition is grouped and decoded
+// where its records are (processDirect) rather than bucketed first: about
+// what stays in a core's cache.
+const directMax = 4 << 20
+
+// processDirect groups and runs a small partition's records where they are
+// (chunks and spilled records): no bucketed copy. The chunks are then
+// retired rather than freed, since the worker's scratch may still point
+// into them.
+func processDirect(ps []*partition, pool *chunkPool, sc *partScratch, res *partResult) {
+	var err error
+	if sc.bkeys, err = indexRecords(sc.srcs, sc.bkeys[:0]); err != nil {
+		res.err = fmt.Errorf("read spilled events: %w", err)
+		return
+	}
+	if err := processBucket(sc.group.group(sc.bkeys), sc, res); err != nil {
+		res.err = err
+		return
+	}
+	cloneRows(&res.out)
+	for _, p := range ps {
+		p.release(pool, true)
+	}
 }
 
 // processBucket decodes and processes the buyers of one grouped bucket.
@@ -640,7 +688,7 @@ func processBucket(keys []recordKey, sc *partScratch, res *partResult) error {
 		// and the decoder's arena, which live on anyway).
 		evs := slices.Grow(sc.evs[:0], hi-lo)[:hi-lo]
 		for i, k := range keys[lo:hi] {
-			if _, err := sc.dec.Decode(sc.buf[k.off+hashLen:k.off+int(k.size)], &evs[i]); err != nil {
+			if err := decodeEntry(&sc.dec, sc.srcs[k.src][k.off:k.off+k.size], sc.shops, &evs[i]); err != nil {
 				return fmt.Errorf("read spilled events: %w", err)
 			}
 		}

@@ -95,8 +95,9 @@ func readSummary(t *testing.T, dir string) output.Summary {
 // TestRunDeterminism replays the same log (a) as one Parquet file with one
 // worker and (b) shuffled, split into a Parquet file with small row groups
 // and two JSON Lines files, listed in another order, with two workers, 7
-// partitions, a tiny memory budget that forces spilling events and a small
-// output budget that forces sorted output runs merged at the end; the output
+// partitions, a tiny memory budget that forces spilling events, every
+// partition bucketed (run A decodes them in place: processDirect) and a
+// small output budget that forces sorted output runs merged at the end; the output
 // files must be byte-identical and the summaries equal but for run-specific
 // fields. The rows must also equal an independent in-memory replay (group
 // by buyer with a map, replay.Buyer, sort).
@@ -124,7 +125,7 @@ func TestRunDeterminism(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb, err := Run(Config{Events: []string{filepath.Join(split, "b.jsonl"), filepath.Join(split, "a.parquet"), filepath.Join(split, "c.jsonl")},
-		Out: outB, Params: p, Workers: 2, Partitions: 7, MemoryBudget: 4096, OutputRows: 100})
+		Out: outB, Params: p, Workers: 2, Partitions: 7, MemoryBudget: 4096, OutputRows: 100, directMax: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

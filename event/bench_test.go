@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -153,3 +154,33 @@ func BenchmarkReadParquetRowGroups(b *testing.B) {
 	}
 	benchRead(b, "e-rg8.parquet", ReadOptions{})
 }
+
+// benchScan reads the benchmark's Parquet file (or SIGNALAB_BENCH_EVENTS,
+// e.g. a 10M-event generated log) with Scan and 2 goroutines, the columns
+// a replay reads: the page decoder, or the Arrow decoder with arrowOnly.
+func benchScan(b *testing.B, arrowOnly bool) {
+	p := os.Getenv("SIGNALAB_BENCH_EVENTS")
+	if p == "" {
+		dir, _ := benchInputs(b)
+		p = filepath.Join(dir, "e.parquet")
+	}
+	cols := []string{"ingest_time", "conversation_id", "channel", "sender", "cart_token",
+		"item_count", "cart_value_cents", "product_ids", "order_id", "order_value_cents"}
+	cpu0 := cpuTime()
+	var n atomic.Int64
+	for b.Loop() {
+		r, err := Open([]string{p}, ReadOptions{Workers: 2, Columns: cols, arrowOnly: arrowOnly})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Scan(func(_ int, evs []Event) error { n.Add(int64(len(evs))); return nil }); err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+	b.StopTimer()
+	reportRates(b, int(n.Load())/b.N, cpu0)
+}
+
+func BenchmarkScanParquet(b *testing.B)      { benchScan(b, false) }
+func BenchmarkScanParquetArrow(b *testing.B) { benchScan(b, true) }

@@ -198,10 +198,10 @@ const stageSize = 2048
 // goroutine writes its entries to the stages, which stay in its cache, and
 // moves a stage into its chunk only when it is full, 2 KiB at once. Writing
 // each entry straight to the end of its partition's chunk touched a cold
-// cache line and page for almost every event (BenchmarkPartitionAdd, thread
-// CPU per event: 56 ns into one partition; into 64, 128, 1024: 71, 100, 152
-// without stages, 61, 64, 72 with 2 KiB stages; 512 B and 1 KiB stages
-// helped less, 4 KiB no more).
+// cache line and page for almost every event (BenchmarkPartitionAdd, CPU
+// ns per event into 1, 64, 256, 1024 partitions: 55, 71, 82, 133 without
+// stages, 54, 56, 60, 70 with 2 KiB stages; 512 B and 1 KiB stages helped
+// less, 4 KiB no more).
 func withStages(parts []partition) {
 	buf := make([]byte, len(parts)*stageSize)
 	for i := range parts {

@@ -163,7 +163,7 @@ func Run(cfg Config) (*output.Summary, error) {
 	}
 	tr := tracer{w: cfg.Trace, start: start}
 	var quarantine []output.QuarantineRow
-	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns, Unordered: true,
+	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns,
 		OnQuarantine: func(q event.Quarantined) error {
 			quarantine = append(quarantine, output.QuarantineRowOf(q))
 			return nil

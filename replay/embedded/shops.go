@@ -38,25 +38,36 @@ func (t *shopTable) number(shop string) uint32 {
 	return n
 }
 
-// shopCache is a scan goroutine's cache of shop numbers, keyed by the
-// address and length of the shop id: the readers intern shop_id (Scan lends
-// every other string, but interned columns are never reused), so within a
-// goroutine equal ids mostly share their bytes, and a hit costs a load and
-// a compare instead of hashing the id. The cache holds the id itself, so
-// its bytes cannot be freed and reused for another id while cached; a miss
-// (another address with the same id, as text formats give) asks the table.
-type shopCache [64]struct {
-	id string
-	n  uint32
+// shopCache is a scan goroutine's cache of shop numbers. Its first level
+// is keyed by the address and length of the shop id: the readers intern
+// shop_id (Scan lends every other string, but interned columns are never
+// reused), so within a goroutine equal ids mostly share their bytes, and a
+// hit costs a multiply, a load and a compare instead of hashing the id. A
+// slot holds the id itself, so its bytes cannot be freed and reused for
+// another id while cached. Then comes the goroutine's own map (ids with
+// other addresses, as text formats give), then the shared table.
+type shopCache struct {
+	slots [256]struct {
+		id string
+		n  uint32
+	}
+	local map[string]uint32
 }
 
 func (c *shopCache) number(t *shopTable, shop string) uint32 {
 	p := unsafe.StringData(shop)
-	slot := &c[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(shop)))%uintptr(len(c))]
+	slot := &c.slots[(uint64(uintptr(unsafe.Pointer(p)))+uint64(len(shop)))*0x9E3779B97F4A7C15>>56]
 	if unsafe.StringData(slot.id) == p && len(slot.id) == len(shop) && p != nil {
 		return slot.n
 	}
-	n := t.number(shop)
+	n, ok := c.local[shop]
+	if !ok {
+		n = t.number(shop)
+		if c.local == nil {
+			c.local = map[string]uint32{}
+		}
+		c.local[strings.Clone(shop)] = n
+	}
 	slot.id, slot.n = shop, n
 	return n
 }
@@ -85,7 +96,10 @@ func decodeEntry(d *wire.Decoder, b []byte, shops []string, e *event.Event) erro
 	if len(b) < hashLen+1 {
 		return errCorruptSpill
 	}
-	shop, n := binary.Uvarint(b[hashLen:])
+	shop, n := uint64(b[hashLen]), 1
+	if shop >= 0x80 {
+		shop, n = binary.Uvarint(b[hashLen:])
+	}
 	if n <= 0 || shop >= uint64(len(shops)) {
 		return errCorruptSpill
 	}

@@ -198,16 +198,20 @@ func traceWriter(stderr io.Writer) io.Writer {
 // minMemory is the smallest --memory accepted.
 const minMemory sizeFlag = 16 << 20
 
-// heapOverhead is what the replay needs beyond its memory budget: the
-// reader's pages, the workers' partitions, the runtime (docs/replay.md,
-// "Memory").
-const heapOverhead = 256 << 20
+// heapOverhead is the Go heap the replay may use beyond its memory budget:
+// the reader's pages, the workers' partitions, the output rows' collector
+// copying them into sorted runs, the runtime (docs/replay.md, "Memory").
+// At 50M events, where output rows fill the budget once the records are
+// done, the soft limit is what bounds the peak: 772 MiB with 256 MiB here,
+// 735 with 192.
+const heapOverhead = 192 << 20
 
 // setMemoryLimit sets the Go runtime's soft memory limit for a replay with
 // the given budget, unless GOMEMLIMIT does: the budget plus heapOverhead.
-// The event records live outside the Go heap (replay/embedded), so the
-// limit is a safety net on the rest: the garbage collector works harder
-// rather than let the heap grow to twice its live data. With the records
+// The event records live outside the Go heap (replay/embedded), and the
+// output rows it holds are counted against the budget, so the limit bounds
+// what is left: the garbage collector works harder rather than let the
+// heap grow past it. With the records
 // outside, the heap is small, and collecting it at 3 times its live data
 // (GOGC=200, unless GOGC says otherwise) instead of twice saves about 2 %
 // of the replay's CPU for some 40 MiB.

@@ -26,8 +26,10 @@
 //
 // # What differs between the two users, and only this
 //
-//   - Framing. The spill puts the buyer's 64-bit hash before each record, so
-//     that it can partition and bucket records without decoding them. Beam
+//   - Framing. The spill puts the low 32 bits of the buyer's hash and the
+//     shop's number (shops are numbered once per run) before each record,
+//     whose shop id it leaves empty, so that it can partition and bucket
+//     records without decoding them and keeps ten bytes less. Beam
 //     sends a buyer's records from one input split as one value (a pack)
 //     that starts with Version: its records cross process boundaries, where
 //     a worker could run another build, and a mismatch must fail loudly

@@ -113,6 +113,8 @@ func TestReplayUsageErrors(t *testing.T) {
 		{[]string{"replay", "--events", events, "--out", "x", "--golden", "g"}, "--golden needs --check"},
 		{[]string{"replay", "--events", events, "--out", "x", "--golden", "g", "--check", "--update"}, "exclude each other"},
 		{[]string{"replay", "--events", events, "--out", "x", "--order", "sideways"}, `unknown order "sideways"`},
+		{[]string{"replay", "--events", events, "--out", "x", "--memory", "1MiB"}, "--memory 1MiB: want at least 16MiB"},
+		{[]string{"replay", "--events", events, "--out", "x", "--memory", "lots"}, `"lots" is not a size`},
 		{[]string{"diff", "only-one"}, "want two replay output folders"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)

@@ -39,8 +39,8 @@ import (
 // Parquet files are decoded by the page decoder (parquet_pages.go) unless a
 // column type or codec needs the Arrow decoder of Next, which then reads
 // the file on one goroutine. Scan must be the first and only read of r;
-// afterwards RowsRead, Accepted and QuarantineCounts hold the totals and
-// Next returns io.EOF.
+// afterwards RowsRead, Accepted, QuarantineCounts and CurrencyCounts hold
+// the totals and Next returns io.EOF.
 func (r *Reader) Scan(visit func(worker int, batch []Event) error) error {
 	if r.cur != -1 || r.err != nil {
 		return errors.New("read events: Scan must be the first read of a Reader")
@@ -152,13 +152,15 @@ func (s *scanState) fail(t int, err error) {
 	}
 }
 
-// account counts a batch and handles its quarantined rows.
-func (s *scanState) account(events int, quar []Quarantined, rows int64) error {
+// account counts a batch (rows, events, currencies) and handles its
+// quarantined rows.
+func (s *scanState) account(evs []Event, quar []Quarantined, rows int64) error {
 	r := s.r
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.read += rows
-	r.accepted += int64(events)
+	r.accepted += int64(len(evs))
+	r.countCurrencies(evs)
 	for _, q := range quar {
 		if r.opts.Strict {
 			return &RowError{Q: q}
@@ -275,7 +277,7 @@ func (sw *scanWorker) run(t *scanTask) (err error) {
 		}
 	}()
 	sink := func(evs []Event, quar []Quarantined, rows int64) error {
-		if err := sw.s.account(len(evs), quar, rows); err != nil {
+		if err := sw.s.account(evs, quar, rows); err != nil {
 			return err
 		}
 		if len(evs) == 0 {

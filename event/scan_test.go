@@ -121,9 +121,10 @@ func checkScanEqualsNext(t *testing.T, paths []string, opts ReadOptions) {
 		if !slices.Equal(gotQ, wantQ) {
 			t.Fatalf("arrowOnly=%v: quarantined\n%+v\nNext gave\n%+v", arrowOnly, gotQ, wantQ)
 		}
-		if sr.RowsRead() != r.RowsRead() || sr.Accepted() != r.Accepted() || fmt.Sprint(sr.QuarantineCounts()) != fmt.Sprint(r.QuarantineCounts()) {
-			t.Fatalf("arrowOnly=%v: counts %d/%d/%v, Next %d/%d/%v", arrowOnly, sr.RowsRead(), sr.Accepted(), sr.QuarantineCounts(),
-				r.RowsRead(), r.Accepted(), r.QuarantineCounts())
+		if sr.RowsRead() != r.RowsRead() || sr.Accepted() != r.Accepted() || fmt.Sprint(sr.QuarantineCounts()) != fmt.Sprint(r.QuarantineCounts()) ||
+			fmt.Sprint(sr.CurrencyCounts()) != fmt.Sprint(r.CurrencyCounts()) {
+			t.Fatalf("arrowOnly=%v: counts %d/%d/%v/%v, Next %d/%d/%v/%v", arrowOnly, sr.RowsRead(), sr.Accepted(), sr.QuarantineCounts(), sr.CurrencyCounts(),
+				r.RowsRead(), r.Accepted(), r.QuarantineCounts(), r.CurrencyCounts())
 		}
 	}
 }

@@ -281,7 +281,7 @@ func (d *pageDecoder) rowGroup(rg int, start int64, sink func([]Event, []Quarant
 		if c.field == nil {
 			continue
 		}
-		c.start(chunks[c.field.leaf].Pages(), Columns[f])
+		c.start(chunks[c.field.leaf].Pages())
 	}
 	defer func() {
 		for f := range d.cols {
@@ -452,7 +452,6 @@ func setStrings(evs []Event, off uintptr, v []string) {
 type pageColumn struct {
 	field  *pageField
 	intern bool
-	name   string
 	pages  pq.Pages
 	page   pq.Page
 	n      int // levels in the page (rows, for a flat column)
@@ -479,8 +478,8 @@ type pageColumn struct {
 	badText            bool
 }
 
-func (c *pageColumn) start(pages pq.Pages, name string) {
-	c.pages, c.name = pages, name
+func (c *pageColumn) start(pages pq.Pages) {
+	c.pages = pages
 	c.page, c.n, c.pos, c.vpos = nil, 0, 0, 0
 	c.dict, c.dstr, c.dnum = nil, c.dstr[:0], c.dnum[:0]
 }

@@ -29,6 +29,7 @@ import (
 //     Parquet columns point into decoded pages that are then reused): copy
 //     what you keep (strings.Clone). Interned columns (kind, shop_id,
 //     channel, sender, currency) are the exception: they are never reused.
+//     visit may modify the batch.
 //   - Quarantined rows are counted and passed to OnQuarantine (calls are
 //     serialized, in no particular order) or kept (Quarantined).
 //   - With Strict, the error is the first bad row in input order, as with

@@ -24,9 +24,11 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff A_DIR B_DIR [--json]",
 		Short: "Compare two replays signal by signal",
 		Long: `diff compares two replay outputs (--out folders of signalab replay, sharded
-outputs of signalab-beam, or golden sets) and lists the signals,
+outputs of signalab-beam, live dumps, or golden sets) and lists the signals,
 conversations and orders added, removed and changed from A to B, signals per
 kind, the counts of replay.json that differ, and the first examples of each.
+Sessions (sessions.parquet, written by replays that track them) are compared
+the same way when both have them; when only one has, that is a difference.
 
 Exit code 0 when they are equal, 1 when they differ, 2 on an error. Useful to
 measure what out-of-order delivery costs (--order arrival vs event-time) or
@@ -72,10 +74,7 @@ func diffRun(opts diffOptions, stdout, stderr io.Writer) error {
 		d.WriteText(stdout, opts.A, opts.B)
 	}
 	if !d.Equal() {
-		return exitcode.Checkf("diff: %s and %s differ: signals +%d -%d ~%d, conversations +%d -%d ~%d, orders +%d -%d ~%d, %d counts",
-			opts.A, opts.B, d.Signals.Added, d.Signals.Removed, d.Signals.Changed,
-			d.Conversations.Added, d.Conversations.Removed, d.Conversations.Changed,
-			d.Orders.Added, d.Orders.Removed, d.Orders.Changed, len(d.Counts))
+		return exitcode.Checkf("diff: %s and %s differ: %s", opts.A, opts.B, d.Brief())
 	}
 	return nil
 }

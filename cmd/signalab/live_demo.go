@@ -31,12 +31,13 @@ type liveDemoOptions struct {
 	Partitions int
 	Consumers  int
 	Experiment string
+	Sessions   bool
 }
 
 func newLiveDemoCmd() *cobra.Command {
 	var opts liveDemoOptions
 	c := &cobra.Command{
-		Use:   "demo [--events PATH...] [--out DIR] [--partitions N] [--consumers N]",
+		Use:   "demo [--events PATH...] [--out DIR] [--partitions N] [--consumers N] [--experiment F] [--sessions]",
 		Short: "The whole live loop in one process: cluster, produce, live, dump, diff against replay",
 		Long: `demo starts an in-process Kafka-protocol cluster (see "live cluster"),
 writes an event log to its "events" topic in arrival order ("live produce"),
@@ -44,7 +45,9 @@ runs --consumers live consumers in one group on it ("signalab live"), dumps
 their output topics when they have processed everything ("live dump" into
 OUT/live), replays the same log in arrival order ("signalab replay" into
 OUT/replay) and compares the two ("signalab diff"): exit 0 when they are
-equal, 1 when they differ.
+equal, 1 when they differ. With --sessions (or an --experiment whose
+analysis.unit is buyer or session) the consumers track sessions, the replay
+writes sessions.parquet, and the diff compares them too.
 
 Without --events it first generates a realistic log of about 119,000 events
 (with duplicates, out-of-order and late rows) into OUT/generated.`,
@@ -67,7 +70,8 @@ Without --events it first generates a realistic log of about 119,000 events
 	f.StringVar(&opts.Out, "out", "live-demo", "output folder (OUT/live, OUT/replay)")
 	f.IntVar(&opts.Partitions, "partitions", 4, "partitions of the events topic")
 	f.IntVar(&opts.Consumers, "consumers", 2, "live consumers in the group")
-	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters")
+	f.StringVar(&opts.Experiment, "experiment", "", "experiment.yaml whose signals: block sets the signal parameters (analysis.unit buyer or session also turns --sessions on)")
+	f.BoolVar(&opts.Sessions, "sessions", false, "track every buyer's sessions in live mode and in the replay, and compare them")
 	return c
 }
 
@@ -79,7 +83,7 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	case opts.Partitions <= 0 || opts.Consumers <= 0:
 		return exitcode.Usagef(hint+" --partitions 4 --consumers 2", "live demo: --partitions %d, --consumers %d: want positive numbers", opts.Partitions, opts.Consumers)
 	}
-	params, gap, err := liveParams(opts.Experiment, false)
+	params, gap, err := liveParams(opts.Experiment, opts.Sessions)
 	if err != nil {
 		return fmt.Errorf("live demo: %w", err)
 	}
@@ -163,16 +167,24 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	}); err != nil {
 		return err
 	}
-	step("live dump into %s: %d signals, %d conversations (%d final, %d open), %d orders",
-		liveDir, len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations, len(d.Outputs.Orders))
+	sessions := ""
+	if d.Outputs.WithSessions {
+		sessions = fmt.Sprintf(", %d sessions (%d final, %d open)", len(d.Outputs.Sessions), d.Info.FinalSessions, d.Info.OpenSessions)
+	}
+	step("live dump into %s: %d signals, %d conversations (%d final, %d open), %d orders%s",
+		liveDir, len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations, len(d.Outputs.Orders), sessions)
 
 	replayDir := filepath.Join(opts.Out, "replay")
 	if err := replaceOutputs(replayDir, "signalab live demo", experiment.ReplayOutputs, func(dir string) error {
-		_, err := embedded.Run(embedded.Config{Events: events, Out: dir, Params: params, Order: replay.OrderArrival})
+		_, err := embedded.Run(embedded.Config{Events: events, Out: dir, Params: params, Sessions: gap, Order: replay.OrderArrival})
 		return err
 	}); err != nil {
 		return err
 	}
-	step("replay --order arrival into %s", replayDir)
+	flag := ""
+	if gap > 0 {
+		flag = " --sessions"
+	}
+	step("replay --order arrival%s into %s", flag, replayDir)
 	return diffRun(diffOptions{A: replayDir, B: liveDir}, stdout, stderr)
 }

@@ -3,21 +3,30 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/signalab/signalab/live"
+	"github.com/signalab/signalab/replay/output"
 )
 
 // TestLiveDemo runs the README's one-command loop on the committed log:
-// cluster, produce, two consumers, dump, replay, diff → exit 0.
+// cluster, produce, two consumers, dump, replay, diff → exit 0. With
+// --sessions both sides track sessions and the diff compares them.
 func TestLiveDemo(t *testing.T) {
 	events := filepath.Join(repoRoot(t), "testdata", "events", "events.parquet")
-	code, stdout, stderr := runCLI(t, "live", "demo", "--events", events, "--out", t.TempDir())
-	if code != 0 || !strings.Contains(stdout, "no differences") {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "live", "demo", "--events", events, "--out", out, "--sessions")
+	if code != 0 || !strings.Contains(stdout, "no differences") || !strings.Contains(stdout, " sessions)") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, side := range []string{"live", "replay"} {
+		if _, err := os.Stat(filepath.Join(out, side, output.SessionsFile)); err != nil {
+			t.Errorf("live demo --sessions: %v", err)
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ var (
 	metricsOutputs  = []string{metrics.UnitsFile, metrics.SummaryFile}
 	analyzeOutputs  = []string{analysis.ResultsJSON, analysis.ResultsParquet}
 	generateOutputs = []string{synth.EventsFile, synth.TruthFile}
-	goldenOutputs   = []string{output.GoldenSignalsFile, output.GoldenConversationsFile, output.GoldenOrdersFile, output.GoldenCountsFile}
+	goldenOutputs   = []string{output.GoldenSignalsFile, output.GoldenConversationsFile, output.GoldenOrdersFile, output.GoldenSessionsFile, output.GoldenCountsFile}
 	aaOutputs       = []string{results.AAFile}
 )
 

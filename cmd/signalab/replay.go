@@ -57,7 +57,9 @@ makes the first one an error.
 
 Regression replays: --golden DIR --check compares the outputs with a golden
 set (canonical JSON Lines and counts.json) and exits 1 with a summary of
-signals added, removed and changed; --golden DIR --update rewrites it.`,
+signals added, removed and changed; --golden DIR --update rewrites it. A
+replay that tracks sessions puts them into its golden set (sessions.jsonl),
+and --check then wants them again.`,
 		Example: `  signalab replay --events data/events.parquet --out out/replay
   signalab replay --events 'logs/*.jsonl.gz' --out out/replay --order event-time --experiment experiment.yaml
   signalab replay --events testdata/events --out /tmp/replay --golden testdata/golden --check`,
@@ -154,8 +156,12 @@ func replayRun(opts replayOptions, stdout, stderr io.Writer) error {
 		}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "golden set %s updated: %d signals, %d conversations, %d orders\n",
-			opts.Golden, len(out.Signals), len(out.Conversations), len(out.Orders))
+		sessions := ""
+		if out.WithSessions {
+			sessions = fmt.Sprintf(", %d sessions", len(out.Sessions))
+		}
+		fmt.Fprintf(stderr, "golden set %s updated: %d signals, %d conversations, %d orders%s\n",
+			opts.Golden, len(out.Signals), len(out.Conversations), len(out.Orders), sessions)
 	}
 
 	if opts.JSON {

@@ -256,6 +256,104 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestDiffSessions: signalab diff compares sessions.parquet when both
+// replays tracked sessions (a changed and a removed session are found, with
+// examples, and make it exit 1), and a replay with sessions against one
+// without is a difference with a line saying which side has them.
+func TestDiffSessions(t *testing.T) {
+	root := repoRoot(t)
+	events := filepath.Join(root, "testdata", "events")
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	for _, r := range []struct {
+		out  string
+		args []string
+	}{{a, []string{"--sessions"}}, {b, []string{"--sessions"}}, {c, nil}} {
+		if code, _, stderr := runCLI(t, append([]string{"replay", "--events", events, "--out", r.out}, r.args...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "diff", a, b)
+	if code != 0 || !strings.Contains(stdout, "no differences") || !strings.Contains(stdout, " sessions)") {
+		t.Fatalf("diff of two replays with sessions: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// B's sessions.parquet: one session changed, one removed.
+	tb, err := output.Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Sessions[0].PageViews++
+	tb.Sessions = tb.Sessions[:len(tb.Sessions)-1]
+	if err := output.WriteRows(filepath.Join(b, output.SessionsFile), tb.Sessions); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, "diff", a, b)
+	if code != 1 || !strings.Contains(stderr, "sessions +0 -1 ~1") {
+		t.Errorf("diff with a changed and a removed session: exit %d, stderr %q; want 1 naming them", code, stderr)
+	}
+	for _, want := range []string{"sessions:", "0 added, 1 removed, 1 changed", "changed session", "(fields: page_views)", "removed session"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = runCLI(t, "diff", a, b, "--json")
+	var d struct {
+		Equal    bool `json:"equal"`
+		Sessions *struct {
+			Removed, Changed int
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil || code != 1 || d.Equal || d.Sessions == nil || d.Sessions.Removed != 1 || d.Sessions.Changed != 1 {
+		t.Errorf("diff --json: exit %d, err %v, %+v", code, err, d)
+	}
+
+	// Sessions on one side only.
+	for _, tc := range []struct{ x, y, only string }{{a, c, "A"}, {c, a, "B"}} {
+		code, stdout, stderr := runCLI(t, "diff", tc.x, tc.y)
+		if code != 1 || !strings.Contains(stdout, "only "+tc.only+" = ") || !strings.Contains(stdout, "--sessions") ||
+			!strings.Contains(stderr, "sessions only in "+tc.only) {
+			t.Errorf("diff with sessions only in %s: exit %d\n%s%s", tc.only, code, stdout, stderr)
+		}
+	}
+}
+
+// TestRegressionReplaySessions: a golden set written by a replay that tracks
+// sessions holds sessions.jsonl and is checked with them; checking it with
+// a replay that does not track sessions exits 1 saying so; rewriting it
+// without sessions removes sessions.jsonl.
+func TestRegressionReplaySessions(t *testing.T) {
+	root := repoRoot(t)
+	events := filepath.Join(root, "testdata", "events")
+	golden := filepath.Join(t.TempDir(), "golden")
+	replayCmd := func(args ...string) (int, string) {
+		code, _, stderr := runCLI(t, append([]string{"replay", "--events", events, "--out", t.TempDir(), "--golden", golden}, args...)...)
+		return code, stderr
+	}
+	if code, stderr := replayCmd("--sessions", "--update"); code != 0 || !strings.Contains(stderr, " sessions\n") {
+		t.Fatalf("--sessions --update: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(golden, output.GoldenSessionsFile)); err != nil {
+		t.Fatalf("golden set of a replay with sessions: %v", err)
+	}
+	if code, stderr := replayCmd("--sessions", "--check"); code != 0 || !strings.Contains(stderr, "outputs match the golden set") {
+		t.Errorf("--sessions --check: exit %d\n%s", code, stderr)
+	}
+	code, stderr := replayCmd("--check")
+	if code != 1 || !strings.Contains(stderr, "only A = golden") || !strings.Contains(stderr, "--sessions") {
+		t.Errorf("--check without --sessions against a golden set with sessions: exit %d\n%s", code, stderr)
+	}
+	if code, stderr := replayCmd("--update"); code != 0 {
+		t.Fatalf("--update without --sessions: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(golden, output.GoldenSessionsFile)); err == nil {
+		t.Error("rewriting the golden set without sessions left its sessions.jsonl")
+	}
+	if code, stderr := replayCmd("--check"); code != 0 {
+		t.Errorf("--check after the rewrite: exit %d\n%s", code, stderr)
+	}
+}
+
 // TestReplayExperimentParams: the signals: block of --experiment sets the
 // parameters (recorded in replay.json); an invalid value is an error naming
 // the key.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -149,6 +150,45 @@ func OrderToJSON(o signal.Order) OrderJSON {
 func (j OrderJSON) Order() signal.Order {
 	return signal.Order{OrderID: j.OrderID, ShopID: j.ShopID, BuyerID: j.BuyerID,
 		EventTime: int64(j.EventTime), OrderValueCents: j.OrderValueCents}
+}
+
+// SessionJSON is the canonical JSON form of a replay.Session (a row of
+// sessions.parquet).
+type SessionJSON struct {
+	ShopID           string     `json:"shop_id"`
+	BuyerID          string     `json:"buyer_id"`
+	StartedAt        Timestamp  `json:"started_at"`
+	EndedAt          Timestamp  `json:"ended_at"`
+	Events           int32      `json:"events"`
+	PageViews        int32      `json:"page_views"`
+	CartUpdates      int32      `json:"cart_updates"`
+	Checkouts        int32      `json:"checkouts"`
+	Orders           int32      `json:"orders"`
+	OrderValueCents  int64      `json:"order_value_cents"`
+	Conversations    int32      `json:"conversations"`
+	BuyerMessages    int32      `json:"buyer_messages"`
+	MerchantMessages int32      `json:"merchant_messages"`
+	Signals          int32      `json:"signals"`
+	SignalEvents     int32      `json:"signal_events"`
+	FirstTriggerAt   *Timestamp `json:"first_trigger_at,omitempty"`
+	Triggered        bool       `json:"triggered"`
+	HadCartAtStart   bool       `json:"had_cart_at_start"`
+}
+
+// SessionToJSON converts s to its canonical JSON form.
+func SessionToJSON(s replay.Session) SessionJSON {
+	return SessionJSON{s.ShopID, s.BuyerID, Timestamp(s.StartedAt), Timestamp(s.EndedAt), s.Events, s.PageViews,
+		s.CartUpdates, s.Checkouts, s.Orders, s.OrderValueCents, s.Conversations, s.BuyerMessages,
+		s.MerchantMessages, s.Signals, s.SignalEvents, tsPtr(s.FirstTriggerAt), s.Triggered, s.HadCartAtStart}
+}
+
+// Session converts back.
+func (j SessionJSON) Session() replay.Session {
+	return replay.Session{ShopID: j.ShopID, BuyerID: j.BuyerID, StartedAt: int64(j.StartedAt), EndedAt: int64(j.EndedAt),
+		Events: j.Events, PageViews: j.PageViews, CartUpdates: j.CartUpdates, Checkouts: j.Checkouts, Orders: j.Orders,
+		OrderValueCents: j.OrderValueCents, Conversations: j.Conversations, BuyerMessages: j.BuyerMessages,
+		MerchantMessages: j.MerchantMessages, Signals: j.Signals, SignalEvents: j.SignalEvents,
+		FirstTriggerAt: i64FromTS(j.FirstTriggerAt), Triggered: j.Triggered, HadCartAtStart: j.HadCartAtStart}
 }
 
 // WriteJSONL writes rows to w as JSON Lines, converting each with conv.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/signalab/signalab/internal/atomicfile"
+	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/signal"
 )
 
@@ -21,13 +22,20 @@ const MaxExamples = 5
 // rows only in B are added, rows only in A removed, rows with the same key
 // but other values changed. Signals are keyed by (shop_id, buyer_id,
 // signal_id), conversations by (shop_id, buyer_id, conversation_id), orders
-// by (shop_id, buyer_id, order_id). Counts compares the deterministic part of
-// the two summaries (replay.json or a golden counts.json), when both have one.
+// by (shop_id, buyer_id, order_id), sessions by (shop_id, buyer_id,
+// started_at). Counts compares the deterministic part of the two summaries
+// (replay.json or a golden counts.json), when both have one.
+//
+// Sessions (sessions.parquet, written only by replays that track them) are
+// compared when both replays have them; when only one has, SessionsOnlyIn
+// names it ("A" or "B") and the replays differ.
 type Diff struct {
-	Signals       TableDiff   `json:"signals"`
-	Conversations TableDiff   `json:"conversations"`
-	Orders        TableDiff   `json:"orders"`
-	Counts        []ValueDiff `json:"counts"`
+	Signals        TableDiff   `json:"signals"`
+	Conversations  TableDiff   `json:"conversations"`
+	Orders         TableDiff   `json:"orders"`
+	Sessions       *TableDiff  `json:"sessions,omitempty"`
+	SessionsOnlyIn string      `json:"sessions_only_in,omitempty"`
+	Counts         []ValueDiff `json:"counts"`
 }
 
 // TableDiff is the difference of one table.
@@ -68,7 +76,24 @@ type ValueDiff struct {
 
 // Equal reports whether the two replays are the same.
 func (d *Diff) Equal() bool {
-	return d.Signals.equal() && d.Conversations.equal() && d.Orders.equal() && len(d.Counts) == 0
+	return d.Signals.equal() && d.Conversations.equal() && d.Orders.equal() &&
+		(d.Sessions == nil || d.Sessions.equal()) && d.SessionsOnlyIn == "" && len(d.Counts) == 0
+}
+
+// Brief is the difference in one line: per table, rows added (+), removed
+// (-) and changed (~), and the number of differing counts.
+func (d *Diff) Brief() string {
+	f := func(name string, t *TableDiff) string {
+		return fmt.Sprintf("%s +%d -%d ~%d", name, t.Added, t.Removed, t.Changed)
+	}
+	parts := []string{f("signals", &d.Signals), f("conversations", &d.Conversations), f("orders", &d.Orders)}
+	switch {
+	case d.Sessions != nil:
+		parts = append(parts, f("sessions", d.Sessions))
+	case d.SessionsOnlyIn != "":
+		parts = append(parts, "sessions only in "+d.SessionsOnlyIn)
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%d counts", len(d.Counts))), ", ")
 }
 
 func (t *TableDiff) equal() bool { return t.Added == 0 && t.Removed == 0 && t.Changed == 0 }
@@ -85,6 +110,19 @@ func Compare(a, b *Tables) *Diff {
 	d.Orders = diffTable(a.Orders, b.Orders,
 		func(o signal.Order) string { return o.ShopID + "/" + o.BuyerID + "/" + o.OrderID },
 		nil, OrderToJSON)
+	switch {
+	case a.WithSessions && b.WithSessions:
+		t := diffTable(a.Sessions, b.Sessions,
+			func(s replay.Session) string {
+				return s.ShopID + "/" + s.BuyerID + "/" + Timestamp(s.StartedAt).String()
+			},
+			nil, SessionToJSON)
+		d.Sessions = &t
+	case a.WithSessions:
+		d.SessionsOnlyIn = "A"
+	case b.WithSessions:
+		d.SessionsOnlyIn = "B"
+	}
 	if a.Summary != nil && b.Summary != nil {
 		d.Counts = diffJSON(a.Summary.Deterministic(), b.Summary.Deterministic())
 	}
@@ -242,15 +280,16 @@ func flatten(prefix string, raw json.RawMessage, out map[string]json.RawMessage)
 // first examples with A above B.
 func (d *Diff) WriteText(w io.Writer, labelA, labelB string) {
 	if d.Equal() {
-		fmt.Fprintf(w, "no differences between %s and %s (%d signals, %d conversations, %d orders)\n",
-			labelA, labelB, d.Signals.RowsA, d.Conversations.RowsA, d.Orders.RowsA)
+		sessions := ""
+		if d.Sessions != nil {
+			sessions = fmt.Sprintf(", %d sessions", d.Sessions.RowsA)
+		}
+		fmt.Fprintf(w, "no differences between %s and %s (%d signals, %d conversations, %d orders%s)\n",
+			labelA, labelB, d.Signals.RowsA, d.Conversations.RowsA, d.Orders.RowsA, sessions)
 		return
 	}
 	fmt.Fprintf(w, "differences between A = %s and B = %s:\n", labelA, labelB)
-	for _, t := range []struct {
-		name string
-		t    *TableDiff
-	}{{"signals", &d.Signals}, {"conversations", &d.Conversations}, {"orders", &d.Orders}} {
+	for _, t := range d.tables() {
 		fmt.Fprintf(w, "  %-14s %d in A, %d in B: %d added, %d removed, %d changed\n",
 			t.name+":", t.t.RowsA, t.t.RowsB, t.t.Added, t.t.Removed, t.t.Changed)
 		kinds := make([]string, 0, len(t.t.ByKind))
@@ -263,6 +302,15 @@ func (d *Diff) WriteText(w io.Writer, labelA, labelB string) {
 			fmt.Fprintf(w, "    %-18s +%d -%d ~%d\n", k, kd.Added, kd.Removed, kd.Changed)
 		}
 	}
+	if d.SessionsOnlyIn != "" {
+		has, lacks := labelA, labelB
+		if d.SessionsOnlyIn == "B" {
+			has, lacks = labelB, labelA
+		}
+		fmt.Fprintf(w, "  %-14s only %s = %s has them; %s did not track sessions "+
+			"(a replay tracks them with --sessions, or with an --experiment whose analysis.unit is buyer or session)\n",
+			"sessions:", d.SessionsOnlyIn, has, lacks)
+	}
 	if len(d.Counts) > 0 {
 		fmt.Fprintf(w, "  counts: %d values differ\n", len(d.Counts))
 		for i, c := range d.Counts {
@@ -273,12 +321,9 @@ func (d *Diff) WriteText(w io.Writer, labelA, labelB string) {
 			fmt.Fprintf(w, "    %-48s A %s  B %s\n", c.Path, c.A, c.B)
 		}
 	}
-	for _, t := range []struct {
-		name string
-		t    *TableDiff
-	}{{"signal", &d.Signals}, {"conversation", &d.Conversations}, {"order", &d.Orders}} {
+	for _, t := range d.tables() {
 		for _, e := range t.t.Examples {
-			fmt.Fprintf(w, "  %s %s %s", e.Change, t.name, e.Key)
+			fmt.Fprintf(w, "  %s %s %s", e.Change, t.row, e.Key)
 			if len(e.Fields) > 0 {
 				fmt.Fprintf(w, " (fields: %s)", strings.Join(e.Fields, ", "))
 			}
@@ -293,17 +338,38 @@ func (d *Diff) WriteText(w io.Writer, labelA, labelB string) {
 	}
 }
 
+// namedTable is a table of a Diff with its name and the name of its rows.
+type namedTable struct {
+	name, row string
+	t         *TableDiff
+}
+
+// tables are the compared tables of d, in the order WriteText lists them.
+func (d *Diff) tables() []namedTable {
+	ts := []namedTable{{"signals", "signal", &d.Signals}, {"conversations", "conversation", &d.Conversations},
+		{"orders", "order", &d.Orders}}
+	if d.Sessions != nil {
+		ts = append(ts, namedTable{"sessions", "session", d.Sessions})
+	}
+	return ts
+}
+
 // Golden set files (canonical JSON Lines and counts.json).
 const (
 	GoldenSignalsFile       = "signals.jsonl"
 	GoldenConversationsFile = "conversations.jsonl"
 	GoldenOrdersFile        = "orders.jsonl"
+	// GoldenSessionsFile is in a golden set when its replay tracked
+	// sessions (o.WithSessions).
+	GoldenSessionsFile = "sessions.jsonl"
 )
 
 // WriteGolden writes o as a golden set into dir: signals.jsonl,
-// conversations.jsonl, orders.jsonl (canonical JSON Lines, sorted) and
-// counts.json (the deterministic part of sum). Other files in dir (a
-// README.md) are left alone.
+// conversations.jsonl, orders.jsonl, sessions.jsonl when o tracked sessions
+// (canonical JSON Lines, sorted) and counts.json (the deterministic part of
+// sum). Other files in dir (a README.md) are left alone; a caller that
+// replaces a golden set removes a sessions.jsonl the new set lacks
+// (signalab replay --update does, through internal/outdir).
 func WriteGolden(dir string, o *Tables, sum Summary) error {
 	o.Sort()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -323,6 +389,13 @@ func WriteGolden(dir string, o *Tables, sum Summary) error {
 		return WriteJSONL(w, o.Orders, OrderToJSON)
 	}); err != nil {
 		return err
+	}
+	if o.WithSessions {
+		if err := atomicfile.Write(filepath.Join(dir, GoldenSessionsFile), func(w io.Writer) error {
+			return WriteJSONL(w, o.Sessions, SessionToJSON)
+		}); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(sum.Deterministic(), "", "  ")
 	if err != nil {

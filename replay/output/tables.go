@@ -257,8 +257,9 @@ func readTable[T, J any](dir, base string, fromJSON func(J) T) ([]T, bool, error
 
 func identity[T any](v T) T { return v }
 
-// Read reads the outputs of a replay from dir: signals, conversations
-// and orders as single Parquet files, as shards (signals-00001.parquet, ...,
+// Read reads the outputs of a replay from dir: signals, conversations,
+// orders, quarantine and (when the replay tracked them, WithSessions)
+// sessions as single Parquet files, as shards (signals-00001.parquet, ...,
 // as written by distributed engines) or as canonical JSON Lines (a golden
 // set), plus replay.json or counts.json when present. Rows are returned in
 // output order. It is an error if dir has no signals table.
@@ -280,7 +281,7 @@ func Read(dir string) (*Tables, error) {
 	if o.Quarantine, _, err = readTable(dir, "quarantine", identity[QuarantineRow]); err != nil {
 		return nil, err
 	}
-	if o.Sessions, o.WithSessions, err = readTable(dir, "sessions", identity[replay.Session]); err != nil {
+	if o.Sessions, o.WithSessions, err = readTable(dir, "sessions", SessionJSON.Session); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{SummaryFile, GoldenCountsFile} {

@@ -43,7 +43,9 @@ func (b *Buyer) UnmarshalBinary(data []byte) error {
 	}
 	b.key = event.BuyerKey{ShopID: j.ShopID, BuyerID: j.BuyerID}
 	b.st = state{Clock: j.Clock, HasClock: j.HasClock, Seen: j.Seen, Cart: j.Cart, Orders: j.Orders, Convs: j.Convs}
-	for i, s := range b.st.Seen {
+	for i := range b.st.Seen {
+		s := &b.st.Seen[i]
+		s.tag = idTag(s.ID)
 		if i == 0 || s.Time < b.st.seenMin {
 			b.st.seenMin = s.Time
 		}

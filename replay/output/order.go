@@ -12,7 +12,11 @@ import (
 // SortSignals sorts signals by (conversation_id, emit_time, signal_id), the
 // order of signals.parquet (docs/design.md), then by the remaining columns
 // so that the order is total.
-func SortSignals(s []signal.Signal) { slices.SortFunc(s, CompareSignals) }
+func SortSignals(s []signal.Signal) {
+	conv := func(r *signal.Signal) string { return r.ConversationID }
+	pk := newPrefixKey(s, conv)
+	sortKeyed(s, func(r *signal.Signal) uint64 { return pk.key(r.ConversationID, 64) }, CompareSignals)
+}
 
 // CompareSignals is the order of SortSignals.
 func CompareSignals(a, b signal.Signal) int {
@@ -36,7 +40,11 @@ func CompareSignals(a, b signal.Signal) int {
 
 // SortConversations sorts conversation rows by (shop_id, buyer_id,
 // started_at, conversation_id), then last_activity_at.
-func SortConversations(s []signal.Conversation) { slices.SortFunc(s, CompareConversations) }
+func SortConversations(s []signal.Conversation) {
+	sortKeyed(s, shopBuyerKey(s,
+		func(r *signal.Conversation) string { return r.ShopID },
+		func(r *signal.Conversation) string { return r.BuyerID }), CompareConversations)
+}
 
 // CompareConversations is the order of SortConversations.
 func CompareConversations(a, b signal.Conversation) int {
@@ -56,7 +64,11 @@ func CompareConversations(a, b signal.Conversation) int {
 }
 
 // SortOrders sorts orders by (shop_id, buyer_id, event_time, order_id), then value.
-func SortOrders(s []signal.Order) { slices.SortFunc(s, CompareOrders) }
+func SortOrders(s []signal.Order) {
+	sortKeyed(s, shopBuyerKey(s,
+		func(r *signal.Order) string { return r.ShopID },
+		func(r *signal.Order) string { return r.BuyerID }), CompareOrders)
+}
 
 // CompareOrders is the order of SortOrders.
 func CompareOrders(a, b signal.Order) int {

@@ -266,9 +266,9 @@ func Run(cfg Config) (*output.Summary, error) {
 	outs := &output.Tables{Quarantine: quarantine, WithSessions: cfg.Sessions > 0}
 	var tables []output.File
 	if runs.runs == 0 {
-		held := runs.take()
-		outs.Signals, outs.Conversations, outs.Orders, outs.Sessions = held.Signals, held.Conversations, held.Orders, held.Sessions
-		tables = outs.Files()
+		parts := runs.parts()
+		parts.Quarantine, parts.WithSessions = quarantine, cfg.Sessions > 0
+		tables = parts.Files()
 	} else {
 		if err := runs.spill(); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package embedded
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/signalab/signalab/replay"
@@ -100,6 +101,22 @@ func (r *outputRuns) take() output.Tables {
 	}
 	r.held, r.heldSessions, r.n = r.held[:0], r.heldSessions[:0], 0
 	return o
+}
+
+// parts returns the held rows as they are, to be written sorted without
+// concatenating them (output.Parts), and forgets them.
+func (r *outputRuns) parts() output.Parts {
+	var p output.Parts
+	for i := range r.held {
+		p.Signals = append(p.Signals, r.held[i].Signals)
+		p.Conversations = append(p.Conversations, r.held[i].Conversations)
+		p.Orders = append(p.Orders, r.held[i].Orders)
+		r.held[i] = signal.Output{}
+	}
+	p.Sessions = slices.Clone(r.heldSessions)
+	clear(r.heldSessions)
+	r.held, r.heldSessions, r.n = r.held[:0], r.heldSessions[:0], 0
+	return p
 }
 
 // spill sorts the held rows and writes them as run number r.runs.

@@ -1,8 +1,11 @@
 package output
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -37,17 +40,17 @@ func randomTables(r *rand.Rand, n, shops int) ([]signal.Signal, []signal.Convers
 	}
 	sigs := make([]signal.Signal, n)
 	cs := make([]signal.Conversation, n)
-	os := make([]signal.Order, n)
+	ords := make([]signal.Order, n)
 	for i := range n {
 		t := int64(r.IntN(4))
 		sigs[i] = signal.Signal{ConversationID: pick(convs), EmitTime: t, SignalID: idFrom(r, "s"),
 			ShopID: pick(shopIDs), BuyerID: pick(buyers), EventTime: t, Kind: fmt.Sprint(i)}
 		cs[i] = signal.Conversation{ShopID: pick(shopIDs), BuyerID: pick(buyers), StartedAt: t,
 			ConversationID: pick(convs), LastActivityAt: int64(r.IntN(2)), Channel: fmt.Sprint(i)}
-		os[i] = signal.Order{ShopID: pick(shopIDs), BuyerID: pick(buyers), EventTime: t,
+		ords[i] = signal.Order{ShopID: pick(shopIDs), BuyerID: pick(buyers), EventTime: t,
 			OrderID: idFrom(r, "o"), OrderValueCents: int64(r.IntN(3))}
 	}
-	return sigs, cs, os
+	return sigs, cs, ords
 }
 
 // TestSortKeyed checks the keyed sorts against a plain stable sort by the
@@ -58,14 +61,14 @@ func TestSortKeyed(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ n, shops int }{{0, 1}, {1, 1}, {2, 1}, {50, 1}, {500, 3}, {3000, 2000}} {
 		for rep := range 20 {
-			sigs, cs, os := randomTables(r, c.n, c.shops)
-			want1, want2, want3 := slices.Clone(sigs), slices.Clone(cs), slices.Clone(os)
+			sigs, cs, ords := randomTables(r, c.n, c.shops)
+			want1, want2, want3 := slices.Clone(sigs), slices.Clone(cs), slices.Clone(ords)
 			slices.SortStableFunc(want1, CompareSignals)
 			slices.SortStableFunc(want2, CompareConversations)
 			slices.SortStableFunc(want3, CompareOrders)
 			SortSignals(sigs)
 			SortConversations(cs)
-			SortOrders(os)
+			SortOrders(ords)
 			name := fmt.Sprintf("n=%d shops=%d rep=%d", c.n, c.shops, rep)
 			if !slices.Equal(sigs, want1) {
 				t.Fatalf("%s: signals differ from a stable sort", name)
@@ -73,7 +76,7 @@ func TestSortKeyed(t *testing.T) {
 			if !slices.Equal(cs, want2) {
 				t.Fatalf("%s: conversations differ from a stable sort", name)
 			}
-			if !slices.Equal(os, want3) {
+			if !slices.Equal(ords, want3) {
 				t.Fatalf("%s: orders differ from a stable sort", name)
 			}
 		}
@@ -86,7 +89,7 @@ func TestKeysMonotone(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for rep := range 50 {
 		_, cs, _ := randomTables(r, 200, 1+rep*5)
-		key := shopBuyerKey(cs, func(c *signal.Conversation) string { return c.ShopID },
+		key := shopBuyerKey([][]signal.Conversation{cs}, func(c *signal.Conversation) string { return c.ShopID },
 			func(c *signal.Conversation) string { return c.BuyerID })
 		for i := range cs {
 			for j := range cs {
@@ -125,4 +128,90 @@ func BenchmarkSortTables(b *testing.B) {
 			SortConversations(s)
 		}
 	})
+}
+
+// split cuts s into parts of random sizes (some empty).
+func split[T any](r *rand.Rand, s []T) [][]T {
+	var parts [][]T
+	for len(s) > 0 || r.IntN(3) == 0 {
+		n := min(len(s), r.IntN(40))
+		parts = append(parts, s[:n])
+		s = s[n:]
+		if len(parts) > 200 {
+			break
+		}
+	}
+	return append(parts, s)
+}
+
+// TestSortedBatches checks that the rows of parts come out as a stable
+// sort of their concatenation orders them, across batch boundaries.
+func TestSortedBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 7, 300, 2000} {
+		sigs, _, ords := randomTables(r, n, 1+n/100)
+		sp, op := split(r, sigs), split(r, ords)
+		want1, want2 := slices.Concat(sp...), slices.Concat(op...)
+		slices.SortStableFunc(want1, CompareSignals)
+		slices.SortStableFunc(want2, CompareOrders)
+		drain := func(next func([]signal.Signal) ([]signal.Signal, error), size int) []signal.Signal {
+			var got []signal.Signal
+			for {
+				b, _ := next(make([]signal.Signal, 0, size))
+				got = append(got, b...)
+				if len(b) < size {
+					return got
+				}
+			}
+		}
+		if got := drain(sortedBatches(sp, signalKey(sp), CompareSignals), 1+r.IntN(50)); !slices.Equal(got, want1) {
+			t.Fatalf("n=%d: signals from %d parts differ from a stable sort of their concatenation", n, len(sp))
+		}
+		next := sortedBatches(op, orderKey(op), CompareOrders)
+		var got []signal.Order
+		for {
+			b, _ := next(make([]signal.Order, 0, 64))
+			got = append(got, b...)
+			if len(b) < 64 {
+				break
+			}
+		}
+		if !slices.Equal(got, want2) {
+			t.Fatalf("n=%d: orders from %d parts differ from a stable sort of their concatenation", n, len(op))
+		}
+	}
+}
+
+// TestPartsFiles checks that Parts writes the same bytes as Tables does
+// on the parts' concatenation.
+func TestPartsFiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	sigs, cs, ords := randomTables(r, 3000, 20)
+	parts := Parts{Signals: split(r, sigs), Conversations: split(r, cs), Orders: split(r, ords)}
+	tables := Tables{Signals: slices.Concat(parts.Signals...), Conversations: slices.Concat(parts.Conversations...),
+		Orders: slices.Concat(parts.Orders...)}
+	a, b := t.TempDir(), t.TempDir()
+	for _, c := range []struct {
+		dir   string
+		files []File
+	}{{a, parts.Files()}, {b, tables.Files()}} {
+		for _, f := range c.files {
+			if err := f.Write(filepath.Join(c.dir, f.Name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, name := range []string{SignalsFile, ConversationsFile, OrdersFile, QuarantineFile} {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := os.ReadFile(filepath.Join(b, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s: Parts and Tables write different bytes", name)
+		}
+	}
 }

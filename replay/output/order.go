@@ -12,10 +12,12 @@ import (
 // SortSignals sorts signals by (conversation_id, emit_time, signal_id), the
 // order of signals.parquet (docs/design.md), then by the remaining columns
 // so that the order is total.
-func SortSignals(s []signal.Signal) {
-	conv := func(r *signal.Signal) string { return r.ConversationID }
-	pk := newPrefixKey(s, conv)
-	sortKeyed(s, func(r *signal.Signal) uint64 { return pk.key(r.ConversationID, 64) }, CompareSignals)
+func SortSignals(s []signal.Signal) { sortKeyed(s, signalKey([][]signal.Signal{s}), CompareSignals) }
+
+// signalKey is the sort key of signals (sortKeys): the conversation id's.
+func signalKey(parts [][]signal.Signal) func(*signal.Signal) uint64 {
+	pk := newPrefixKey(parts, func(r *signal.Signal) string { return r.ConversationID })
+	return func(r *signal.Signal) uint64 { return pk.key(r.ConversationID, 64) }
 }
 
 // CompareSignals is the order of SortSignals.
@@ -41,9 +43,13 @@ func CompareSignals(a, b signal.Signal) int {
 // SortConversations sorts conversation rows by (shop_id, buyer_id,
 // started_at, conversation_id), then last_activity_at.
 func SortConversations(s []signal.Conversation) {
-	sortKeyed(s, shopBuyerKey(s,
-		func(r *signal.Conversation) string { return r.ShopID },
-		func(r *signal.Conversation) string { return r.BuyerID }), CompareConversations)
+	sortKeyed(s, conversationKey([][]signal.Conversation{s}), CompareConversations)
+}
+
+// conversationKey is the sort key of conversations (sortKeys).
+func conversationKey(parts [][]signal.Conversation) func(*signal.Conversation) uint64 {
+	return shopBuyerKey(parts, func(r *signal.Conversation) string { return r.ShopID },
+		func(r *signal.Conversation) string { return r.BuyerID })
 }
 
 // CompareConversations is the order of SortConversations.
@@ -64,10 +70,12 @@ func CompareConversations(a, b signal.Conversation) int {
 }
 
 // SortOrders sorts orders by (shop_id, buyer_id, event_time, order_id), then value.
-func SortOrders(s []signal.Order) {
-	sortKeyed(s, shopBuyerKey(s,
-		func(r *signal.Order) string { return r.ShopID },
-		func(r *signal.Order) string { return r.BuyerID }), CompareOrders)
+func SortOrders(s []signal.Order) { sortKeyed(s, orderKey([][]signal.Order{s}), CompareOrders) }
+
+// orderKey is the sort key of orders (sortKeys).
+func orderKey(parts [][]signal.Order) func(*signal.Order) uint64 {
+	return shopBuyerKey(parts, func(r *signal.Order) string { return r.ShopID },
+		func(r *signal.Order) string { return r.BuyerID })
 }
 
 // CompareOrders is the order of SortOrders.

@@ -310,3 +310,40 @@ func SortQuarantine(q []QuarantineRow) {
 		return cmp.Compare(a.Row, b.Row)
 	})
 }
+
+// Parts are a replay's output rows as its partitions produced them, not yet
+// concatenated or sorted: what an engine holds when every row fits in
+// memory. Files writes the same bytes as Tables.Files would on the parts'
+// concatenation, reading the rows in place.
+type Parts struct {
+	Signals       [][]signal.Signal
+	Conversations [][]signal.Conversation
+	Orders        [][]signal.Order
+	Sessions      [][]replay.Session
+	Quarantine    []QuarantineRow
+	WithSessions  bool
+}
+
+// Files are the jobs writing the tables of p, as Tables.Files.
+func (p *Parts) Files() []File {
+	files := []File{
+		{SignalsFile, func(path string) error {
+			return writeBatches(path, sortedBatches(p.Signals, signalKey(p.Signals), CompareSignals))
+		}},
+		{ConversationsFile, func(path string) error {
+			return writeBatches(path, sortedBatches(p.Conversations, conversationKey(p.Conversations), CompareConversations))
+		}},
+		{OrdersFile, func(path string) error {
+			return writeBatches(path, sortedBatches(p.Orders, orderKey(p.Orders), CompareOrders))
+		}},
+		{QuarantineFile, func(path string) error { SortQuarantine(p.Quarantine); return WriteRows(path, p.Quarantine) }},
+	}
+	if p.WithSessions {
+		files = append(files, File{SessionsFile, func(path string) error {
+			s := slices.Concat(p.Sessions...)
+			SortSessions(s)
+			return WriteRows(path, s)
+		}})
+	}
+	return files
+}

@@ -63,6 +63,11 @@ type RunConfig struct {
 	Out      string
 	Order    replay.Order
 	Workers  int
+	// MemoryBudget and TempDir are the replay stage's memory budget (0:
+	// embedded.DefaultMemoryBudget) and spill folder ("": inside Out), as
+	// embedded.Config has them.
+	MemoryBudget int64
+	TempDir      string
 	// Progress receives progress bars (only give it a terminal); Log
 	// receives one line per stage. Both may be nil.
 	Progress io.Writer
@@ -132,7 +137,8 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	var rsum *output.Summary
 	err = stage("replay", func() error {
 		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: dir, Params: spec.Signals, Sessions: spec.Sessions(),
-			Order: cfg.Order, Workers: cfg.Workers, Progress: cfg.Progress, Trace: cfg.Trace})
+			Order: cfg.Order, Workers: cfg.Workers, MemoryBudget: cfg.MemoryBudget, TempDir: cfg.TempDir,
+			Progress: cfg.Progress, Trace: cfg.Trace})
 		return err
 	})
 	if err != nil {

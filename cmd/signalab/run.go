@@ -17,6 +17,7 @@ import (
 	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/replay"
+	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/reports"
 	"github.com/signalab/signalab/results"
 )
@@ -31,6 +32,8 @@ type runOptions struct {
 	Workers int
 	JSON    bool
 	Gates   analysis.GateSet
+	Memory  sizeFlag
+	TempDir string
 }
 
 func newRunCmd() *cobra.Command {
@@ -72,6 +75,9 @@ anything but "ship"); 2 on an error.`,
 	f.IntVar(&opts.Workers, "workers", 0, "replay workers (default: number of CPUs)")
 	f.BoolVar(&opts.JSON, "json", false, "print results.json to standard output")
 	f.Var(gateFlag{&opts.Gates}, "gate", gateUsage)
+	opts.Memory = embedded.DefaultMemoryBudget
+	f.Var(&opts.Memory, "memory", "the replay stage's memory budget for the events and output rows held in memory; beyond it they spill to --tmp (as replay --memory)")
+	f.StringVar(&opts.TempDir, "tmp", "", "folder for the replay stage's temporary spill files (default: inside --out)")
 	return c
 }
 
@@ -82,13 +88,15 @@ func runRun(opts runOptions, stdout, stderr io.Writer) error {
 		return exitcode.Usagef(hint, "run: --events is required")
 	case opts.Out == "":
 		return exitcode.Usagef(hint, "run: --out is required")
+	case opts.Memory < minMemory:
+		return exitcode.Usagef(hint+" --memory 512MiB", "run: --memory %s: want at least 16MiB", opts.Memory.String())
 	}
 	order, err := replay.ParseOrder(opts.Order)
 	if err != nil {
 		return exitcode.Usagef(hint, "run: --order: %v", err)
 	}
 	res, err := experiment.Run(experiment.RunConfig{SpecPath: opts.Spec, Events: opts.Events, Out: opts.Out,
-		Order: order, Workers: opts.Workers, Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
+		Order: order, Workers: opts.Workers, MemoryBudget: int64(opts.Memory), TempDir: opts.TempDir, Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {
 		return err
 	}

@@ -166,3 +166,63 @@ func TestDemoSpecMatchesTestdata(t *testing.T) {
 		t.Errorf("demo spec %+v does not match the generator's defaults %+v", spec, cfg)
 	}
 }
+
+// TestRunMemoryBudget: run passes --memory and --tmp to its replay stage:
+// a budget too small for the log spills (replay.json says so), into --tmp,
+// and every output table is byte for byte the one of a run that did not.
+func TestRunMemoryBudget(t *testing.T) {
+	// About 560k events: some 25 MB of records, beyond a 16 MiB budget.
+	cfg := synth.DefaultConfig()
+	cfg.Unit, cfg.Buyers, cfg.Days, cfg.PreDays = "conversation_id", 50000, 14, 0
+	gen := t.TempDir()
+	if _, err := synth.WriteDir(context.Background(), cfg, gen, nil); err != nil {
+		t.Fatal(err)
+	}
+	events := filepath.Join(gen, synth.EventsFile)
+	spec := runSpec(t, cfg, "")
+	big, small, tmp := t.TempDir(), t.TempDir(), t.TempDir()
+	for _, args := range [][]string{
+		{"run", spec, "--events", events, "--out", big},
+		{"run", spec, "--events", events, "--out", small, "--memory", "16MiB", "--tmp", tmp},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+	}
+	spilled := func(dir string) bool {
+		var s struct{ Spilled bool }
+		b, err := os.ReadFile(filepath.Join(dir, "replay.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s.Spilled
+	}
+	if spilled(big) || !spilled(small) {
+		t.Fatalf("spilled: default budget %v, 16MiB %v; want false, true", spilled(big), spilled(small))
+	}
+	for _, f := range []string{"signals.parquet", "conversations.parquet", "orders.parquet", "assignments.parquet", "units.parquet", "results.parquet"} {
+		a, err := os.ReadFile(filepath.Join(big, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(small, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the default budget and --memory 16MiB", f)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("--tmp keeps %d entries after the run", len(left))
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", spec, "--events", events, "--out", t.TempDir(), "--memory", "1MiB"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "--memory 1MiB: want at least 16MiB") {
+		t.Errorf("--memory 1MiB: exit %d, stderr %q", code, stderr.String())
+	}
+}

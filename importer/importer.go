@@ -132,35 +132,47 @@ func ImportFile(inPath, outPath, quarantinePath string, opts Options) (*Stats, e
 		defer gz.Close()
 		r = gz
 	}
-	var st *Stats
-	err = atomicfile.Write(outPath, func(w io.Writer) error {
-		pw, err := event.NewParquetWriter(w)
-		if err != nil {
-			return err
-		}
-		err = atomicfile.Write(quarantinePath, func(qw io.Writer) error {
-			q := event.NewQuarantineWriter(qw)
-			user := opts.OnQuarantine
-			opts.OnQuarantine = func(row event.Quarantined) error {
-				if user != nil {
-					if err := user(row); err != nil {
-						return err
-					}
-				}
-				return q.Write(row)
-			}
-			st, err = Import(r, inPath, opts, pw.Write)
-			if err != nil {
+	// Both files are written in full before either replaces its
+	// destination, so a failure (a malformed row with Strict, a full disk)
+	// replaces neither; the quarantine goes into place first, the log last.
+	events, err := atomicfile.Create(outPath)
+	if err != nil {
+		return nil, err
+	}
+	defer events.Abort()
+	quarantine, err := atomicfile.Create(quarantinePath)
+	if err != nil {
+		return nil, err
+	}
+	defer quarantine.Abort()
+	pw, err := event.NewParquetWriter(events)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", outPath, err)
+	}
+	q := event.NewQuarantineWriter(quarantine)
+	user := opts.OnQuarantine
+	opts.OnQuarantine = func(row event.Quarantined) error {
+		if user != nil {
+			if err := user(row); err != nil {
 				return err
 			}
-			return q.Close()
-		})
-		if err != nil {
-			return err
 		}
-		return pw.Close()
-	})
+		return q.Write(row)
+	}
+	st, err := Import(r, inPath, opts, pw.Write)
 	if err != nil {
+		return st, err
+	}
+	if err := q.Close(); err != nil {
+		return st, fmt.Errorf("write %s: %w", quarantinePath, err)
+	}
+	if err := pw.Close(); err != nil {
+		return st, fmt.Errorf("write %s: %w", outPath, err)
+	}
+	if err := quarantine.Commit(); err != nil {
+		return st, err
+	}
+	if err := events.Commit(); err != nil {
 		return st, err
 	}
 	st.Output = outPath

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -90,12 +91,27 @@ func importRun(opts importOptions, stdout, stderr io.Writer) error {
 	case opts.Buyer != "user" && opts.Buyer != "session":
 		return exitcode.Usagef(hint+" --buyer session", "--buyer %q: use user or session", opts.Buyer)
 	}
-	release, err := outdir.LockExisting(filepath.Dir(opts.Out), "signalab import")
-	if err != nil {
-		return err
+	quarantine := opts.Quarantine
+	if quarantine == "" {
+		quarantine = importer.QuarantinePath(opts.Out)
 	}
-	defer release()
-	st, err := importer.ImportFile(opts.In, opts.Out, opts.Quarantine, importer.Options{
+	for _, p := range []struct{ flag, path string }{{"--out", opts.Out}, {"--quarantine", quarantine}} {
+		// Renaming a file over a folder fails, and only after the other
+		// file is in place: refuse it first.
+		if st, err := os.Stat(p.path); err == nil && st.IsDir() {
+			return exitcode.Usagef(hint, "%s %s is a folder; give the file name to write inside it", p.flag, p.path)
+		}
+	}
+	// The two files' folders, when they are signalab output folders, are
+	// locked for the whole import (outdir.LockExisting).
+	for _, dir := range distinctDirs(filepath.Dir(opts.Out), filepath.Dir(quarantine)) {
+		release, err := outdir.LockExisting(dir, "signalab import")
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	st, err := importer.ImportFile(opts.In, opts.Out, quarantine, importer.Options{
 		Format: format, ShopID: opts.Shop, BuyerFromSession: opts.Buyer == "session", Strict: opts.Strict,
 	})
 	if err != nil {
@@ -123,6 +139,17 @@ func importRun(opts importOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "quarantined %d malformed source rows (%s): %s\n", st.Quarantined, strings.Join(reasons, ", "), st.Quarantine)
 	}
 	return nil
+}
+
+// distinctDirs returns the distinct folders of a and b (the same folder named
+// twice would be locked twice, and the second lock would fail).
+func distinctDirs(a, b string) []string {
+	if x, err := filepath.Abs(a); err == nil {
+		if y, err := filepath.Abs(b); err == nil && x == y {
+			return []string{a}
+		}
+	}
+	return []string{a, b}
 }
 
 func sortedKeys(m map[string]int64) []string {

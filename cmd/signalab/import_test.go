@@ -81,3 +81,59 @@ func TestImportCommandQuarantine(t *testing.T) {
 		t.Errorf("strict: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestImportReplacesBothOrNeither: an import writes the log and its
+// quarantine in full before either replaces an earlier one, so a failed
+// import (here: --strict on a cut-off last line, found after the good rows
+// were written) leaves both earlier files byte for byte and no temporary;
+// and an --out that is a folder is refused before anything is written
+// (before, the quarantine was renamed into place first and the rename of
+// the log over the folder then failed, leaving a new quarantine behind).
+func TestImportReplacesBothOrNeither(t *testing.T) {
+	dir := t.TempDir()
+	header := "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+	good := "2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c\n"
+	cut := "2019-10-01 00:00:02 UTC,view,17200506,2053013559"
+	first, second := filepath.Join(dir, "first.csv"), filepath.Join(dir, "second.csv")
+	os.WriteFile(first, []byte(header+good+cut), 0o644)
+	os.WriteFile(second, []byte(header+good+good+cut), 0o644)
+	out := filepath.Join(dir, "out", "events.parquet")
+	quarantine := filepath.Join(dir, "out", "_events.quarantine.parquet")
+	if code, _, stderr := runCLI(t, "import", "--format", "rees46", "--in", first, "--out", out); code != 0 {
+		t.Fatalf("first import: exit %d, %s", code, stderr)
+	}
+	before := map[string][]byte{}
+	for _, p := range []string{out, quarantine} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[p] = b
+	}
+	if code, _, stderr := runCLI(t, "import", "--format", "rees46", "--in", second, "--out", out, "--strict"); code != 2 {
+		t.Fatalf("strict import: exit %d, %s", code, stderr)
+	}
+	for p, b := range before {
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, b) {
+			t.Errorf("a failed import changed %s (%v)", p, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	if len(entries) != 2 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("after a failed import the folder holds %v; want the two earlier files only", names)
+	}
+
+	folder := filepath.Join(dir, "events")
+	os.Mkdir(folder, 0o755)
+	code, _, stderr := runCLI(t, "import", "--format", "rees46", "--in", first, "--out", folder)
+	if code != 2 || !strings.Contains(stderr, "--out "+folder+" is a folder") {
+		t.Errorf("--out a folder: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "_events.quarantine.parquet")); err == nil {
+		t.Error("--out a folder: the quarantine was written anyway")
+	}
+}

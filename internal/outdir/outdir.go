@@ -47,6 +47,7 @@ type Tx struct {
 	// Dir is where the command writes its outputs.
 	Dir string
 
+	given   string   // out as the command named it (for Final)
 	owned   []string // names and glob patterns of the command's outputs
 	lock    *os.File
 	inPlace bool
@@ -88,11 +89,16 @@ func Begin(out, command string, owned []string) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tx{Out: abs, owned: owned, lock: lock}
+	t := &Tx{Out: abs, given: out, owned: owned, lock: lock}
 	t.removeStale()
 	parent, base := filepath.Split(abs)
 	if dir, err := os.MkdirTemp(parent, "."+base+".staging-"); err == nil && sameDevice(parent, abs) {
 		t.Dir = dir
+		// The staging folder becomes --out: give it --out's permissions
+		// (MkdirTemp makes it 0700).
+		if st, err := os.Stat(abs); err == nil {
+			os.Chmod(dir, st.Mode().Perm())
+		}
 	} else {
 		if err == nil {
 			os.Remove(dir)
@@ -183,6 +189,23 @@ func escapeGlob(pat string) string {
 		b.WriteRune(r)
 	}
 	return b.String() + "*"
+}
+
+// Final returns the path that p, a path inside Dir, will have once Commit
+// has put the set in place: under the output folder as the command named
+// it (the out given to Begin, e.g. "out/generated/events.parquet"). A
+// command that writes an input of its own into Dir (signalab demo's
+// generated log) records it by this name. Other paths come back unchanged.
+func (t *Tx) Final(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(t.Dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return filepath.Join(t.given, rel)
 }
 
 // Owns reports whether name belongs to the command's output set.

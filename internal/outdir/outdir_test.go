@@ -214,3 +214,61 @@ func TestCommitWithoutLinks(t *testing.T) {
 		t.Errorf("left next to the folder: %v", entries)
 	}
 }
+
+// TestFinal: a path inside the staging folder is named by the place it has
+// once committed, under --out as the command named it (relative stays
+// relative); a path elsewhere is unchanged. Both the swap and the in-place
+// staging folder map the same way.
+func TestFinal(t *testing.T) {
+	t.Chdir(t.TempDir())
+	tx, err := Begin("out", "test", []string{"generated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	for in, want := range map[string]string{
+		filepath.Join(tx.Dir, "generated", "events.parquet"): filepath.Join("out", "generated", "events.parquet"),
+		tx.Dir: "out",
+		filepath.Join(tx.Dir, "..", "elsewhere.parquet"): filepath.Join(tx.Dir, "..", "elsewhere.parquet"),
+		"events.parquet": "events.parquet",
+	} {
+		if got := tx.Final(in); got != want {
+			t.Errorf("Final(%s) = %s, want %s", in, got, want)
+		}
+	}
+	p := filepath.Join(tx.Dir, "generated", "events.parquet")
+	write(t, p, "e")
+	final := tx.Final(p)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(final); err != nil || string(b) != "e" {
+		t.Errorf("after Commit, %s: %q, %v", final, b, err)
+	}
+}
+
+// TestCommitKeepsPermissions: the folder swapped in has the permissions of
+// the one it replaces (the staging folder is made 0700; before, every
+// command left --out readable by its owner only).
+func TestCommitKeepsPermissions(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(out, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(out, 0o750) // whatever the umask
+	tx, err := Begin(out, "test", []string{"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(tx.Dir, "x"), "1")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o750 {
+		t.Errorf("after Commit, %s has mode %v, want 0750", out, st.Mode().Perm())
+	}
+}

@@ -80,6 +80,14 @@ type RunConfig struct {
 	// (specPath the spec copy in it); out is the output folder they will
 	// be in once the run commits, for paths the report shows.
 	Report func(dir, specPath, out string) error
+	// Tx, when not nil, is an open output transaction on Out that Run
+	// writes into instead of beginning its own; the caller commits it (or
+	// aborts it) after Run. Its owned set must include RunOutputs.
+	// signalab demo uses it to make the generated log and the spec part
+	// of the same output set as the run's outputs: SpecPath and Events may
+	// then name files inside Tx.Dir, and the manifest and replay.json
+	// record them by the paths they have once committed (Tx.Final).
+	Tx *outdir.Tx
 }
 
 // RunResult is what a run produced.
@@ -104,16 +112,18 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	// Every output goes into a staging folder that replaces the output
 	// folder's run outputs as one unit at the end, under the folder's lock
 	// (internal/outdir; docs/limits.md).
-	tx, err := outdir.Begin(cfg.Out, "signalab run", RunOutputs)
-	if err != nil {
-		return nil, err
+	tx := cfg.Tx
+	if tx == nil {
+		if tx, err = outdir.Begin(cfg.Out, "signalab run", RunOutputs); err != nil {
+			return nil, err
+		}
+		defer tx.Abort()
 	}
-	defer tx.Abort()
 	dir := tx.Dir
 	sum := sha256.Sum256(specBytes)
 	m := &Manifest{Schema: ManifestSchema, ToolVersion: buildinfo.Version(), Experiment: spec.Name,
 		StartedAt: t0.UTC().Truncate(time.Second),
-		SpecFile:  &output.InputFile{Path: cfg.SpecPath, Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
+		SpecFile:  &output.InputFile{Path: tx.Final(cfg.SpecPath), Format: "yaml", Bytes: int64(len(specBytes)), SHA256: hex.EncodeToString(sum[:])}}
 	if m.Spec, err = json.Marshal(spec); err != nil {
 		return nil, err
 	}
@@ -138,7 +148,7 @@ func Run(cfg RunConfig) (*RunResult, error) {
 	err = stage("replay", func() error {
 		rsum, err = embedded.Run(embedded.Config{Events: cfg.Events, Out: dir, Params: spec.Signals, Sessions: spec.Sessions(),
 			Order: cfg.Order, Workers: cfg.Workers, MemoryBudget: cfg.MemoryBudget, TempDir: cfg.TempDir,
-			Progress: cfg.Progress, Trace: cfg.Trace})
+			Progress: cfg.Progress, Trace: cfg.Trace, InputName: tx.Final})
 		return err
 	})
 	if err != nil {
@@ -215,8 +225,10 @@ func Run(cfg RunConfig) (*RunResult, error) {
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	if cfg.Tx == nil {
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
 	}
 	return &RunResult{Results: res, Manifest: m}, nil
 }

@@ -119,12 +119,19 @@ func demoRun(opts demoOptions, stdout, stderr io.Writer) error {
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.Lift = opts.Seed, opts.Lift
 	cfg.Currency = DemoCurrency
+	// The generated log, the spec and the run's outputs are one output
+	// set: replaced together, under one lock, or not at all.
+	tx, err := beginOutputs(opts.Out, "signalab demo", demoOutputs)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
 	buyers, err := synth.BuyersForEvents(ctx, cfg, opts.Events)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cfg.Buyers = buyers
-	genDir := filepath.Join(opts.Out, "generated")
+	genDir := filepath.Join(tx.Dir, demoGenerated)
 	t0 := time.Now()
 	truth, err := synth.WriteDir(ctx, cfg, genDir, nil)
 	if err != nil {
@@ -132,14 +139,17 @@ func demoRun(opts demoOptions, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "generate %6.2fs  %d events, %d buyers, planted lift %+.1f%% on triggered conversations\n",
 		time.Since(t0).Seconds(), truth.Counts.Rows, cfg.Buyers, 100*cfg.Lift)
-	specPath := filepath.Join(opts.Out, "experiment.yaml")
+	specPath := filepath.Join(tx.Dir, "experiment.yaml")
 	if err := atomicfile.WriteBytes(specPath, []byte(demoSpec)); err != nil {
 		return err
 	}
 	res, err := experiment.Run(experiment.RunConfig{SpecPath: specPath,
-		Events: []string{filepath.Join(genDir, synth.EventsFile)}, Out: opts.Out, Order: replay.OrderArrival,
+		Events: []string{filepath.Join(genDir, synth.EventsFile)}, Out: opts.Out, Tx: tx, Order: replay.OrderArrival,
 		Progress: terminal(stderr), Log: stderr, Trace: traceWriter(stderr), Report: renderReports})
 	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if opts.JSON {

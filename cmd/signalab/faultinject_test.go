@@ -18,8 +18,8 @@ import (
 )
 
 // TestKillAtEveryPoint builds the CLI with the faultinject tag
-// (internal/fault) and, for signalab replay and signalab run, kills a real
-// process with SIGKILL at every point it passes: each rename of an output
+// (internal/fault) and, for signalab replay, run, demo and live demo, kills
+// a real process with SIGKILL at every point it passes: each rename of an output
 // (in its staging folder and into the output folder) and each boundary
 // between stages and replay phases. After each kill the output folder,
 // which held a complete earlier set, must hold that old set whole or the
@@ -53,6 +53,10 @@ func TestKillAtEveryPoint(t *testing.T) {
 	for _, sc := range []struct {
 		name     string
 		old, new func(out string) []string
+		// stride > 1 kills at every stride-th point and at the last
+		// three (the commit) only: demo and live demo pass through the
+		// same staged stages as run, which is killed at all of them.
+		stride int
 	}{
 		{"replay",
 			func(out string) []string {
@@ -60,10 +64,24 @@ func TestKillAtEveryPoint(t *testing.T) {
 			},
 			func(out string) []string {
 				return []string{"replay", "--events", events, "--out", out, "--order", "arrival", "--workers", "2"}
-			}},
+			}, 1},
 		{"run",
 			func(out string) []string { return []string{"run", oldSpec, "--events", events, "--out", out} },
-			func(out string) []string { return []string{"run", newSpec, "--events", events, "--out", out} }},
+			func(out string) []string { return []string{"run", newSpec, "--events", events, "--out", out} }, 1},
+		// demo's generated log and spec belong to its set: before, they
+		// were written into --out before the run's own staging began, so
+		// a kill in the run left a new log beside old results.
+		{"demo",
+			func(out string) []string { return []string{"demo", "--out", out, "--events", "1000", "--seed", "1"} },
+			func(out string) []string { return []string{"demo", "--out", out, "--events", "1000", "--seed", "2"} }, 4},
+		// live demo's live/ and replay/ (and generated/) are one set:
+		// before, each was replaced on its own, so a kill between them
+		// left a new live dump beside an old replay.
+		{"live demo",
+			func(out string) []string {
+				return []string{"live", "demo", "--events", events, "--out", out, "--sessions"}
+			},
+			func(out string) []string { return []string{"live", "demo", "--events", events, "--out", out} }, 4},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -86,8 +104,12 @@ func TestKillAtEveryPoint(t *testing.T) {
 			if len(points) < 10 {
 				t.Fatalf("only %d fault points: %v", len(points), points)
 			}
-			var oldSeen, newSeen int
+			var oldSeen, newSeen, killed int
 			for k := 1; k <= len(points); k++ {
+				if k%sc.stride != 0 && k < len(points)-2 {
+					continue
+				}
+				killed++
 				work := filepath.Join(root, fmt.Sprintf("k%03d", k), "out")
 				copyTree(t, pristine, work)
 				cmd := exec.Command(bin, sc.new(work)...)
@@ -119,7 +141,7 @@ func TestKillAtEveryPoint(t *testing.T) {
 					t.Errorf("rerun after a kill at point %d (%s): temporaries left: %v", k, points[k-1], left)
 				}
 			}
-			t.Logf("%d kill points: %d left the old set, %d the new one", len(points), oldSeen, newSeen)
+			t.Logf("%d points, killed at %d: %d left the old set, %d the new one", len(points), killed, oldSeen, newSeen)
 			if oldSeen == 0 || newSeen == 0 {
 				t.Errorf("expected kills before and after the swap (old %d, new %d)", oldSeen, newSeen)
 			}
@@ -157,11 +179,12 @@ func readPoints(t *testing.T, path string) []string {
 // folderState is a folder's files (the lock left out), each by its
 // content: exact bytes for the deterministic files, and with every number
 // and path masked for the ones that carry timings or the folder's place
-// (replay.json, manifest.json, metrics.json, report.html), which still
+// (replay.json, manifest.json, metrics.json, report.html, live.json, also
+// in subfolders), which still
 // tell the old set from the new one by the order or salt they name.
 type folderState map[string]string
 
-var volatileFiles = map[string]bool{"replay.json": true, "manifest.json": true, "metrics.json": true, "report.html": true}
+var volatileFiles = map[string]bool{"replay.json": true, "manifest.json": true, "metrics.json": true, "report.html": true, "live.json": true}
 var (
 	numbers = regexp.MustCompile(`[0-9][0-9.e+-]*`)
 	paths   = regexp.MustCompile(`(/[A-Za-z0-9._-]+)+`)
@@ -182,7 +205,7 @@ func snapshot(t *testing.T, dir string) folderState {
 		if err != nil {
 			return err
 		}
-		if volatileFiles[rel] {
+		if volatileFiles[filepath.Base(rel)] {
 			b = paths.ReplaceAll(b, []byte("PATH")) // the folder's own place
 			b = numbers.ReplaceAll(b, []byte("#"))
 		}

@@ -17,12 +17,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalab/signalab/event"
-	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/live"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/embedded"
 	"github.com/signalab/signalab/synth"
+)
+
+// The subfolders of live demo's --out: the live dump and the replay it is
+// compared with.
+const (
+	liveDemoLive   = "live"
+	liveDemoReplay = "replay"
 )
 
 type liveDemoOptions struct {
@@ -91,18 +97,26 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	step := func(format string, args ...any) {
 		fmt.Fprintf(stderr, "%6.2fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
+	// OUT/live, OUT/replay and (when generated) OUT/generated are one
+	// output set: replaced together, under OUT's lock, or not at all.
+	owned := []string{liveDemoLive, liveDemoReplay}
 	events := opts.Events
 	if len(events) == 0 {
-		dir := filepath.Join(opts.Out, "generated")
-		var truth *synth.Truth
-		if err := replaceOutputs(dir, "signalab live demo", generateOutputs, func(tmp string) (err error) {
-			truth, err = synth.WriteDir(ctx, synth.DefaultConfig(), tmp, nil)
-			return err
-		}); err != nil {
+		owned = append(owned, demoGenerated)
+	}
+	tx, err := beginOutputs(opts.Out, "signalab live demo", owned)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	if len(events) == 0 {
+		dir := filepath.Join(tx.Dir, demoGenerated)
+		truth, err := synth.WriteDir(ctx, synth.DefaultConfig(), dir, nil)
+		if err != nil {
 			return fmt.Errorf("live demo: generate: %w", err)
 		}
 		events = []string{filepath.Join(dir, synth.EventsFile)}
-		step("generated %d events into %s", truth.Counts.Rows, events[0])
+		step("generated %d events into %s", truth.Counts.Rows, tx.Final(events[0]))
 	}
 
 	cluster, err := live.StartCluster(live.ClusterConfig{Partitions: opts.Partitions})
@@ -161,12 +175,10 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	if derr != nil {
 		return derr
 	}
-	liveDir := filepath.Join(opts.Out, "live")
-	if err := replaceOutputs(liveDir, "signalab live demo", liveDumpOutputs, func(dir string) error {
-		return live.WriteDump(dir, d)
-	}); err != nil {
+	if err := live.WriteDump(filepath.Join(tx.Dir, liveDemoLive), d); err != nil {
 		return err
 	}
+	liveDir := filepath.Join(opts.Out, liveDemoLive)
 	sessions := ""
 	if d.Outputs.WithSessions {
 		sessions = fmt.Sprintf(", %d sessions (%d final, %d open)", len(d.Outputs.Sessions), d.Info.FinalSessions, d.Info.OpenSessions)
@@ -174,13 +186,15 @@ func liveDemoRun(ctx context.Context, opts liveDemoOptions, stdout, stderr io.Wr
 	step("live dump into %s: %d signals, %d conversations (%d final, %d open), %d orders%s",
 		liveDir, len(d.Outputs.Signals), len(d.Outputs.Conversations), d.Info.FinalConversations, d.Info.OpenConversations, len(d.Outputs.Orders), sessions)
 
-	replayDir := filepath.Join(opts.Out, "replay")
-	if err := replaceOutputs(replayDir, "signalab live demo", experiment.ReplayOutputs, func(dir string) error {
-		_, err := embedded.Run(embedded.Config{Events: events, Out: dir, Params: params, Sessions: gap, Order: replay.OrderArrival})
-		return err
-	}); err != nil {
+	_, err = embedded.Run(embedded.Config{Events: events, Out: filepath.Join(tx.Dir, liveDemoReplay), Params: params, Sessions: gap,
+		Order: replay.OrderArrival, InputName: tx.Final})
+	if err != nil {
 		return err
 	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	replayDir := filepath.Join(opts.Out, liveDemoReplay)
 	flag := ""
 	if gap > 0 {
 		flag = " --sessions"

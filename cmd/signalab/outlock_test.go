@@ -26,6 +26,7 @@ func TestSecondWriterExits2(t *testing.T) {
 	defer holder.Abort()
 	events := filepath.Join("..", "..", "testdata", "events")
 	spec := filepath.Join("..", "..", "testdata", "experiment.yaml")
+	otto := filepath.Join("..", "..", "testdata", "otto", "otto_train_first20sessions.jsonl")
 	for _, args := range [][]string{
 		{"replay", "--events", events, "--out", out},
 		{"run", spec, "--events", events, "--out", out},
@@ -33,12 +34,19 @@ func TestSecondWriterExits2(t *testing.T) {
 		{"metrics", "--experiment", spec, "--in", out, "--out", out},
 		{"generate", "--out", out, "--buyers", "20"},
 		{"report", "--in", reportFixture, "--out", filepath.Join(out, "report.html")},
+		{"demo", "--out", out, "--events", "1000"},
+		{"live", "demo", "--events", events, "--out", out},
+		{"live", "dump", "--brokers", "127.0.0.1:1", "--out", out},
+		{"import", "--format", "otto", "--in", otto, "--out", filepath.Join(out, "otto.parquet")},
+		// --quarantine into the folder is refused too (the log goes elsewhere).
+		{"import", "--format", "otto", "--in", otto, "--out", filepath.Join(t.TempDir(), "otto.parquet"),
+			"--quarantine", filepath.Join(out, "q.parquet")},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, &stdout, &stderr)
 		if code != exitcode.Error || !strings.Contains(stderr.String(), "output folder "+out+" is being written by another signalab process") ||
 			!strings.Contains(stderr.String(), "the first writer") {
-			t.Errorf("%s: exit %d, stderr %q", args[0], code, stderr.String())
+			t.Errorf("%s: exit %d, stderr %q", strings.Join(args, " "), code, stderr.String())
 		}
 	}
 	entries, _ := os.ReadDir(out)

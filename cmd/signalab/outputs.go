@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/signalab/signalab/analysis"
 	"github.com/signalab/signalab/assign"
+	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/replay/output"
@@ -20,7 +21,14 @@ var (
 	generateOutputs = []string{synth.EventsFile, synth.TruthFile}
 	goldenOutputs   = []string{output.GoldenSignalsFile, output.GoldenConversationsFile, output.GoldenOrdersFile, output.GoldenSessionsFile, output.GoldenCountsFile}
 	aaOutputs       = []string{results.AAFile}
+	// demo's set is a run's plus the generated log (its events.parquet
+	// and truth.json in generated/).
+	demoOutputs = append(append([]string(nil), experiment.RunOutputs...), demoGenerated)
 )
+
+// demoGenerated is the folder of signalab demo's generated log (and of
+// live demo's, when it generates one).
+const demoGenerated = "generated"
 
 // beginOutputs starts replacing the command's output set in out
 // (internal/outdir): it takes out's lock first, so a second writer fails

@@ -122,6 +122,21 @@ type Config struct {
 	// docs/benchmarks/replay.md). The CLI gives it standard error when
 	// SIGNALAB_TRACE is set.
 	Trace io.Writer
+	// InputName, when not nil, gives the name under which an input file
+	// is recorded (replay.json's inputs, the file column of
+	// quarantine.parquet); by default its path as read. A command that
+	// writes the log itself into its staging folder (signalab demo) names
+	// it by the path it has once the output set is in place
+	// (outdir.Tx.Final).
+	InputName func(path string) string
+}
+
+// inputName is the name under which the input file path is recorded.
+func (cfg *Config) inputName(path string) string {
+	if cfg.InputName == nil {
+		return path
+	}
+	return cfg.InputName(path)
 }
 
 // logicColumns are the optional columns the replay reads: those of the
@@ -165,7 +180,9 @@ func Run(cfg Config) (*output.Summary, error) {
 	var quarantine []output.QuarantineRow
 	r, err := event.Open(cfg.Events, event.ReadOptions{Strict: cfg.Strict, Workers: cfg.Workers, Columns: logicColumns,
 		OnQuarantine: func(q event.Quarantined) error {
-			quarantine = append(quarantine, output.QuarantineRowOf(q))
+			row := output.QuarantineRowOf(q)
+			row.File = cfg.inputName(row.File)
+			quarantine = append(quarantine, row)
 			return nil
 		}})
 	if err != nil {
@@ -177,7 +194,7 @@ func Run(cfg Config) (*output.Summary, error) {
 	files := r.Files()
 	inputs := make([]output.InputFile, len(files))
 	sumErr := make(chan error, 1)
-	go func() { sumErr <- checksumInputs(files, inputs) }()
+	go func() { sumErr <- checksumInputs(files, inputs, cfg.inputName) }()
 
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
@@ -776,8 +793,9 @@ func cloneRows(o *replay.Output) {
 	}
 }
 
-// checksumInputs fills inputs with each file's path, format, size and SHA-256.
-func checksumInputs(files []event.FileInfo, inputs []output.InputFile) error {
+// checksumInputs fills inputs with each file's name (path as named by
+// name), format, size and SHA-256.
+func checksumInputs(files []event.FileInfo, inputs []output.InputFile, name func(string) string) error {
 	for i, f := range files {
 		fh, err := safeio.Open(f.Path)
 		if err != nil {
@@ -793,7 +811,7 @@ func checksumInputs(files []event.FileInfo, inputs []output.InputFile) error {
 		if f.Gzip {
 			format += "+gzip"
 		}
-		inputs[i] = output.InputFile{Path: f.Path, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+		inputs[i] = output.InputFile{Path: name(f.Path), Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
 	}
 	return nil
 }

@@ -42,8 +42,15 @@ type Options struct {
 	// SpillRows bounds the output rows a worker buffers per bundle before it
 	// writes them as a sorted shard. Zero means DefaultSpillRows.
 	SpillRows int
-	// KeepShards leaves the intermediate shards in Out/_beam for inspection.
+	// KeepShards leaves the intermediate shards in Work/_beam for inspection.
 	KeepShards bool
+	// Work is the folder or URL under which workers write their shards
+	// (Work/_beam/<run id>); default Out. signalab-beam replay has the
+	// merge write the outputs into a staging folder (Out) that replaces
+	// the output folder's replay outputs at the end, and keeps the shards
+	// in the output folder itself (Work), so that kept shards of earlier
+	// runs stay beside them.
+	Work string
 	// Meta is what replay.json records about the run beyond the counts.
 	Meta RunMeta
 }
@@ -80,7 +87,7 @@ func init() {
 type Plan struct {
 	// Files and Splits are the numbers of input files and of splits.
 	Files, Splits int
-	// WorkDir holds the run's shards (Out/_beam/<run id>); the merge removes
+	// WorkDir holds the run's shards (Work/_beam/<run id>); the merge removes
 	// it, and a caller whose run failed may remove it too.
 	WorkDir string
 }
@@ -105,7 +112,11 @@ func Build(s beam.Scope, opts Options) (Plan, error) {
 		return Plan{}, err
 	}
 	run := newRunID()
-	work := joinPath(opts.Out, "_beam", run)
+	root := opts.Work
+	if root == "" {
+		root = opts.Out
+	}
+	work := joinPath(root, "_beam", run)
 	plan := Plan{Files: len(files), Splits: len(splits), WorkDir: work}
 	params, err := json.Marshal(opts.Params)
 	if err != nil {

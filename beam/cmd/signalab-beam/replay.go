@@ -22,6 +22,7 @@ import (
 	"github.com/signalab/signalab/internal/buildinfo"
 	"github.com/signalab/signalab/internal/cliflag"
 	"github.com/signalab/signalab/internal/exitcode"
+	"github.com/signalab/signalab/internal/outdir"
 	"github.com/signalab/signalab/replay"
 	"github.com/signalab/signalab/replay/output"
 
@@ -164,20 +165,29 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 		quietBeamLogs()
 	}
 	start := time.Now()
+	stage := out
+	var tx *outdir.Tx
+	if !beamreplay.IsURL(out) {
+		// As signalab replay: the merge writes the outputs into a staging
+		// folder that replaces out's replay outputs as one set once the
+		// pipeline has succeeded, under out's lock, taken now so that a
+		// second writer fails before any work (internal/outdir,
+		// docs/limits.md). Taken only after the usage checks, so that a
+		// usage error leaves nothing behind.
+		if tx, err = outdir.Begin(out, "signalab-beam replay", experiment.ReplayOutputs); err != nil {
+			return err
+		}
+		defer tx.Abort()
+		stage = tx.Dir
+	}
 	p, s := beam.NewPipelineWithRoot()
 	plan, err := beamreplay.Build(s, beamreplay.Options{
-		Events: events, Out: out, Params: params, Sessions: gap, Order: order, Strict: opts.strict,
+		Events: events, Out: stage, Work: out, Params: params, Sessions: gap, Order: order, Strict: opts.strict,
 		SplitRows: opts.splitRows, SpillRows: opts.spillRows, KeepShards: opts.keepShards,
 		Meta: beamreplay.RunMeta{ToolVersion: buildinfo.Version(), StartedAt: start.UnixMicro()},
 	})
 	if err != nil {
 		return err
-	}
-	if !beamreplay.IsURL(out) {
-		// Created only now, so that a usage or input error leaves nothing behind.
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return fmt.Errorf("create output folder %s: %w", out, err)
-		}
 	}
 	fmt.Fprintf(stderr, "signalab-beam: running on %s: %d input files in %d splits\n", opts.runner, plan.Files, plan.Splits)
 	if _, err := beam.Run(context.Background(), opts.runner, p); err != nil {
@@ -186,6 +196,11 @@ func replayRun(opts *replayOptions, stdout, stderr io.Writer) error {
 			os.Remove(filepath.Dir(plan.WorkDir)) // only if no other run uses it
 		}
 		return fmt.Errorf("beam pipeline on %s failed: %w", opts.runner, beamreplay.Cause(err))
+	}
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return err
+		}
 	}
 	took := time.Since(start).Round(time.Millisecond)
 	if beamreplay.IsURL(out) {

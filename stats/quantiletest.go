@@ -243,44 +243,11 @@ func (qt *quantileTest) pValue(model effectModel, null float64) float64 {
 	return CompareClustersCR2(ctrl, trt, false, Options{Alternative: alt}).PValue
 }
 
-// invert is riTest.invert for the quantile test.
+// invert is riTest.invert for the quantile test: the search starts at
+// step from est, with at most 60 doublings.
 func (qt *quantileTest) invert(model effectModel, est, step, dir, alpha, limit float64) float64 {
-	if !(step > 0) || math.IsInf(step, 0) {
-		step = math.Max(math.Abs(est), 1) * 1e-3
-	}
-	in, out := est, math.NaN()
-	for range 60 {
-		x := est + dir*step
-		if dir < 0 && !(x > limit) {
-			x = (in + limit) / 2
-		}
-		if qt.pValue(model, x) > alpha {
-			in = x
-			step *= 2
-			continue
-		}
-		out = x
-		break
-	}
-	if math.IsNaN(out) {
-		if dir < 0 && !math.IsInf(limit, 0) {
-			return limit
-		}
-		return dir * math.Inf(1)
-	}
-	tol := 1e-4 * math.Abs(out-est)
-	for range 60 {
-		if math.Abs(out-in) <= tol {
-			break
-		}
-		mid := (in + out) / 2
-		if qt.pValue(model, mid) > alpha {
-			in = mid
-		} else {
-			out = mid
-		}
-	}
-	return (in + out) / 2
+	p := func(x float64) float64 { return qt.pValue(model, x) }
+	return invertPValue(p, est, step, dir, alpha, limit, 60)
 }
 
 // CompareClusterQuantilesTest compares the q-quantile of a metric between

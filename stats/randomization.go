@@ -460,25 +460,34 @@ func (t *riTest) pValue(model effectModel, null float64) float64 {
 }
 
 // invert returns the confidence bound of the effect on one side by test
-// inversion: the boundary of {τ : p(τ) > α} beyond est in direction dir
-// (+1 upper, −1 lower), starting the search at guess (a parametric bound).
-// p is a step function of τ; the bound is found by bisection between a
+// inversion (invertPValue), starting the search at guess (a parametric
+// bound) with at most 40 doublings of the step.
+func (t *riTest) invert(model effectModel, est, guess, dir, alpha, limit float64) float64 {
+	p := func(x float64) float64 { return t.pValue(model, x) }
+	return invertPValue(p, est, math.Abs(guess-est), dir, alpha, limit, 40)
+}
+
+// invertPValue returns the confidence bound of an effect on one side by
+// test inversion: the boundary of {τ : p(τ) > α} beyond est in direction
+// dir (+1 upper, −1 lower). The search steps away from est by step
+// (max(|est|, 1)·10⁻³ when step is not a positive finite number), doubling
+// it at most expansions times until a value with p ≤ α is found; p is a
+// step function of τ, and the bound is then found by bisection between a
 // value with p > α and one with p ≤ α to 1e-4 of its distance from est.
 // limit bounds the search below (−1 for a multiplicative effect, returned
-// when every value above it is accepted); ±Inf is returned when no rejected
-// value is found within 2^40 steps.
-func (t *riTest) invert(model effectModel, est, guess, dir, alpha, limit float64) float64 {
-	step := math.Abs(guess - est)
+// when every value above it is accepted); ±Inf is returned when no
+// rejected value is found.
+func invertPValue(p func(float64) float64, est, step, dir, alpha, limit float64, expansions int) float64 {
 	if !(step > 0) || math.IsInf(step, 0) {
 		step = math.Max(math.Abs(est), 1) * 1e-3
 	}
 	in, out := est, math.NaN()
-	for range 40 {
+	for range expansions {
 		x := est + dir*step
 		if dir < 0 && !(x > limit) {
 			x = (in + limit) / 2
 		}
-		if t.pValue(model, x) > alpha {
+		if p(x) > alpha {
 			in = x
 			step *= 2
 			continue
@@ -498,7 +507,7 @@ func (t *riTest) invert(model effectModel, est, guess, dir, alpha, limit float64
 			break
 		}
 		mid := (in + out) / 2
-		if t.pValue(model, mid) > alpha {
+		if p(mid) > alpha {
 			in = mid
 		} else {
 			out = mid

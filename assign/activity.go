@@ -2,7 +2,6 @@ package assign
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/signalab/signalab/replay"
@@ -45,35 +44,7 @@ func ActivityColumn(col string, a *replay.Activity) (string, bool) {
 // AddActivity records one buyer or session unit (see RunSessionsFile);
 // inWindow says whether it started in the window.
 func (r *Runner) AddActivity(a *replay.Activity, inWindow bool) {
-	r.counts.Read++
-	id := ActivityUnitID(r.cfg.Unit, a)
-	if id == "" {
-		r.counts.MissingUnitID++
-	}
-	u := r.units[id]
-	if u == nil {
-		u = &unitState{}
-		r.units[id] = u
-	}
-	if !inWindow {
-		return
-	}
-	r.counts.InWindow++
-	u.inWindow = true
-	for col, vals := range r.cfg.Filters {
-		if v, _ := ActivityColumn(col, a); !slices.Contains(vals, v) {
-			return
-		}
-	}
-	r.counts.Admitted++
-	u.passed++
-	for _, col := range r.segments {
-		v, _ := ActivityColumn(col, a)
-		key := segKey{col, v}
-		if !slices.Contains(u.segs, key) {
-			u.segs = append(u.segs, key)
-		}
-	}
+	addUnitRow(r, ActivityUnitID(r.cfg.Unit, a), inWindow, a, ActivityColumn)
 }
 
 // RunSessionsFile assigns the randomization units of the buyers or

@@ -281,18 +281,31 @@ func (c *Config) validateVariants(errs *keyerr.List) {
 // started_at in [window.start, window.end)) and passes every filter (its
 // column value is in the listed set), else ReasonOutsideWindow or ReasonFiltered.
 func (c *Config) Admit(cv *signal.Conversation) string {
-	if w := c.Window; w != nil {
-		if cv.StartedAt < w.Start.UnixMicro() || cv.StartedAt >= w.End.UnixMicro() {
-			return ReasonOutsideWindow
-		}
+	if !c.inWindow(cv.StartedAt) {
+		return ReasonOutsideWindow
 	}
-	for col, vals := range c.Filters {
-		v, _ := ConversationColumn(col, cv)
-		if !slices.Contains(vals, v) {
-			return ReasonFiltered
-		}
+	if !passes(c.Filters, cv, ConversationColumn) {
+		return ReasonFiltered
 	}
 	return ""
+}
+
+// inWindow reports whether a start time (µs) is in [window.start,
+// window.end); every time is when there is no window.
+func (c *Config) inWindow(startedAt int64) bool {
+	w := c.Window
+	return w == nil || (startedAt >= w.Start.UnixMicro() && startedAt < w.End.UnixMicro())
+}
+
+// passes reports whether a unit-table row passes every filter: its value
+// of each filtered column (column) is in the listed set.
+func passes[R any](filters map[string][]string, row R, column func(string, R) (string, bool)) bool {
+	for col, vals := range filters {
+		if v, _ := column(col, row); !slices.Contains(vals, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // NewConfigAssigner returns the Assigner of a valid config: its hash, salt,

@@ -129,8 +129,15 @@ func NewRunner(cfg *Config, exposures *ExposureLog) (*Runner, error) {
 
 // Add records one conversation.
 func (r *Runner) Add(c *signal.Conversation) {
+	addUnitRow(r, UnitID(r.cfg.Unit, c), r.cfg.inWindow(c.StartedAt), c, ConversationColumn)
+}
+
+// addUnitRow records one row of the unit table (a conversation, or a buyer
+// or session unit) of the unit id: it counts toward the unit when it is in
+// the window and passes the filters, and its segment values are the
+// unit's. column returns the row's value of a categorical column.
+func addUnitRow[R any](r *Runner, id string, inWindow bool, row R, column func(string, R) (string, bool)) {
 	r.counts.Read++
-	id := UnitID(r.cfg.Unit, c)
 	if id == "" {
 		r.counts.MissingUnitID++
 	}
@@ -139,20 +146,18 @@ func (r *Runner) Add(c *signal.Conversation) {
 		u = &unitState{}
 		r.units[id] = u
 	}
-	switch r.cfg.Admit(c) {
-	case ReasonOutsideWindow:
-		return
-	case ReasonFiltered:
-		r.counts.InWindow++
-		u.inWindow = true
+	if !inWindow {
 		return
 	}
 	r.counts.InWindow++
-	r.counts.Admitted++
 	u.inWindow = true
+	if !passes(r.cfg.Filters, row, column) {
+		return
+	}
+	r.counts.Admitted++
 	u.passed++
 	for _, col := range r.segments {
-		v, _ := ConversationColumn(col, c)
+		v, _ := column(col, row)
 		key := segKey{col, v}
 		if !slices.Contains(u.segs, key) {
 			u.segs = append(u.segs, key)

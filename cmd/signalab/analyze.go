@@ -197,24 +197,49 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 	}
 	var cfg analysis.Config
 	var ctx analysis.Context
+	var err error
 	if opts.Experiment != "" {
-		spec, err := experiment.Load(opts.Experiment)
-		if err != nil {
-			return err
-		}
-		if cfg, err = spec.AnalysisConfig(); err != nil {
-			return err
-		}
-		if ctx, err = analysis.LoadContext(append(opts.In, filepath.Dir(opts.Units))...); err != nil {
-			return err
-		}
+		cfg, ctx, err = experimentAnalysis(opts, opts.Units)
 	} else {
-		var err error
-		if cfg, err = genericConfig(opts); err != nil {
-			return err
-		}
+		cfg, err = genericConfig(opts)
 	}
-	if err := applyInferenceFlags(&cfg, opts); err != nil {
+	if err != nil {
+		return err
+	}
+	return analyzeInto(opts, &cfg, opts.Units, stdout, func(tbl analysis.Table) (*results.Results, error) {
+		if header, err := analysis.Header(opts.Units); err == nil {
+			var cols []string
+			for _, m := range cfg.Metrics {
+				cols = append(cols, m.Columns...)
+			}
+			if hint := analysis.SummaryHint(header, cols); hint != "" {
+				return nil, exitcode.Usagef("signalab analyze --summary "+opts.Units+" ... (see signalab analyze --help)", "analyze: %s: %s", opts.Units, hint)
+			}
+		}
+		return analysis.Analyze(cfg, tbl, ctx)
+	})
+}
+
+// experimentAnalysis is the analysis of --experiment, with its context
+// from --in and the folder of the table (--units or --summary).
+func experimentAnalysis(opts analyzeOptions, table string) (analysis.Config, analysis.Context, error) {
+	spec, err := experiment.Load(opts.Experiment)
+	if err != nil {
+		return analysis.Config{}, analysis.Context{}, err
+	}
+	cfg, err := spec.AnalysisConfig()
+	if err != nil {
+		return analysis.Config{}, analysis.Context{}, err
+	}
+	ctx, err := analysis.LoadContext(append(opts.In, filepath.Dir(table))...)
+	return cfg, ctx, err
+}
+
+// analyzeInto applies the inference flags to cfg, takes --out's lock,
+// opens the table and writes the results analyze computes from it
+// (writeResults).
+func analyzeInto(opts analyzeOptions, cfg *analysis.Config, table string, stdout io.Writer, analyze func(analysis.Table) (*results.Results, error)) error {
+	if err := applyInferenceFlags(cfg, opts); err != nil {
 		return err
 	}
 	tx, err := beginOutputs(opts.Out, "signalab analyze", analyzeOutputs)
@@ -222,20 +247,11 @@ func analyzeRun(opts analyzeOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tx.Abort()
-	tbl, err := analysis.OpenTable(opts.Units)
+	tbl, err := analysis.OpenTable(table)
 	if err != nil {
 		return err
 	}
-	if header, err := analysis.Header(opts.Units); err == nil {
-		var cols []string
-		for _, m := range cfg.Metrics {
-			cols = append(cols, m.Columns...)
-		}
-		if hint := analysis.SummaryHint(header, cols); hint != "" {
-			return exitcode.Usagef("signalab analyze --summary "+opts.Units+" ... (see signalab analyze --help)", "analyze: %s: %s", opts.Units, hint)
-		}
-	}
-	res, err := analysis.Analyze(cfg, tbl, ctx)
+	res, err := analyze(tbl)
 	if err != nil {
 		return err
 	}

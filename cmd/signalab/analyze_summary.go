@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/signalab/signalab/analysis"
-	"github.com/signalab/signalab/experiment"
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/metrics"
+	"github.com/signalab/signalab/results"
 	"github.com/signalab/signalab/stats"
 )
 
@@ -48,46 +48,24 @@ func analyzeSummary(opts analyzeOptions, stdout io.Writer) error {
 	lay.Latest = opts.Latest
 	var cfg analysis.Config
 	var ctx analysis.Context
+	var err error
 	if opts.Experiment != "" {
 		if opts.Variant != "" || len(opts.Metrics) > 0 {
 			return exitcode.Usagef(summaryHint, "analyze: --experiment and --variant/--metric are alternatives; give one")
 		}
-		spec, err := experiment.Load(opts.Experiment)
-		if err != nil {
-			return err
-		}
-		if cfg, err = spec.AnalysisConfig(); err != nil {
-			return err
-		}
+		cfg, ctx, err = experimentAnalysis(opts, opts.Summary)
 		for _, m := range cfg.Metrics {
 			lay.Prefixes = append(lay.Prefixes, m.Name+"_")
 		}
-		if ctx, err = analysis.LoadContext(append(opts.In, filepath.Dir(opts.Summary))...); err != nil {
-			return err
-		}
 	} else {
-		var err error
-		if cfg, lay.Prefixes, err = summaryConfig(opts); err != nil {
-			return err
-		}
+		cfg, lay.Prefixes, err = summaryConfig(opts)
 	}
-	if err := applyInferenceFlags(&cfg, opts); err != nil {
-		return err
-	}
-	tx, err := beginOutputs(opts.Out, "signalab analyze", analyzeOutputs)
 	if err != nil {
 		return err
 	}
-	defer tx.Abort()
-	tbl, err := analysis.OpenTable(opts.Summary)
-	if err != nil {
-		return err
-	}
-	res, err := analysis.AnalyzeSummary(cfg, tbl, lay, ctx)
-	if err != nil {
-		return err
-	}
-	return writeResults(tx, opts, res, stdout)
+	return analyzeInto(opts, &cfg, opts.Summary, stdout, func(tbl analysis.Table) (*results.Results, error) {
+		return analysis.AnalyzeSummary(cfg, tbl, lay, ctx)
+	})
 }
 
 // summaryConfig builds the analysis of a summary table named by flags:

@@ -115,11 +115,9 @@ the input's partitions (see docs/live.md). To try it without a cluster:
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
+		RunE: untilSignal(func(ctx context.Context, c *cobra.Command, args []string) error {
 			return liveRun(ctx, opts, c.ErrOrStderr())
-		},
+		}),
 	}
 	f := c.Flags()
 	addConnFlags(f, &opts.Conn)
@@ -204,4 +202,25 @@ func runWithHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Log
 	defer cancel()
 	srv.Shutdown(sctx)
 	return err
+}
+
+// untilSignal is the RunE of a command that runs until it is done or until
+// SIGTERM or SIGINT (Ctrl-C) cancels ctx.
+func untilSignal(run func(ctx context.Context, c *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		return run(ctx, c, args)
+	}
+}
+
+// noArgs refuses positional arguments with a usage error: "command:
+// unexpected argument" and the hint.
+func noArgs(hint, command string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return exitcode.Usagef(hint, "%s: unexpected argument %q", command, args[0])
+		}
+		return nil
+	}
 }

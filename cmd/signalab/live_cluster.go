@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -34,17 +31,10 @@ its address on standard output. Point "signalab live", "live produce" and
   signalab live produce --events testdata/events/events.parquet --topic events
   signalab live --instance live-1 --http 127.0.0.1:8080 &
   signalab live dump --topic signals --out out/live --wait 1m`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return exitcode.Usagef("signalab live cluster --listen 127.0.0.1:9092", "live cluster: unexpected argument %q", args[0])
-			}
-			return nil
-		},
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
+		Args: noArgs("signalab live cluster --listen 127.0.0.1:9092", "live cluster"),
+		RunE: untilSignal(func(ctx context.Context, c *cobra.Command, args []string) error {
 			return liveClusterRun(ctx, opts, c.OutOrStdout(), c.ErrOrStderr())
-		},
+		}),
 	}
 	f := c.Flags()
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:9092", "address of the broker")

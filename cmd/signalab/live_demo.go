@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,17 +56,10 @@ Without --events it first generates a realistic log of about 119,000 events
 (with duplicates, out-of-order and late rows) into OUT/generated.`,
 		Example: `  signalab live demo --out out/live-demo
   signalab live demo --events testdata/events/events.parquet --out out/live-demo --consumers 3`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return exitcode.Usagef("signalab live demo --out out/live-demo", "live demo: unexpected argument %q", args[0])
-			}
-			return nil
-		},
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
+		Args: noArgs("signalab live demo --out out/live-demo", "live demo"),
+		RunE: untilSignal(func(ctx context.Context, c *cobra.Command, args []string) error {
 			return liveDemoRun(ctx, opts, c.OutOrStdout(), c.ErrOrStderr())
-		},
+		}),
 	}
 	f := c.Flags()
 	f.StringSliceVar(&opts.Events, "events", nil, "event log files, folders or globs (default: generate one)")

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,17 +44,10 @@ do not get there); without --wait a dump of a running stream is written as
 it stands and live.json says "complete": false.`,
 		Example: `  signalab live dump --topic signals --out out/live --wait 1m
   signalab diff out/replay out/live`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return exitcode.Usagef("signalab live dump --topic signals --out out/live", "live dump: unexpected argument %q", args[0])
-			}
-			return nil
-		},
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
+		Args: noArgs("signalab live dump --topic signals --out out/live", "live dump"),
+		RunE: untilSignal(func(ctx context.Context, c *cobra.Command, args []string) error {
 			return liveDumpRun(ctx, opts, c.OutOrStdout(), c.ErrOrStderr())
-		},
+		}),
 	}
 	f := c.Flags()
 	addConnFlags(f, &opts.Conn)

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,12 +40,10 @@ Parquet files whose text reads back differently are counted as
 A missing topic is created with --partitions partitions. For demos and load
 tests; a real pipeline writes the input topic itself.`,
 		Example: `  signalab live produce --events testdata/events/events.parquet --topic events --partitions 4`,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: untilSignal(func(ctx context.Context, c *cobra.Command, args []string) error {
 			opts.Events = append(opts.Events, args...)
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
 			return liveProduceRun(ctx, opts, c.OutOrStdout(), c.ErrOrStderr())
-		},
+		}),
 	}
 	f := c.Flags()
 	addConnFlags(f, &opts.Conn)

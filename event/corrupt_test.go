@@ -1,7 +1,6 @@
 package event
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,23 +16,34 @@ import (
 // (before: a flipped byte made arrow-go panic with "makeslice: len out of
 // range" inside its own errgroup goroutine, taking the process down with
 // 23 lines of stack; issue 16, class 1). A panic on any goroutine fails the
-// whole test binary.
-func TestCorruptParquetNeverPanics(t *testing.T) {
-	committed, err := os.ReadFile(filepath.Join("..", "testdata", "events", "events.parquet"))
+// corruptSource is the damaged copies (parquetsafe.Corruptions) of one
+// valid file.
+type corruptSource struct {
+	name string
+	cs   []parquetsafe.Corruption
+}
+
+// corruptSources are the damaged copies of the committed log and of a
+// file with three row groups.
+func corruptSources(t *testing.T) []corruptSource {
+	t.Helper()
+	committed, err := parquetsafe.CorruptionsOfFile(filepath.Join("..", "testdata", "events", "events.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups, err := parquetsafe.Corruptions(writeParquet(t, sampleEvents(600), WithRowGroupRows(200)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []corruptSource{{"committed", committed}, {"row-groups", groups}}
+}
+
+// whole test binary.
+func TestCorruptParquetNeverPanics(t *testing.T) {
 	dir := t.TempDir()
-	for _, src := range []struct {
-		name string
-		data []byte
-	}{{"committed", committed}, {"row-groups", writeParquet(t, sampleEvents(600), WithRowGroupRows(200))}} {
-		cs, err := parquetsafe.Corruptions(src.data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, src := range corruptSources(t) {
 		errs := 0
-		for i, c := range cs {
+		for i, c := range src.cs {
 			if src.name == "row-groups" && !strings.HasPrefix(c.Name, "rg1/") {
 				continue // the middle row group is enough (and keeps the test short)
 			}
@@ -48,6 +58,6 @@ func TestCorruptParquetNeverPanics(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: %d corruptions, %d reads failed cleanly", src.name, len(cs), errs)
+		t.Logf("%s: %d corruptions, %d reads failed cleanly", src.name, len(src.cs), errs)
 	}
 }

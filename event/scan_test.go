@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,8 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/signalab/signalab/internal/parquetsafe"
 )
 
 // ownEvent copies e's strings, which Scan only lends.
@@ -460,21 +457,10 @@ func TestScanVisitError(t *testing.T) {
 // rows (the same as Next's when Next reads it too) or in an error naming
 // the file, never a panic.
 func TestScanCorruptParquetNeverPanics(t *testing.T) {
-	committed, err := os.ReadFile(filepath.Join("..", "testdata", "events", "events.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	for _, src := range []struct {
-		name string
-		data []byte
-	}{{"committed", committed}, {"row-groups", writeParquet(t, sampleEvents(600), WithRowGroupRows(200))}} {
-		cs, err := parquetsafe.Corruptions(src.data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, src := range corruptSources(t) {
 		errs := 0
-		for i, c := range cs {
+		for i, c := range src.cs {
 			p := writeFile(t, dir, src.name+"-"+itoa(int64(i))+".parquet", c.Data)
 			for _, workers := range []int{1, 2} {
 				_, _, _, err := scanAll(t, []string{p}, ReadOptions{Workers: workers})
@@ -486,7 +472,7 @@ func TestScanCorruptParquetNeverPanics(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: %d corruptions, %d scans failed cleanly", src.name, len(cs), errs)
+		t.Logf("%s: %d corruptions, %d scans failed cleanly", src.name, len(src.cs), errs)
 	}
 }
 

@@ -14,11 +14,7 @@ import (
 // or an error naming the file, never a panic (before: arrow-go panicked on
 // its own goroutines, and Scan had no recovery at all; issue 16, class 1).
 func TestScanCorruptNeverPanics(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "events.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := parquetsafe.Corruptions(data)
+	cs, err := parquetsafe.CorruptionsOfFile(filepath.Join("..", "..", "testdata", "events", "events.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

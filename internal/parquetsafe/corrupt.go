@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
 
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
@@ -12,6 +13,16 @@ import (
 type Corruption struct {
 	Name string
 	Data []byte
+}
+
+// CorruptionsOfFile returns the Corruptions of the Parquet file at path
+// (the tests' committed log).
+func CorruptionsOfFile(path string) ([]Corruption, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Corruptions(data)
 }
 
 // Corruptions returns damaged copies of a valid Parquet file, the damage a

@@ -17,11 +17,7 @@ import (
 // an arrow-go goroutine killed the process and left .spill-*; issue 16,
 // class 1).
 func TestRunCorruptInputCleanError(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "events.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := parquetsafe.Corruptions(data)
+	cs, err := parquetsafe.CorruptionsOfFile(filepath.Join("..", "..", "testdata", "events", "events.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

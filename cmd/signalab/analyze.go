@@ -304,15 +304,22 @@ func applyInferenceFlags(cfg *analysis.Config, opts analyzeOptions) error {
 	return nil
 }
 
-// genericConfig builds the analysis of a table named by flags.
-func genericConfig(opts analyzeOptions) (analysis.Config, error) {
-	cfg := analysis.Config{Name: filepath.Base(opts.Units), VariantCol: opts.Variant, Control: opts.Control,
+// flagConfig is the analysis the flags describe (without its metrics) of
+// the table at path: a generic table (--units) or a summary table
+// (--summary).
+func flagConfig(opts analyzeOptions, path string) analysis.Config {
+	return analysis.Config{Name: filepath.Base(path), VariantCol: opts.Variant, Control: opts.Control,
 		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
 		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
 		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: opts.RelativeCI,
 			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian,
 			Inference: stats.InferenceAuto, CorrectionScope: opts.CorrectionScope,
 			SegmentCorrection: opts.SegmentCorrection, Population: opts.Population, Currency: opts.Currency}}
+}
+
+// genericConfig builds the analysis of a table named by flags.
+func genericConfig(opts analyzeOptions) (analysis.Config, error) {
+	cfg := flagConfig(opts, opts.Units)
 	// The analysis fills a zero alpha with its default; a flag given as 0
 	// (or NaN, or 1) is a mistake to report, not a default to apply.
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/signalab/signalab/internal/exitcode"
 	"github.com/signalab/signalab/metrics"
 	"github.com/signalab/signalab/results"
-	"github.com/signalab/signalab/stats"
 )
 
 const summaryHint = "signalab analyze --summary arms.csv --variant arm --metric converted:proportion --out results"
@@ -73,13 +71,7 @@ func analyzeSummary(opts analyzeOptions, stdout io.Writer) error {
 // NAME=:TYPE the bare statistic names; --cuped NAME adds the covariate's
 // sums.
 func summaryConfig(opts analyzeOptions) (analysis.Config, []string, error) {
-	cfg := analysis.Config{Name: filepath.Base(opts.Summary), VariantCol: opts.Variant, Control: opts.Control,
-		ClusterCol: opts.Cluster, Unit: opts.Cluster, AnalysisUnit: "row", Segments: opts.Segments,
-		TriggeredCol: opts.Triggered, TimeCol: opts.Time,
-		Options: analysis.Options{Alpha: opts.Alpha, Test: opts.Test, RelativeCI: opts.RelativeCI,
-			Correction: opts.Correction, Sequential: opts.Sequential, Bayesian: opts.Bayesian,
-			Inference: stats.InferenceAuto, CorrectionScope: opts.CorrectionScope,
-			SegmentCorrection: opts.SegmentCorrection, Population: opts.Population, Currency: opts.Currency}}
+	cfg := flagConfig(opts, opts.Summary)
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
 		return cfg, nil, exitcode.Usagef(summaryHint+" --alpha 0.05", "analyze: --alpha %v: the significance level must be in (0, 1)", opts.Alpha)
 	}

@@ -300,34 +300,10 @@ func (qt *quantileTest) invert(model effectModel, est, step, dir, alpha, limit f
 // Nonparametric confidence intervals for a shift parameter, Ann. Math.
 // Statist. 34.
 func CompareClusterQuantilesTest(clusters [][]float64, arms []int8, q float64, opts Options, rz Randomization) Result {
-	qt := &quantileTest{q: q, arms: arms, rz: rz, alt: opts.Alternative}
-	var kA, kB int
-	for i, c := range clusters {
-		if arms[i] != 0 && arms[i] != 1 {
-			qt.clusters = append(qt.clusters, nil)
-			continue
-		}
-		for _, v := range c {
-			if !finite(v) {
-				return undefined(Result{}, "non-finite input (NaN or Inf in the observations)")
-			}
-		}
-		s := slices.Clone(c)
-		slices.Sort(s)
-		qt.clusters = append(qt.clusters, s)
-		if len(s) == 0 {
-			continue
-		}
-		if arms[i] == 0 {
-			qt.ctrl = append(qt.ctrl, s...)
-			kA++
-		} else {
-			qt.trt = append(qt.trt, s...)
-			kB++
-		}
+	qt, kA, kB, ok := newQuantileTest(clusters, arms, q, opts.Alternative, rz)
+	if !ok {
+		return undefined(Result{}, "non-finite input (NaN or Inf in the observations)")
 	}
-	slices.Sort(qt.ctrl)
-	slices.Sort(qt.trt)
 	res := Result{ControlN: float64(len(qt.ctrl)), TreatmentN: float64(len(qt.trt))}
 	if !(q > 0 && q < 1) {
 		return undefined(res, "quantile level not in (0, 1)")
@@ -403,20 +379,31 @@ func CompareClusterQuantilesTest(clusters [][]float64, arms []int8, q float64, o
 // ClusterQuantilesPValue is the p-value of CompareClusterQuantilesTest
 // alone (no estimates, no intervals): one pooled quantile and one test.
 func ClusterQuantilesPValue(clusters [][]float64, arms []int8, q float64, alt Alternative, rz Randomization) float64 {
-	qt := &quantileTest{q: q, arms: arms, rz: rz, alt: alt}
-	var kA, kB int
+	qt, kA, kB, ok := newQuantileTest(clusters, arms, q, alt, rz)
+	if !ok || kA < 2 || kB < 2 || !(q > 0 && q < 1) {
+		return 1
+	}
+	return qt.pValue(additive, 0)
+}
+
+// newQuantileTest sorts the values of every cluster of arm 0 or 1 (other
+// clusters are nil) and pools them by arm, sorted; kA and kB count the
+// clusters with values in each arm. ok is false when a value is not
+// finite.
+func newQuantileTest(clusters [][]float64, arms []int8, q float64, alt Alternative, rz Randomization) (qt *quantileTest, kA, kB int, ok bool) {
+	qt = &quantileTest{q: q, arms: arms, rz: rz, alt: alt}
 	for i, c := range clusters {
 		if arms[i] != 0 && arms[i] != 1 {
 			qt.clusters = append(qt.clusters, nil)
 			continue
 		}
-		s := slices.Clone(c)
-		slices.Sort(s)
-		for _, v := range s {
+		for _, v := range c {
 			if !finite(v) {
-				return 1
+				return nil, 0, 0, false
 			}
 		}
+		s := slices.Clone(c)
+		slices.Sort(s)
 		qt.clusters = append(qt.clusters, s)
 		if len(s) == 0 {
 			continue
@@ -429,10 +416,7 @@ func ClusterQuantilesPValue(clusters [][]float64, arms []int8, q float64, alt Al
 			kB++
 		}
 	}
-	if kA < 2 || kB < 2 || !(q > 0 && q < 1) {
-		return 1
-	}
 	slices.Sort(qt.ctrl)
 	slices.Sort(qt.trt)
-	return qt.pValue(additive, 0)
+	return qt, kA, kB, true
 }

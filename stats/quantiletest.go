@@ -126,33 +126,11 @@ func (rd *ratioDraws) statistic(m []float64, x *ratioDraw) (float64, bool) {
 // pValue is the randomization p-value of no effect for outcome totals m
 // (see riTest.pValue).
 func (rd *ratioDraws) pValue(m []float64, alt Alternative) float64 {
-	orient := func(x float64) float64 {
-		switch alt {
-		case Greater:
-			return x
-		case Less:
-			return -x
-		}
-		return math.Abs(x)
-	}
 	obs, ok := rd.statistic(m, &rd.obs)
 	if !ok {
 		return 1
 	}
-	obs = orient(obs)
-	thr := obs - 1e-9*math.Abs(obs)
-	hits, valid := 1, 1
-	for i := range rd.draws {
-		s, ok := rd.statistic(m, &rd.draws[i])
-		if !ok {
-			continue
-		}
-		valid++
-		if orient(s) >= thr {
-			hits++
-		}
-	}
-	return float64(hits) / float64(valid)
+	return randomizationP(alt, obs, len(rd.draws), func(b int) (float64, bool) { return rd.statistic(m, &rd.draws[b]) })
 }
 
 // rankOf is the 1-based rank ⌈n·q⌉ of the q-quantile of n values (clamped

@@ -428,8 +428,20 @@ func (d *riDraw) statistic(a [riBasis]float64, model effectModel, null float64) 
 // and B' the draws whose statistic is defined.
 func (t *riTest) pValue(model effectModel, null float64) float64 {
 	a := coefficients(model, null)
+	obs, ok := t.obs.statistic(a, model, null)
+	if !ok {
+		return 1
+	}
+	return randomizationP(t.alt, obs, len(t.draws), func(b int) (float64, bool) { return t.draws[b].statistic(a, model, null) })
+}
+
+// randomizationP is p = (1 + #{b : T_b ≥ T_obs}) / (1 + B') for the
+// observed statistic obs and the statistics draw(b) of draws b < draws
+// (ok false: undefined, left out of B'), each oriented by alt (|T| for
+// two-sided tests, −T for Less).
+func randomizationP(alt Alternative, obs float64, draws int, draw func(b int) (float64, bool)) float64 {
 	orient := func(x float64) float64 {
-		switch t.alt {
+		switch alt {
 		case Greater:
 			return x
 		case Less:
@@ -437,17 +449,13 @@ func (t *riTest) pValue(model effectModel, null float64) float64 {
 		}
 		return math.Abs(x)
 	}
-	obs, ok := t.obs.statistic(a, model, null)
-	if !ok {
-		return 1
-	}
 	obs = orient(obs)
 	// A relative tolerance counts draws whose statistic equals the observed
 	// one up to rounding as "as extreme".
 	thr := obs - 1e-9*math.Abs(obs)
 	hits, valid := 1, 1
-	for i := range t.draws {
-		s, ok := t.draws[i].statistic(a, model, null)
+	for b := range draws {
+		s, ok := draw(b)
 		if !ok {
 			continue
 		}

@@ -257,15 +257,20 @@ func powerRun(opts powerOptions, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if opts.JSON {
+	return writePower(stdout, rep, opts.JSON)
+}
+
+// writePower prints the report as a table, or as JSON with asJSON.
+func writePower(w io.Writer, rep powerReport, asJSON bool) error {
+	if asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	printPower(stdout, rep)
+	printPower(w, rep)
 	return nil
 }
 

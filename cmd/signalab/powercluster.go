@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -142,15 +141,8 @@ func clusterPowerRun(opts powerOptions, stdout io.Writer) error {
 		if math.IsNaN(rep.MDE) {
 			rep.MDE = 0
 		}
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
 	}
-	printPower(stdout, rep)
-	return nil
+	return writePower(stdout, rep, opts.JSON)
 }
 
 // fromRun fills spec from a past run: the metric's clusters (units.parquet,

@@ -15,6 +15,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 	pqenc "github.com/parquet-go/parquet-go/encoding"
 
+	"github.com/signalab/signalab/internal/parquetsafe"
 	"github.com/signalab/signalab/internal/safeio"
 )
 
@@ -344,7 +345,7 @@ func toMicros(v []int64, unit int64) {
 	case unit == 1:
 	case unit > 0:
 		for i := range v {
-			v[i] = scaleSat(v[i], unit) // saturated: a wrapped time could look valid
+			v[i] = parquetsafe.MulSat(v[i], unit) // saturated: a wrapped time could look valid
 		}
 	default:
 		for i, x := range v {

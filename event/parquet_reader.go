@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"sync"
@@ -681,9 +680,9 @@ func (c *colReader) num(i int) (int64, bool) {
 		v := int64(c.ts[i])
 		switch c.unit {
 		case arrow.Second:
-			return scaleSat(v, 1_000_000), true
+			return parquetsafe.MulSat(v, 1_000_000), true
 		case arrow.Millisecond:
-			return scaleSat(v, 1_000), true
+			return parquetsafe.MulSat(v, 1_000), true
 		case arrow.Nanosecond:
 			q := v / 1000
 			if v%1000 < 0 {
@@ -713,19 +712,6 @@ func (c *colReader) num(i int) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// scaleSat returns v·k, saturated at the int64 limits instead of wrapping
-// around (a wrapped time could land in the valid range; a saturated one is
-// quarantined by the range check).
-func scaleSat(v, k int64) int64 {
-	switch {
-	case v > math.MaxInt64/k:
-		return math.MaxInt64
-	case v < math.MinInt64/k:
-		return math.MinInt64
-	}
-	return v * k
 }
 
 func (c *colReader) resetList(a arrow.Array) {

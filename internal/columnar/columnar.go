@@ -290,26 +290,14 @@ func (c *Column) Micros(i int) (int64, bool) {
 	if ts, isTS := c.arr.DataType().(*arrow.TimestampType); isTS {
 		switch ts.Unit {
 		case arrow.Second:
-			v = scaleSat(v, 1e6)
+			v = parquetsafe.MulSat(v, 1e6)
 		case arrow.Millisecond:
-			v = scaleSat(v, 1e3)
+			v = parquetsafe.MulSat(v, 1e3)
 		case arrow.Nanosecond:
 			v /= 1e3
 		}
 	}
 	return v, true
-}
-
-// scaleSat returns v·k saturated at the int64 limits (a wrapped time could
-// look valid).
-func scaleSat(v, k int64) int64 {
-	switch {
-	case v > math.MaxInt64/k:
-		return math.MaxInt64
-	case v < math.MinInt64/k:
-		return math.MinInt64
-	}
-	return v * k
 }
 
 // Bool returns row i as a bool: a boolean, or a number (from a numeric

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -168,4 +169,18 @@ func Split(columns [][]int, k int) [][]int {
 		out[i%k] = append(out[i%k], c...)
 	}
 	return out
+}
+
+// MulSat returns v·k (k > 0) saturated at the int64 limits instead of
+// wrapping around: a timestamp scaled to microseconds (k = 1000 from
+// milliseconds, 10⁶ from seconds) that wrapped could land in the valid
+// range, a saturated one is refused by the readers' range check.
+func MulSat(v, k int64) int64 {
+	switch {
+	case v > math.MaxInt64/k:
+		return math.MaxInt64
+	case v < math.MinInt64/k:
+		return math.MinInt64
+	}
+	return v * k
 }

@@ -186,15 +186,7 @@ func compareOutputs(t *testing.T, name string, got, want replay.Output) {
 // over 4 partitions with restarts equals the batch replay, in both orders,
 // and the run did settle and restore buyers.
 func TestStreamEqualsReplayGenerated(t *testing.T) {
-	cfg := synth.DefaultConfig()
-	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = 7, 12, 5000, 14, 7
-	var evs []event.Event
-	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
-		evs = append(evs, b...)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	evs := generatedEvents(t, 7, 12, 5000, 14, 7)
 	for i := range evs {
 		if !evs[i].HasIngestTime {
 			t.Fatalf("event %s has no ingest_time; the stream contract needs it", evs[i].EventID)
@@ -222,15 +214,7 @@ func TestStreamEqualsReplayGenerated(t *testing.T) {
 // in both orders, and some sessions were written by a watermark while their
 // buyer stayed active.
 func TestStreamEqualsReplaySessions(t *testing.T) {
-	cfg := synth.DefaultConfig()
-	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = 7, 12, 5000, 14, 7
-	var evs []event.Event
-	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
-		evs = append(evs, b...)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	evs := generatedEvents(t, 7, 12, 5000, 14, 7)
 	p := signal.DefaultParams()
 	p.StateTTL = 72 * time.Hour
 	for _, order := range []replay.Order{replay.OrderArrival, replay.OrderEventTime} {
@@ -467,15 +451,7 @@ func TestStreamBoundary(t *testing.T) {
 // as a stream, Conversations shows exactly the rows Finish would write at
 // that point (checked on a restored copy, so the fed buyer is untouched).
 func TestConversationsIsFinishNow(t *testing.T) {
-	cfg := synth.DefaultConfig()
-	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = 3, 5, 300, 10, 4
-	var evs []event.Event
-	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
-		evs = append(evs, b...)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	evs := generatedEvents(t, 3, 5, 300, 10, 4)
 	p := signal.DefaultParams()
 	slices.SortStableFunc(evs, func(a, b event.Event) int { return replay.OrderArrival.Compare(&a, &b) })
 	buyers := map[event.BuyerKey]*replay.Buyer{}
@@ -531,4 +507,21 @@ func TestSnapshotLayouts(t *testing.T) {
 			t.Errorf("restored from %s, snapshots as\n%s\nwant\n%s", data, again, snap)
 		}
 	}
+}
+
+// generatedEvents is a synthetic log (synth.Generate with its default
+// config but for the seed, the numbers of shops and buyers, and the days
+// of the window and of the pre-period), in arrival order.
+func generatedEvents(t *testing.T, seed uint64, shops, buyers, days, preDays int) []event.Event {
+	t.Helper()
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Shops, cfg.Buyers, cfg.Days, cfg.PreDays = seed, shops, buyers, days, preDays
+	var evs []event.Event
+	if _, err := synth.Generate(context.Background(), cfg, func(b []event.Event) error {
+		evs = append(evs, b...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }

@@ -3,74 +3,11 @@ package assign
 import (
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/signalab/signalab/stats"
 )
-
-// ksUniformP is the asymptotic p-value of the one-sample Kolmogorov–Smirnov
-// test of xs against Uniform(0, 1):
-//
-//	D = max_i max(i/n − x_(i), x_(i) − (i−1)/n)
-//	p = Q_KS((√n + 0.12 + 0.11/√n)·D),   Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}
-//
-// (Press et al., Numerical Recipes, 3rd ed., §14.3.3). It returns D and p.
-func ksUniformP(xs []float64) (d, p float64) {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := float64(len(s))
-	for i, x := range s {
-		d = math.Max(d, math.Max(float64(i+1)/n-x, x-float64(i)/n))
-	}
-	sn := math.Sqrt(n)
-	return d, qKS((sn + 0.12 + 0.11/sn) * d)
-}
-
-// qKS is the Kolmogorov survival function Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}.
-func qKS(lambda float64) float64 {
-	if lambda < 0.2 {
-		return 1
-	}
-	p := 0.0
-	for k := 1; k <= 100; k++ {
-		term := 2 * math.Pow(-1, float64(k-1)) * math.Exp(-2*float64(k*k)*lambda*lambda)
-		p += term
-		if math.Abs(term) < 1e-12 {
-			break
-		}
-	}
-	return math.Min(math.Max(p, 0), 1)
-}
-
-func TestKSUniformP(t *testing.T) {
-	// The classic asymptotic critical values: λ = 1.358 at 5 %, 1.628 at 1 %
-	// (Smirnov 1948 tables); Q_KS(0.5) = 0.96394 (1 − K(0.5) = 0.036055).
-	// Values from the series summed in Python (100 terms): Q(1.36) =
-	// 0.0494859, Q(1.628) = 0.0099755, Q(0.5) = 0.9639452.
-	for _, c := range []struct{ lambda, want float64 }{{1.36, 0.0494859}, {1.628, 0.0099755}, {0.5, 0.9639452}} {
-		if got := qKS(c.lambda); math.Abs(got-c.want) > 1e-6 {
-			t.Errorf("Q_KS(%v) = %v, want %v", c.lambda, got, c.want)
-		}
-	}
-	// A perfect grid (i+0.5)/n has D = 0.5/n: p = 1.
-	grid := make([]float64, 100)
-	for i := range grid {
-		grid[i] = (float64(i) + 0.5) / 100
-	}
-	if d, p := ksUniformP(grid); math.Abs(d-0.005) > 1e-12 || p < 0.999 {
-		t.Errorf("grid: D %v p %v", d, p)
-	}
-	// All mass below 0.5: D = 0.5, p ≈ 0 (Q_KS(≈7.2)).
-	low := make([]float64, 100)
-	for i := range low {
-		low[i] = float64(i) / 200
-	}
-	if _, p := ksUniformP(low); p > 1e-10 {
-		t.Errorf("skewed sample: p %v, want ≈ 0", p)
-	}
-}
 
 // aaRun assigns ids "unit-0" … "unit-(n−1)" under salts "aa-salt-0" … and
 // returns the SRM p-value of each salt and, per salt, the largest standardized
@@ -142,7 +79,7 @@ func TestAASimulation(t *testing.T) {
 			n = c.longN
 		}
 		ps, zmax := aaRun(t, c.h, c.weights, 200, n)
-		d, p := ksUniformP(ps)
+		d, p := stats.KSUniform(ps) // checked against SciPy in stats/ks_test.go
 		beyond := 0
 		for _, z := range zmax {
 			if z > 3 {

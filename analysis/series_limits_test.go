@@ -40,15 +40,7 @@ func seriesOf(t *testing.T, path string, clustered bool, window *results.Window)
 	if clustered {
 		cfg.ClusterCol, cfg.Unit = "shop", "shop"
 	}
-	tbl, err := OpenTable(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Analyze(cfg, tbl, Context{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return analyzeCSV(t, cfg, path)
 }
 
 // TestSeriesBounded: the daily series never runs away on a far-future (or

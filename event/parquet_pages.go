@@ -230,9 +230,15 @@ type pageDecoder struct {
 	nums  [numFields][]int64
 	oks   [numFields][]bool
 	lists [][]string
-	arena []string // backing store of the batch's ProductIDs
-	evs   []Event
-	quar  []Quarantined
+	// zeroStrs, zeroNums, zeroOks and zeroLists stand in for the vectors
+	// of columns the file lacks; nothing writes them.
+	zeroStrs  []string
+	zeroNums  []int64
+	zeroOks   []bool
+	zeroLists [][]string
+	arena     []string // backing store of the batch's ProductIDs
+	evs       []Event
+	quar      []Quarantined
 	// textOK: every string of the batch is valid UTF-8, known from its
 	// pages and dictionaries (checked once each); when not, every row is
 	// checked.
@@ -259,6 +265,10 @@ func newPageDecoder(path string, fileIdx int32, pf *pq.File, plan *pagePlan, in 
 		}
 	}
 	d.evs = make([]Event, 0, pageBatchRows)
+	d.zeroStrs = make([]string, pageBatchRows)
+	d.zeroNums = make([]int64, pageBatchRows)
+	d.zeroOks = make([]bool, pageBatchRows)
+	d.zeroLists = make([][]string, pageBatchRows)
 	return d
 }
 
@@ -359,70 +369,55 @@ func toMicros(v []int64, unit int64) {
 }
 
 // assemble builds the events of the n decoded rows (the first has index
-// start) into d.evs, a field at a time, then validates each as the Arrow
-// path's convert does; rows that fail go to d.quar.
+// start) into d.evs, a row at a time (each event's cache lines are written
+// once, while the column vectors are read in order), and validates each as
+// the Arrow path's convert does; rows that fail go to d.quar. Columns the
+// file lacks read as zero vectors: "" and 0, not present.
 func (d *pageDecoder) assemble(n int, start int64) {
+	strs := func(f field) []string {
+		if v := d.strs[f]; v != nil {
+			return v[:n]
+		}
+		return d.zeroStrs[:n]
+	}
+	nums := func(f field) ([]int64, []bool) {
+		if v := d.nums[f]; v != nil {
+			return v[:n], d.oks[f][:n]
+		}
+		return d.zeroNums[:n], d.zeroOks[:n]
+	}
+	ids, kinds, shops, buyers := strs(fEventID), strs(fKind), strs(fShopID), strs(fBuyerID)
+	convs, chans, senders, carts := strs(fConversationID), strs(fChannel), strs(fSender), strs(fCartToken)
+	orders, currencies := strs(fOrderID), strs(fCurrency)
+	times, hasTime := nums(fEventTime)
+	ingests, hasIngest := nums(fIngestTime)
+	ics, hasIC := nums(fItemCount)
+	cvs, hasCV := nums(fCartValue)
+	ovs, hasOV := nums(fOrderValue)
+	lists := d.zeroLists[:n]
+	if d.lists != nil {
+		lists = d.lists[:n]
+	}
 	evs := d.evs[:n]
-	for i := range evs {
-		evs[i] = Event{File: d.file, Row: start + int64(i) + 1}
-	}
-	// Column vectors hold "" and 0 for nulls.
-	for _, f := range [...]struct {
-		f   field
-		off uintptr
-	}{
-		{fEventID, unsafe.Offsetof(Event{}.EventID)}, {fKind, unsafe.Offsetof(Event{}.Kind)},
-		{fShopID, unsafe.Offsetof(Event{}.ShopID)}, {fBuyerID, unsafe.Offsetof(Event{}.BuyerID)},
-		{fConversationID, unsafe.Offsetof(Event{}.ConversationID)}, {fChannel, unsafe.Offsetof(Event{}.Channel)},
-		{fSender, unsafe.Offsetof(Event{}.Sender)}, {fCartToken, unsafe.Offsetof(Event{}.CartToken)},
-		{fOrderID, unsafe.Offsetof(Event{}.OrderID)}, {fCurrency, unsafe.Offsetof(Event{}.Currency)},
-	} {
-		if v := d.strs[f.f]; v != nil {
-			setStrings(evs, f.off, v[:len(evs)])
-		}
-	}
-	if v := d.nums[fEventTime]; v != nil {
-		for i := range evs {
-			evs[i].EventTime = v[i]
-		}
-	}
-	if v, ok := d.nums[fIngestTime], d.oks[fIngestTime]; v != nil {
-		for i := range evs {
-			evs[i].IngestTime, evs[i].HasIngestTime = v[i], ok[i]
-		}
-	}
-	if v, ok := d.nums[fCartValue], d.oks[fCartValue]; v != nil {
-		for i := range evs {
-			evs[i].CartValueCents, evs[i].HasCartValue = v[i], ok[i]
-		}
-	}
-	if v, ok := d.nums[fOrderValue], d.oks[fOrderValue]; v != nil {
-		for i := range evs {
-			evs[i].OrderValueCents, evs[i].HasOrderValue = v[i], ok[i]
-		}
-	}
-	if v := d.lists; v != nil {
-		for i := range evs {
-			evs[i].ProductIDs = v[i] // nil for a null or empty list
-		}
-	}
-	hasTime := d.oks[fEventTime]
-	ics, icOK := d.nums[fItemCount], d.oks[fItemCount]
 	d.quar = d.quar[:0]
 	kept := 0
-	for i := range evs {
-		e := &evs[i]
-		var ic int64
-		var hasIC bool
-		if ics != nil {
-			ic, hasIC = ics[i], icOK[i]
-		}
-		e.ItemCount, e.HasItemCount = int32(ic), hasIC
+	for i := range n {
+		// Built in place at its kept position: a quarantined row's slot is
+		// taken by the next row.
+		e := &evs[kept]
+		ic := ics[i]
+		*e = Event{EventID: ids[i], Kind: Kind(kinds[i]), EventTime: times[i],
+			IngestTime: ingests[i], HasIngestTime: hasIngest[i],
+			ShopID: shops[i], BuyerID: buyers[i], ConversationID: convs[i], Channel: chans[i], Sender: senders[i],
+			CartToken: carts[i], ItemCount: int32(ic), HasItemCount: hasIC[i],
+			CartValueCents: cvs[i], HasCartValue: hasCV[i], ProductIDs: lists[i], // nil for a null or empty list
+			OrderID: orders[i], OrderValueCents: ovs[i], HasOrderValue: hasOV[i], Currency: currencies[i],
+			File: d.file, Row: start + int64(i) + 1}
 		var p *Problem
 		switch {
-		case hasIC && (ic > 1<<31-1 || ic < -1<<31):
+		case hasIC[i] && (ic > 1<<31-1 || ic < -1<<31):
 			p = problemf("item_count", ReasonBadValue, "item_count %d does not fit in 32 bits", ic)
-		case hasTime == nil || !hasTime[i]:
+		case !hasTime[i]:
 			p = missingTime(e)
 		default:
 			p = validate(e, d.plan.unread, !d.textOK)
@@ -432,21 +427,9 @@ func (d *pageDecoder) assemble(n int, start int64) {
 				Column: p.Column, Reason: p.Reason, Detail: p.Detail, Raw: EventJSON(e)})
 			continue
 		}
-		if kept != i {
-			evs[kept] = *e
-		}
 		kept++
 	}
 	d.evs = evs[:kept]
-}
-
-// setStrings stores v[i] in the string field at offset off of evs[i] (Kind
-// included: its underlying type is string). A field offset stands in for
-// a field selector, which Go cannot pass.
-func setStrings(evs []Event, off uintptr, v []string) {
-	for i := range evs {
-		*(*string)(unsafe.Add(unsafe.Pointer(&evs[i]), off)) = v[i]
-	}
 }
 
 // pageColumn walks the pages of one column chunk.

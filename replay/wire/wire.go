@@ -100,6 +100,7 @@ func MaxLen(e *event.Event) int {
 		len(e.EventID) + len(e.ShopID) + len(e.BuyerID) + len(e.ConversationID) +
 		len(e.Channel) + len(e.Sender) + len(e.CartToken) + len(e.OrderID) + len(e.Kind)
 	if keepProducts(e) {
+		n += binary.MaxVarintLen64 // the count
 		for _, p := range e.ProductIDs {
 			n += binary.MaxVarintLen64 + len(p)
 		}
@@ -108,116 +109,92 @@ func MaxLen(e *event.Event) int {
 }
 
 // AppendEvent appends the record of e to b and returns the extended slice.
-// The record is written into b's spare capacity (its size is computed
-// first), growing b only when MaxLen(e) bytes were not free.
+// The record is written in one pass into b's spare capacity (grown to
+// MaxLen(e) bytes free when needed): the fields after a one-byte length,
+// which is filled in last; a record of 128 bytes or more (rare: a long
+// product list) is then moved up to make room for its longer length.
 func AppendEvent(b []byte, e *event.Event) []byte {
+	at := len(b)
+	b = slices.Grow(b, MaxLen(e))
+	w := b[at:cap(b)]
 	ki := kindIndex(e.Kind)
 	var flags, mask byte
-	lag := e.IngestTime - e.EventTime // wraps; decoded by adding back
-	n := 3 + uvarintLen(uint64(uint32(e.File))) + uvarintLen(uint64(e.Row)) + 8
-	if e.HasIngestTime {
-		flags |= flagIngest
-		n += varintLen(lag)
-	}
-	if e.HasItemCount {
-		flags |= flagItems
-		n += varintLen(int64(e.ItemCount))
-	}
-	if e.HasCartValue {
-		flags |= flagCart
-		n += varintLen(e.CartValueCents)
-	}
-	if e.HasOrderValue {
-		flags |= flagOrder
-		n += varintLen(e.OrderValueCents)
-	}
-	// The strings, in mask order, written out rather than looped over (an
-	// array of the eight cost a third of the encoding).
-	n += maskStr(&mask, 0, e.EventID) + maskStr(&mask, 1, e.ShopID) + maskStr(&mask, 2, e.BuyerID) +
-		maskStr(&mask, 3, e.ConversationID) + maskStr(&mask, 4, e.Channel) + maskStr(&mask, 5, e.Sender) +
-		maskStr(&mask, 6, e.CartToken) + maskStr(&mask, 7, e.OrderID)
-	products := keepProducts(e) && len(e.ProductIDs) > 0
-	if products {
-		flags |= flagProducts
-		n += uvarintLen(uint64(len(e.ProductIDs)))
-		for _, p := range e.ProductIDs {
-			n += strLen(p)
-		}
-	}
-	if ki < 0 {
-		flags |= flagKindUnknown
-		ki = 0
-		n += strLen(string(e.Kind))
-	}
-	at := len(b)
-	need := uvarintLen(uint64(n)) + n
-	b = slices.Grow(b, need)[:at+need]
-	w := b[at:]
-	i := putUvarint(w, 0, uint64(n))
-	w[i], w[i+1], w[i+2] = byte(ki), flags, mask
-	i = putUvarint(w, i+3, uint64(uint32(e.File)))
+	i := putUvarint(w, 4, uint64(uint32(e.File))) // w[0] length, w[1:4] kind, flags, mask
 	i = putUvarint(w, i, uint64(e.Row))
 	binary.LittleEndian.PutUint64(w[i:], uint64(e.EventTime))
 	i += 8
 	if e.HasIngestTime {
-		i += binary.PutVarint(w[i:], lag)
+		flags |= flagIngest
+		i += binary.PutVarint(w[i:], e.IngestTime-e.EventTime) // wraps; decoded by adding back
 	}
 	if e.HasItemCount {
+		flags |= flagItems
 		i += binary.PutVarint(w[i:], int64(e.ItemCount))
 	}
 	if e.HasCartValue {
+		flags |= flagCart
 		i += binary.PutVarint(w[i:], e.CartValueCents)
 	}
 	if e.HasOrderValue {
+		flags |= flagOrder
 		i += binary.PutVarint(w[i:], e.OrderValueCents)
 	}
-	if mask&(1<<0) != 0 {
+	// The strings, in mask order, written out rather than looped over (an
+	// array of the eight cost a third of the encoding).
+	if e.EventID != "" {
+		mask |= 1 << 0
 		i = putString(w, i, e.EventID)
 	}
-	if mask&(1<<1) != 0 {
+	if e.ShopID != "" {
+		mask |= 1 << 1
 		i = putString(w, i, e.ShopID)
 	}
-	if mask&(1<<2) != 0 {
+	if e.BuyerID != "" {
+		mask |= 1 << 2
 		i = putString(w, i, e.BuyerID)
 	}
-	if mask&(1<<3) != 0 {
+	if e.ConversationID != "" {
+		mask |= 1 << 3
 		i = putString(w, i, e.ConversationID)
 	}
-	if mask&(1<<4) != 0 {
+	if e.Channel != "" {
+		mask |= 1 << 4
 		i = putString(w, i, e.Channel)
 	}
-	if mask&(1<<5) != 0 {
+	if e.Sender != "" {
+		mask |= 1 << 5
 		i = putString(w, i, e.Sender)
 	}
-	if mask&(1<<6) != 0 {
+	if e.CartToken != "" {
+		mask |= 1 << 6
 		i = putString(w, i, e.CartToken)
 	}
-	if mask&(1<<7) != 0 {
+	if e.OrderID != "" {
+		mask |= 1 << 7
 		i = putString(w, i, e.OrderID)
 	}
-	if products {
+	if keepProducts(e) && len(e.ProductIDs) > 0 {
+		flags |= flagProducts
 		i = putUvarint(w, i, uint64(len(e.ProductIDs)))
 		for _, p := range e.ProductIDs {
 			i = putString(w, i, p)
 		}
 	}
-	if flags&flagKindUnknown != 0 {
+	if ki < 0 {
+		flags |= flagKindUnknown
+		ki = 0
 		i = putString(w, i, string(e.Kind))
 	}
-	if i != need {
-		panic("wire: record size mismatch") // size and writes disagree: a bug
+	w[1], w[2], w[3] = byte(ki), flags, mask
+	n := i - 1 // the payload, w[1:i]
+	if n < 0x80 {
+		w[0] = byte(n)
+		return b[:at+i]
 	}
-	return b
-}
-
-// maskStr sets bit of mask when s is not empty and returns the bytes s
-// takes in a record (none when empty).
-func maskStr(mask *byte, bit uint, s string) int {
-	if s == "" {
-		return 0
-	}
-	*mask |= 1 << bit
-	return strLen(s)
+	k := uvarintLen(uint64(n))
+	copy(w[k:], w[1:i])
+	binary.PutUvarint(w, uint64(n))
+	return b[:at+k+n]
 }
 
 // putUvarint writes v at w[i:] and returns the offset after it.
@@ -237,10 +214,6 @@ func putString(w []byte, i int, s string) int {
 }
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
-
-func varintLen(v int64) int { return uvarintLen(uint64(v<<1) ^ uint64(v>>63)) }
-
-func strLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 
 // kindIndex is the index of k in event.Kinds, or -1 (a switch compiles to
 // length then content comparisons, cheaper than scanning the list).

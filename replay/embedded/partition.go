@@ -386,14 +386,30 @@ func hashWords(h uint64, s string) uint64 {
 		s = s[8:]
 	}
 	if len(s) > 0 {
-		var w uint64
-		for i := 0; i < len(s); i++ {
-			w |= uint64(s[i]) << (8 * i)
-		}
-		h = (h ^ w) * k
+		h = (h ^ tailWord(s)) * k
 		h ^= h >> 32
 	}
 	return h
+}
+
+// tailWord is the little-endian word of s's 1 to 7 bytes, read with two
+// overlapping loads rather than a byte at a time (ids are mostly short:
+// "shop_0045", "buyer_t"): the value a loop over the bytes gives.
+func tailWord(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		t := s[n-4:]
+		hi := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24
+		return lo | hi<<(8*(n-4))
+	case n >= 2:
+		lo := uint64(s[0]) | uint64(s[1])<<8
+		hi := uint64(s[n-2]) | uint64(s[n-1])<<8
+		return lo | hi<<(8*(n-2))
+	default:
+		return uint64(s[0])
+	}
 }
 
 // indexRecords appends the keys of the entries of srcs, in source order,

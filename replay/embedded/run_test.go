@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 
 	"github.com/signalab/signalab/event"
@@ -278,6 +279,12 @@ func BenchmarkRun(b *testing.B) {
 		b.Skip("set SIGNALAB_BENCH_EVENTS to an event log")
 	}
 	out := b.TempDir()
+	cpu := func() float64 {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	}
+	c0 := cpu()
 	for b.Loop() {
 		s, err := Run(Config{Events: []string{in}, Out: out, Params: signal.DefaultParams()})
 		if err != nil {
@@ -285,6 +292,9 @@ func BenchmarkRun(b *testing.B) {
 		}
 		b.ReportMetric(float64(s.Counts.Read)/s.ElapsedSeconds, "events/s")
 	}
+	// Process CPU (user + sys) per replay: the steadier measure on a
+	// shared machine (compare builds with benchstat).
+	b.ReportMetric((cpu()-c0)/float64(b.N), "cpu-s/op")
 }
 
 // TestRunTruthEventTime: in event-time order nothing is stale (truth.json:

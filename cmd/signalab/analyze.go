@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -93,7 +95,10 @@ ratio of per-cluster sums, tested by --inference (auto: a randomization test
 with fewer than 200 clusters in an arm or one cluster holding 10% of an arm,
 else CR2 with Imbens-Kolesar degrees of freedom; docs/statistics.md). Without
 --cluster every row is assumed to be its own, independent randomization unit
-(results.json says so in experiment.independence). The control is --control,
+(results.json says so in experiment.independence); a table that signalab's
+metrics stage wrote for a coarser randomization unit (metrics.json beside it
+says so) is refused until --cluster names that unit (--cluster "" analyses the
+rows as independent all the same). The control is --control,
 else the value named "control"; without either the command lists the values
 found.
 
@@ -356,7 +361,51 @@ func genericConfig(opts analyzeOptions) (analysis.Config, error) {
 	if err := genericRoles(&cfg, opts); err != nil {
 		return cfg, err
 	}
+	if opts.set == nil || !opts.set("cluster") {
+		if err := checkRecordedUnit(opts.Units); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
+}
+
+// checkRecordedUnit refuses to analyse, as independent rows, a unit table
+// that signalab's metrics stage wrote for an experiment randomized by a
+// coarser unit: metrics.json beside the table records the randomization
+// unit and, per arm, the rows and the randomization units they belong to.
+// Such rows are correlated within their unit, and an analysis that treats
+// them as independent reports intervals far too narrow (the README's tour
+// once did: a "significant" drop and a sample-ratio mismatch on a
+// shop-randomized run). --cluster COL names the unit; --cluster "" (given
+// explicitly) asks for independent rows all the same. A table without a
+// readable metrics.json beside it is not judged.
+func checkRecordedUnit(table string) error {
+	path := filepath.Join(filepath.Dir(table), "metrics.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var m struct {
+		Unit string `json:"unit"`
+		Arms []struct {
+			Units              int `json:"units"`
+			RandomizationUnits int `json:"randomization_units"`
+		} `json:"arms"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.Unit == "" {
+		return nil
+	}
+	rows, units := 0, 0
+	for _, a := range m.Arms {
+		rows, units = rows+a.Units, units+a.RandomizationUnits
+	}
+	if units == 0 || units >= rows {
+		return nil
+	}
+	return exitcode.Usagef(fmt.Sprintf("signalab analyze --units %s --cluster %s ...", table, m.Unit),
+		"analyze: %s holds %d rows of %d randomization units (%s, as %s beside it records): its rows are not independent; "+
+			"name the unit with --cluster %s (or analyse with --experiment and the spec), or give --cluster \"\" to treat the rows as independent all the same",
+		table, rows, units, m.Unit, path, m.Unit)
 }
 
 // genericRoles applies --primary, --secondary, --guardrail and --direction

@@ -314,3 +314,57 @@ func TestAnalyzeGatesAndRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeRecordedUnit: a unit table beside a metrics.json that records
+// a coarser randomization unit (here 4 shops for 100 rows) is refused as
+// independent rows (exit 2 naming the unit and the file, with the command
+// to run), analysed with --cluster shop_id, and analysed as independent
+// rows when --cluster "" is given explicitly; without metrics.json, or when
+// every row is its own unit, nothing is refused.
+func TestAnalyzeRecordedUnit(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("shop_id,variant,converted\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "s%d,%s,%d\n", i%4, []string{"control", "treatment"}[i%4/2], i%3/2)
+	}
+	table := filepath.Join(dir, "units.csv")
+	if err := os.WriteFile(table, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeMetrics := func(units, shops int) {
+		m := fmt.Sprintf(`{"unit": "shop_id", "arms": [{"variant": "control", "units": %d, "randomization_units": %d},
+			{"variant": "treatment", "units": %d, "randomization_units": %d}]}`, units, shops, units, shops)
+		if err := os.WriteFile(filepath.Join(dir, "metrics.json"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	analyze := func(extra ...string) (int, string) {
+		args := append([]string{"analyze", "--units", table, "--variant", "variant", "--metric", "converted:proportion",
+			"--out", t.TempDir(), "--gate", "none"}, extra...)
+		var stdout, stderr bytes.Buffer
+		code := run(args, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+	writeMetrics(50, 2)
+	code, stderr := analyze()
+	for _, want := range []string{"100 rows of 4 randomization units", "shop_id", "metrics.json", "--cluster shop_id", "Try:"} {
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Fatalf("rows of 4 shops as independent: exit %d, want 2 and %q in:\n%s", code, want, stderr)
+		}
+	}
+	if code, stderr := analyze("--cluster", "shop_id"); code != 0 {
+		t.Fatalf("--cluster shop_id: exit %d: %s", code, stderr)
+	}
+	if code, out := analyze("--cluster", ""); code != 0 || !strings.Contains(out, "its own randomization unit and rows are independent") {
+		t.Fatalf(`--cluster "": exit %d: %s`, code, out)
+	}
+	writeMetrics(50, 50) // every row its own unit
+	if code, stderr := analyze(); code != 0 {
+		t.Fatalf("rows that are their own units: exit %d: %s", code, stderr)
+	}
+	os.Remove(filepath.Join(dir, "metrics.json"))
+	if code, stderr := analyze(); code != 0 {
+		t.Fatalf("no metrics.json: exit %d: %s", code, stderr)
+	}
+}

@@ -140,7 +140,8 @@ func AppendEvent(b []byte, e *event.Event) []byte {
 		i += binary.PutVarint(w[i:], e.OrderValueCents)
 	}
 	// The strings, in mask order, written out rather than looped over (an
-	// array of the eight cost a third of the encoding).
+	// array of the eight cost a third of the encoding) or passed to a helper
+	// (which does not inline: BenchmarkEncode +22 % for page views).
 	if e.EventID != "" {
 		mask |= 1 << 0
 		i = putString(w, i, e.EventID)

@@ -182,19 +182,30 @@ func TestSortedBatches(t *testing.T) {
 	}
 }
 
-// TestPartsFiles checks that Parts writes the same bytes as Tables does
-// on the parts' concatenation.
+// TestPartsFiles checks that Parts (and Tables, which writes through it)
+// writes the bytes of the parts' concatenation sorted by a plain stable
+// sort with the tables' comparisons and written with WriteRows.
 func TestPartsFiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	sigs, cs, ords := randomTables(r, 3000, 20)
 	parts := Parts{Signals: split(r, sigs), Conversations: split(r, cs), Orders: split(r, ords)}
 	tables := Tables{Signals: slices.Concat(parts.Signals...), Conversations: slices.Concat(parts.Conversations...),
 		Orders: slices.Concat(parts.Orders...)}
-	a, b := t.TempDir(), t.TempDir()
+	ws, wc, wo := slices.Clone(tables.Signals), slices.Clone(tables.Conversations), slices.Clone(tables.Orders)
+	slices.SortStableFunc(ws, CompareSignals)
+	slices.SortStableFunc(wc, CompareConversations)
+	slices.SortStableFunc(wo, CompareOrders)
+	want := []File{
+		{SignalsFile, func(p string) error { return WriteRows(p, ws) }},
+		{ConversationsFile, func(p string) error { return WriteRows(p, wc) }},
+		{OrdersFile, func(p string) error { return WriteRows(p, wo) }},
+		{QuarantineFile, func(p string) error { return WriteRows[QuarantineRow](p, nil) }},
+	}
+	ref, a, b := t.TempDir(), t.TempDir(), t.TempDir()
 	for _, c := range []struct {
 		dir   string
 		files []File
-	}{{a, parts.Files()}, {b, tables.Files()}} {
+	}{{ref, want}, {a, parts.Files()}, {b, tables.Files()}} {
 		for _, f := range c.files {
 			if err := f.Write(filepath.Join(c.dir, f.Name)); err != nil {
 				t.Fatal(err)
@@ -202,16 +213,18 @@ func TestPartsFiles(t *testing.T) {
 		}
 	}
 	for _, name := range []string{SignalsFile, ConversationsFile, OrdersFile, QuarantineFile} {
-		x, err := os.ReadFile(filepath.Join(a, name))
+		x, err := os.ReadFile(filepath.Join(ref, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		y, err := os.ReadFile(filepath.Join(b, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s: Parts and Tables write different bytes", name)
+		for _, dir := range []string{a, b} {
+			y, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(x, y) {
+				t.Errorf("%s (%s): not the bytes of a stable sort of the rows", name, map[string]string{a: "Parts", b: "Tables"}[dir])
+			}
 		}
 	}
 }

@@ -85,10 +85,12 @@ func (o *Tables) Sort() {
 	wg.Wait()
 }
 
-// Write sorts o and writes signals.parquet, conversations.parquet,
-// orders.parquet, quarantine.parquet and (when sum is not nil) replay.json
-// into dir, staged as WriteStaged does: a failed write leaves the previous
-// outputs (or none) rather than a mix.
+// Write writes o's tables into dir in their output order (their rows are
+// not moved; quarantine rows are sorted in place): signals.parquet,
+// conversations.parquet, orders.parquet, quarantine.parquet, sessions.parquet
+// with WithSessions, and replay.json when sum is not nil. Staged as
+// WriteStaged does: a failed write leaves the previous outputs (or none)
+// rather than a mix.
 func Write(dir string, o *Tables, sum *Summary) error {
 	return WriteStaged(dir, o.Files(), func() *Summary { return sum })
 }
@@ -99,21 +101,16 @@ type File struct {
 	Write func(path string) error
 }
 
-// Files are the jobs writing the tables of o; each sorts its table first
-// (WriteStaged runs the jobs in parallel, so a table is written as soon as
-// it is sorted, without waiting for the others; o is sorted as by Sort when
-// they are done).
+// Files are the jobs writing the tables of o (WriteStaged runs them in
+// parallel): Parts.Files of o's tables as single parts, so each table is
+// written in its output order without moving its rows.
 func (o *Tables) Files() []File {
-	files := []File{
-		{SignalsFile, func(p string) error { SortSignals(o.Signals); return WriteRows(p, o.Signals) }},
-		{ConversationsFile, func(p string) error { SortConversations(o.Conversations); return WriteRows(p, o.Conversations) }},
-		{OrdersFile, func(p string) error { SortOrders(o.Orders); return WriteRows(p, o.Orders) }},
-		{QuarantineFile, func(p string) error { SortQuarantine(o.Quarantine); return WriteRows(p, o.Quarantine) }},
-	}
+	p := Parts{Signals: [][]signal.Signal{o.Signals}, Conversations: [][]signal.Conversation{o.Conversations},
+		Orders: [][]signal.Order{o.Orders}, Quarantine: o.Quarantine, WithSessions: o.WithSessions}
 	if o.WithSessions {
-		files = append(files, File{SessionsFile, func(p string) error { SortSessions(o.Sessions); return WriteRows(p, o.Sessions) }})
+		p.Sessions = [][]replay.Session{o.Sessions}
 	}
-	return files
+	return p.Files()
 }
 
 // WriteStaged runs the file jobs into a staging folder inside dir (in
@@ -313,8 +310,8 @@ func SortQuarantine(q []QuarantineRow) {
 
 // Parts are a replay's output rows as its partitions produced them, not yet
 // concatenated or sorted: what an engine holds when every row fits in
-// memory. Files writes the same bytes as Tables.Files would on the parts'
-// concatenation, reading the rows in place.
+// memory. Files writes the same bytes as sorting the parts' concatenation
+// (SortSignals, ...) and writing it would, reading the rows in place.
 type Parts struct {
 	Signals       [][]signal.Signal
 	Conversations [][]signal.Conversation
@@ -324,7 +321,7 @@ type Parts struct {
 	WithSessions  bool
 }
 
-// Files are the jobs writing the tables of p, as Tables.Files.
+// Files are the jobs writing the tables of p, one per output file.
 func (p *Parts) Files() []File {
 	files := []File{
 		{SignalsFile, func(path string) error {
